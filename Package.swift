@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Strata",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "StrataCore", targets: ["StrataCore"]),
+        .library(name: "StrataIO", targets: ["StrataIO"]),
+        .executable(name: "strata", targets: ["strata"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries and C plumbing.
+        .systemLibrary(
+            name: "CFFmpeg",
+            pkgConfig: "libavformat",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]
+        ),
+        .target(
+            name: "CStrataCodecs",
+            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
+        ),
+
+        // Library modules, each depending only on those above it.
+        .target(name: "StrataCore"),
+        .target(name: "StrataIO", dependencies: ["StrataCore", "CStrataCodecs", "CFFmpeg"]),
+
+        // The executable: a thin ArgumentParser layer.
+        .executableTarget(
+            name: "strata",
+            dependencies: ["StrataCore", "StrataIO", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "strata-bench",
+            dependencies: ["StrataCore", "StrataIO"],
+            path: "Benchmarks/StrataBench"
+        ),
+
+        .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "StrataIOTests", dependencies: ["StrataCore", "StrataIO", "CFFmpeg"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "strataTests", dependencies: ["strata", "StrataIO"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

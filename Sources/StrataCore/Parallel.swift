@@ -1,0 +1,68 @@
+import Dispatch
+import Foundation
+
+/// Splits loops over rows into bands run on several cores.
+public enum Parallel {
+    private static let storedLimit = Mutex(0)
+
+    /// Upper bound on the threads Strata's own loops use; 0 means every active core.
+    public static var maxThreads: Int {
+        get { storedLimit.withLock { $0 } }
+        set { storedLimit.withLock { $0 = max(0, newValue) } }
+    }
+
+    /// Threads the next parallel loop will use.
+    public static var threadCount: Int {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let limit = maxThreads
+        return max(1, limit == 0 ? cores : min(limit, cores))
+    }
+
+    /// Calls `body` on disjoint, contiguous bands that cover `0..<count` exactly once.
+    ///
+    /// Bands run concurrently; `minimumBand` keeps them large enough that the hand-off costs
+    /// less than the work (small images run on the calling thread).
+    public static func forEachBand(_ count: Int, minimumBand: Int = 16, _ body: (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let bands = min(threadCount * 4, max(1, count / max(1, minimumBand)))
+        if bands <= 1 || threadCount == 1 {
+            body(0..<count)
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            // The bands are disjoint by construction, which is what makes sharing the
+            // caller's buffers across threads sound; the compiler cannot see that.
+            let shared = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: bands) { band in
+                let start = count * band / bands
+                let end = count * (band + 1) / bands
+                if start < end { shared.value(start..<end) }
+            }
+        }
+    }
+}
+
+/// A value guarded by a lock (a small stand-in for Synchronization.Mutex, which needs newer OS
+/// versions on Apple platforms).
+public final class Mutex<Value>: @unchecked Sendable {
+    private var value: Value
+    private let lock = NSLock()
+
+    /// A mutex holding `value`.
+    public init(_ value: Value) { self.value = value }
+
+    /// Runs `body` with exclusive access to the value.
+    public func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}
+
+/// Carries a value across a concurrency boundary that the caller has made safe by hand.
+public struct UncheckedSendable<Value>: @unchecked Sendable {
+    /// The carried value.
+    public let value: Value
+    /// Wraps `value`.
+    public init(_ value: Value) { self.value = value }
+}

@@ -1,0 +1,47 @@
+import Dispatch
+import Foundation
+import StrataCore
+
+/// Encodes and writes numbered frames on several threads while the caller decodes the next
+/// ones. At most `capacity` frames are in flight, so memory stays bounded; the first error
+/// stops further writes and is rethrown by ``finish()``.
+public final class ConcurrentFrameWriter: @unchecked Sendable {
+    private let writer: FrameSequenceWriter
+    private let queue = DispatchQueue(label: "strata.frame-writer", attributes: .concurrent)
+    private let group = DispatchGroup()
+    private let slots: DispatchSemaphore
+    private let failure = Mutex<Error?>(nil)
+
+    /// A writer using `threads` encoding threads (0: every core).
+    public init(_ writer: FrameSequenceWriter, threads: Int = 0) {
+        self.writer = writer
+        let count = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
+        slots = DispatchSemaphore(value: max(1, count))
+    }
+
+    /// Queues frame `index` for writing; blocks while every slot is busy. Throws the first
+    /// failure of an earlier frame, so the caller can stop decoding.
+    public func write(_ image: Image, index: Int) throws {
+        if let error = failure.withLock({ $0 }) { throw error }
+        slots.wait()
+        group.enter()
+        let writer = self.writer
+        let image = UncheckedSendable(image)
+        queue.async { [self] in
+            defer { slots.signal(); group.leave() }
+            if failure.withLock({ $0 }) != nil { return }
+            do {
+                // Encoding runs one thread per frame, so the image conversion stays on this thread.
+                try writer.write(image.value, index: index)
+            } catch {
+                failure.withLock { if $0 == nil { $0 = error } }
+            }
+        }
+    }
+
+    /// Waits for every queued frame and rethrows the first failure.
+    public func finish() throws {
+        group.wait()
+        if let error = failure.withLock({ $0 }) { throw error }
+    }
+}

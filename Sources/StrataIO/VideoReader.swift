@@ -1,0 +1,304 @@
+import CFFmpeg
+import Foundation
+import StrataCore
+
+/// One decoded video frame.
+public struct VideoFrame: Sendable {
+    /// Position in the stream, counting from 0.
+    public var index: Int
+    /// Presentation time in seconds from the start of the stream.
+    public var timestamp: Double
+    /// RGB, 0…1, rotation metadata applied when the reader was asked to.
+    public var image: Image
+}
+
+/// Decodes the best video stream of any file FFmpeg can open, one frame at a time.
+///
+/// Memory stays flat whatever the length: one packet and one frame are reused, and each
+/// returned image is the caller's. Frames come in presentation order; ``seek(toFrame:)`` is
+/// accurate (it lands on the keyframe before and decodes forward to the asked frame).
+public final class VideoReader {
+    /// The file.
+    public let url: URL
+    /// What the file holds.
+    public let info: VideoInfo
+    /// Whether frames are turned as the display matrix asks.
+    public let appliesRotation: Bool
+
+    private var formatContext: UnsafeMutablePointer<AVFormatContext>?
+    private var codecContext: UnsafeMutablePointer<AVCodecContext>?
+    private var packet: UnsafeMutablePointer<AVPacket>?
+    private var frame: UnsafeMutablePointer<AVFrame>?
+    private var scaler: OpaquePointer?
+    private let streamIndex: Int32
+    private let timeBase: Double
+    private let startPTS: Int64
+    private let interrupt = InterruptDeadline()
+
+    private var nextIndex = 0
+    private var seekTarget: Int?
+    private var draining = false
+    private var finished = false
+    private var framesReturned = 0
+    private var consecutiveErrors = 0
+    private var lastError: FFmpegError?
+
+    /// Opens `url`; `threads` 0 lets the decoder use every core.
+    public init(url: URL, maxPixels: Int = ImageFile.defaultMaxPixels, applyRotation: Bool = true, threads: Int = 0) throws {
+        _ = FFmpegLog.configure
+        self.url = url
+        self.appliesRotation = applyRotation
+        try FileAccess.checkReadable(url)
+        let path = url.path
+
+        var context = avformat_alloc_context()
+        guard context != nil else { throw MediaError(path: path, .corrupt("out of memory")) }
+        context!.pointee.interrupt_callback = AVIOInterruptCB(callback: InterruptDeadline.callback,
+                                                              opaque: Unmanaged.passUnretained(interrupt).toOpaque())
+        interrupt.arm(seconds: 30)
+        var code = avformat_open_input(&context, path, nil, nil)
+        guard code >= 0, let format = context else {
+            throw MediaError(path: path, .unrecognizedFormat("not a video FFmpeg can read (\(FFmpegError(code: code)))"))
+        }
+        // Any failure below leaves `self` half-built: deinit does not run, so clean up here.
+        var openedCodec: UnsafeMutablePointer<AVCodecContext>?
+        func fail(_ reason: MediaError.Reason) -> MediaError {
+            avcodec_free_context(&openedCodec)
+            avformat_close_input(&context)
+            return MediaError(path: path, reason)
+        }
+        interrupt.arm(seconds: 60)
+        code = avformat_find_stream_info(format, nil)
+        guard code >= 0 else { throw fail(.corrupt("cannot read the stream headers (\(FFmpegError(code: code)))")) }
+
+        var decoder: UnsafePointer<AVCodec>?
+        let index = av_find_best_stream(format, AVMEDIA_TYPE_VIDEO, -1, -1, &decoder, 0)
+        guard index >= 0 else {
+            // Tell "no video at all" from "video we have no decoder for".
+            let streams = UnsafeBufferPointer(start: format.pointee.streams, count: Int(format.pointee.nb_streams))
+            if let video = streams.first(where: { $0?.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_VIDEO }) {
+                let name = String(cString: avcodec_get_name(video!.pointee.codecpar.pointee.codec_id))
+                throw fail(.unsupported("no decoder for the \(name) video codec in this FFmpeg"))
+            }
+            throw fail(.noVideoStream)
+        }
+        streamIndex = index
+        let stream = format.pointee.streams[Int(index)]!
+        let parameters = stream.pointee.codecpar!
+        let codedWidth = Int(parameters.pointee.width), codedHeight = Int(parameters.pointee.height)
+        guard codedWidth > 0, codedHeight > 0 else { throw fail(.corrupt("the video stream has no frame size")) }
+        guard maxPixels <= 0 || codedWidth * codedHeight <= maxPixels else {
+            throw fail(.tooLarge(width: codedWidth, height: codedHeight, limit: maxPixels))
+        }
+
+        guard let codec = avcodec_alloc_context3(decoder) else { throw fail(.corrupt("out of memory")) }
+        openedCodec = codec
+        code = avcodec_parameters_to_context(codec, parameters)
+        guard code >= 0 else { throw fail(.corrupt("bad codec parameters (\(FFmpegError(code: code)))")) }
+        codec.pointee.thread_count = Int32(max(0, threads))
+        codec.pointee.pkt_timebase = stream.pointee.time_base
+        code = avcodec_open2(codec, decoder, nil)
+        guard code >= 0 else { throw fail(.unsupported("cannot open the decoder (\(FFmpegError(code: code)))")) }
+
+        timeBase = av_q2d(stream.pointee.time_base)
+        startPTS = stream.pointee.start_time == strata_nopts_value() ? 0 : stream.pointee.start_time
+        var rate = stream.pointee.avg_frame_rate
+        if rate.num <= 0 || rate.den <= 0 { rate = stream.pointee.r_frame_rate }
+        let fps = (rate.num > 0 && rate.den > 0) ? av_q2d(rate) : 25
+        var duration = stream.pointee.duration != strata_nopts_value() && stream.pointee.duration > 0
+            ? Double(stream.pointee.duration) * timeBase : 0
+        if duration == 0, format.pointee.duration > 0 { duration = Double(format.pointee.duration) / Double(AV_TIME_BASE) }
+        let recorded = Int(stream.pointee.nb_frames)
+        let ccw = strata_stream_rotation(stream)
+        let rotation = ccw.isNaN ? 0 : ((Int((-ccw / 90).rounded()) % 4 + 4) % 4) * 90
+        let pixelFormat = av_get_pix_fmt_name(AVPixelFormat(rawValue: parameters.pointee.format)).map { String(cString: $0) } ?? "unknown"
+        let turned = applyRotation && rotation % 180 == 90
+        info = VideoInfo(width: turned ? codedHeight : codedWidth, height: turned ? codedWidth : codedHeight,
+                         codedWidth: codedWidth, codedHeight: codedHeight,
+                         frameCount: recorded > 0 ? recorded : Int((duration * fps).rounded()),
+                         frameCountIsEstimate: recorded <= 0, frameRate: fps, duration: duration, rotation: rotation,
+                         codec: String(cString: avcodec_get_name(parameters.pointee.codec_id)),
+                         container: String(cString: format.pointee.iformat.pointee.name),
+                         pixelFormat: pixelFormat, bitRate: Int(format.pointee.bit_rate))
+        var packet = av_packet_alloc()
+        var frame = av_frame_alloc()
+        guard packet != nil, frame != nil else {
+            av_packet_free(&packet)
+            av_frame_free(&frame)
+            throw fail(.corrupt("out of memory"))
+        }
+        self.packet = packet
+        self.frame = frame
+        self.formatContext = format
+        self.codecContext = codec
+    }
+
+    deinit {
+        sws_freeContext(scaler)
+        av_packet_free(&packet)
+        av_frame_free(&frame)
+        avcodec_free_context(&codecContext)
+        avformat_close_input(&formatContext)
+    }
+
+    /// The next frame in presentation order, or nil at the end of the stream.
+    public func nextFrame() throws -> VideoFrame? {
+        guard let codec = codecContext, let frame, let packet, let format = formatContext else { return nil }
+        while !finished {
+            let received = avcodec_receive_frame(codec, frame)
+            if received == 0 {
+                consecutiveErrors = 0
+                defer { av_frame_unref(frame) }
+                let pts = frame.pointee.best_effort_timestamp
+                let timestamp = pts == strata_nopts_value() ? Double(nextIndex) / info.frameRate : Double(pts - startPTS) * timeBase
+                if let target = seekTarget {
+                    // After a seek, frame numbers come from timestamps until the target is reached.
+                    let position = pts == strata_nopts_value() ? target : Int((timestamp * info.frameRate).rounded())
+                    if position < target { continue }
+                    nextIndex = position
+                    seekTarget = nil
+                }
+                let image = try convert(frame)
+                let result = VideoFrame(index: nextIndex, timestamp: timestamp, image: image)
+                nextIndex += 1
+                framesReturned += 1
+                return result
+            }
+            if received == FFmpegError.endOfFile.code {
+                finished = true
+                break
+            }
+            if received != FFmpegError.again.code {
+                try noteError(FFmpegError(code: received))
+                continue
+            }
+            if draining { finished = true; break }
+            interrupt.arm(seconds: 30)
+            let read = av_read_frame(format, packet)
+            if read < 0 {
+                if interrupt.expired { throw MediaError(path: url.path, .corrupt("reading timed out"), frame: nextIndex) }
+                if read != FFmpegError.endOfFile.code { lastError = FFmpegError(code: read) }
+                // End of file (or an unreadable tail): flush what the decoder still holds.
+                avcodec_send_packet(codec, nil)
+                draining = true
+                continue
+            }
+            defer { av_packet_unref(packet) }
+            guard packet.pointee.stream_index == streamIndex else { continue }
+            let sent = avcodec_send_packet(codec, packet)
+            if sent < 0 && sent != FFmpegError.again.code { try noteError(FFmpegError(code: sent)) }
+        }
+        if framesReturned == 0, let lastError {
+            throw MediaError(path: url.path, .corrupt("no frame could be decoded (\(lastError))"))
+        }
+        return nil
+    }
+
+    /// Positions the reader so that the next ``nextFrame()`` returns frame `index`.
+    public func seek(toFrame index: Int) throws {
+        guard let format = formatContext, let codec = codecContext else { return }
+        guard index >= 0 else {
+            throw MediaError(path: url.path, .frameOutOfRange("frame \(index) does not exist (frames count from 0)"))
+        }
+        let target = startPTS + Int64((Double(index) / info.frameRate / timeBase).rounded())
+        interrupt.arm(seconds: 30)
+        let code = av_seek_frame(format, streamIndex, target, AVSEEK_FLAG_BACKWARD)
+        if code < 0 {
+            // Unseekable input: reading on from here still reaches a later frame.
+            guard index >= nextIndex else {
+                throw MediaError(path: url.path, .unsupported("cannot seek back in this file (\(FFmpegError(code: code)))"), frame: index)
+            }
+        } else {
+            avcodec_flush_buffers(codec)
+            draining = false
+            finished = false
+        }
+        seekTarget = index
+    }
+
+    /// Calls `body` with each frame that `range` selects, in order; seeks to the first.
+    public func forEachFrame(in range: FrameRange = .all, _ body: (VideoFrame) throws -> Void) throws {
+        if range.first > 0 { try seek(toFrame: range.first) }
+        while let frame = try nextFrame() {
+            if range.isPast(frame.index) { break }
+            if range.contains(frame.index) { try body(frame) }
+        }
+    }
+
+    /// Counts the frames by reading every packet of the stream (no decoding); exact where the
+    /// header's count is missing or wrong. Leaves the reader at the start.
+    public func countFrames() throws -> Int {
+        guard let format = formatContext, let packet else { return 0 }
+        av_seek_frame(format, streamIndex, startPTS, AVSEEK_FLAG_BACKWARD)
+        var count = 0
+        while true {
+            interrupt.arm(seconds: 30)
+            if av_read_frame(format, packet) < 0 { break }
+            if packet.pointee.stream_index == streamIndex { count += 1 }
+            av_packet_unref(packet)
+        }
+        try seek(toFrame: 0)
+        seekTarget = nil
+        nextIndex = 0
+        return count
+    }
+
+    private func noteError(_ error: FFmpegError) throws {
+        lastError = error
+        consecutiveErrors += 1
+        // A damaged packet is skipped as FFmpeg does; an endless run of them is a broken file.
+        if consecutiveErrors > 500 {
+            throw MediaError(path: url.path, .corrupt("the stream does not decode (\(error))"), frame: nextIndex)
+        }
+    }
+
+    /// Converts a decoded frame to planar RGB through swscale, honouring its colour matrix and range.
+    private func convert(_ frame: UnsafeMutablePointer<AVFrame>) throws -> Image {
+        let width = Int(frame.pointee.width), height = Int(frame.pointee.height)
+        let source = AVPixelFormat(rawValue: frame.pointee.format)
+        guard width > 0, height > 0, let descriptor = av_pix_fmt_desc_get(source) else {
+            throw MediaError(path: url.path, .corrupt("a frame without a size or pixel format"), frame: nextIndex)
+        }
+        let deep = descriptor.pointee.comp.0.depth > 8
+        let target = deep ? AV_PIX_FMT_RGB48LE : AV_PIX_FMT_RGB24
+        scaler = sws_getCachedContext(scaler, Int32(width), Int32(height), source, Int32(width), Int32(height), target,
+                                      strata_sws_bilinear() | Int32(SWS_ACCURATE_RND), nil, nil, nil)
+        guard let scaler else { throw MediaError(path: url.path, .unsupported("cannot convert \(String(cString: descriptor.pointee.name)) to RGB"), frame: nextIndex) }
+        if descriptor.pointee.flags & UInt64(AV_PIX_FMT_FLAG_RGB) == 0 {
+            let matrix: Int32
+            switch frame.pointee.colorspace {
+            case AVCOL_SPC_BT709: matrix = SWS_CS_ITU709
+            case AVCOL_SPC_BT2020_NCL, AVCOL_SPC_BT2020_CL: matrix = SWS_CS_BT2020
+            case AVCOL_SPC_SMPTE240M: matrix = SWS_CS_SMPTE240M
+            case AVCOL_SPC_FCC: matrix = SWS_CS_FCC
+            default: matrix = SWS_CS_DEFAULT
+            }
+            let fullRange: Int32 = frame.pointee.color_range == AVCOL_RANGE_JPEG || source == AV_PIX_FMT_YUVJ420P
+                || source == AV_PIX_FMT_YUVJ422P || source == AV_PIX_FMT_YUVJ444P ? 1 : 0
+            sws_setColorspaceDetails(scaler, sws_getCoefficients(matrix), fullRange,
+                                     sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16)
+        }
+        let bytesPerSample = deep ? 2 : 1
+        let rowBytes = width * 3 * bytesPerSample
+        var buffer = [UInt8](repeating: 0, count: rowBytes * height)
+        buffer.withUnsafeMutableBufferPointer { out in
+            var destination: [UnsafeMutablePointer<UInt8>?] = [out.baseAddress, nil, nil, nil]
+            var strides: [Int32] = [Int32(rowBytes), 0, 0, 0]
+            withUnsafePointer(to: &frame.pointee.data) { data in
+                data.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { planes in
+                    withUnsafePointer(to: &frame.pointee.linesize) { lines in
+                        lines.withMemoryRebound(to: Int32.self, capacity: 8) { lineSizes in
+                            _ = sws_scale(scaler, planes, lineSizes, 0, Int32(height), &destination, &strides)
+                        }
+                    }
+                }
+            }
+        }
+        var image = buffer.withUnsafeBytes { raw -> Image in
+            deep ? Image(interleaved16: raw.bindMemory(to: UInt16.self), width: width, height: height, channels: 3)
+                 : Image(interleaved8: raw.bindMemory(to: UInt8.self), width: width, height: height, channels: 3)
+        }
+        if appliesRotation && info.rotation != 0 { image = image.rotated(clockwiseDegrees: Double(info.rotation)) }
+        return image
+    }
+}

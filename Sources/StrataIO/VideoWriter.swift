@@ -1,0 +1,236 @@
+import CFFmpeg
+import Foundation
+import StrataCore
+
+/// Encodes frames into a video file (MP4, MOV, MKV or AVI by extension), atomically: the
+/// file appears under its name only when ``finish()`` succeeds.
+public final class VideoWriter {
+    /// The video encoder.
+    public enum Codec: String, Sendable, Codable, CaseIterable {
+        /// H.264 through libx264 when this FFmpeg has it, MPEG-4 Part 2 otherwise.
+        case auto
+        /// H.264 through libx264; an error when it is missing.
+        case h264
+        /// FFmpeg's built-in MPEG-4 Part 2 encoder, present in every build.
+        case mpeg4
+    }
+
+    /// How to encode.
+    public struct Options: Sendable, Equatable {
+        public var codec: Codec = .auto
+        /// Constant-quality level on x264's CRF scale: 0 lossless-ish … 51 worst; 18–23 is typical.
+        public var quality: Int = 20
+        /// Frames per second.
+        public var frameRate: Double = 30
+        /// Clockwise rotation, in degrees (a multiple of 90), recorded as display metadata.
+        public var rotation: Int = 0
+        /// x264 speed preset (ultrafast … veryslow).
+        public var preset: String = "medium"
+
+        public init(codec: Codec = .auto, quality: Int = 20, frameRate: Double = 30, rotation: Int = 0, preset: String = "medium") {
+            self.codec = codec
+            self.quality = quality
+            self.frameRate = frameRate
+            self.rotation = rotation
+            self.preset = preset
+        }
+    }
+
+    /// The file being written.
+    public let url: URL
+    public let width: Int
+    public let height: Int
+    /// The FFmpeg encoder in use (libx264 or mpeg4).
+    public let encoderName: String
+    /// Frames appended so far.
+    public private(set) var frameCount = 0
+
+    private let temporary: URL
+    private var formatContext: UnsafeMutablePointer<AVFormatContext>?
+    private var codecContext: UnsafeMutablePointer<AVCodecContext>?
+    private var stream: UnsafeMutablePointer<AVStream>?
+    private var frame: UnsafeMutablePointer<AVFrame>?
+    private var packet: UnsafeMutablePointer<AVPacket>?
+    private var scaler: OpaquePointer?
+    private var finished = false
+
+    /// Whether this FFmpeg build has the libx264 encoder.
+    public static var hasH264Encoder: Bool { avcodec_find_encoder_by_name("libx264") != nil }
+
+    /// Starts a video of `width × height` frames at `url`.
+    public init(url: URL, width: Int, height: Int, options: Options = Options()) throws {
+        _ = FFmpegLog.configure
+        self.url = url
+        self.width = width
+        self.height = height
+        let path = url.path
+        guard let container = av_guess_format(nil, url.lastPathComponent, nil),
+              ["mp4", "mov", "matroska", "avi"].contains(String(cString: container.pointee.name)) else {
+            throw MediaError(path: path, .unsupported("unknown video extension \".\(url.pathExtension)\" (use .mp4, .mov, .mkv or .avi)"))
+        }
+        guard width > 0, height > 0, width % 2 == 0, height % 2 == 0 else {
+            throw MediaError(path: path, .unsupported("\(width)x\(height): H.264 and MPEG-4 in 4:2:0 need even, positive width and height (crop or pad the frames)"))
+        }
+        guard options.frameRate > 0, options.frameRate.isFinite, options.rotation % 90 == 0 else {
+            throw MediaError(path: path, .unsupported("frame rate \(options.frameRate) or rotation \(options.rotation)"))
+        }
+        var encoder: UnsafePointer<AVCodec>?
+        switch options.codec {
+        case .auto: encoder = avcodec_find_encoder_by_name("libx264") ?? avcodec_find_encoder(AV_CODEC_ID_MPEG4)
+        case .h264: encoder = avcodec_find_encoder_by_name("libx264")
+        case .mpeg4: encoder = avcodec_find_encoder(AV_CODEC_ID_MPEG4)
+        }
+        guard let encoder else { throw MediaError(path: path, .unsupported("this FFmpeg has no \(options.codec.rawValue) encoder")) }
+        encoderName = String(cString: encoder.pointee.name)
+        temporary = try AtomicFile.temporaryURL(for: url)
+
+        // Resources are kept in locals until everything succeeded; `cleanUp` frees them otherwise.
+        var format: UnsafeMutablePointer<AVFormatContext>?
+        var codec: UnsafeMutablePointer<AVCodecContext>?
+        var frame: UnsafeMutablePointer<AVFrame>?
+        var packet: UnsafeMutablePointer<AVPacket>?
+        let temporaryPath = temporary.path
+        func fail(_ reason: MediaError.Reason) -> MediaError {
+            av_frame_free(&frame)
+            av_packet_free(&packet)
+            avcodec_free_context(&codec)
+            if let format {
+                if format.pointee.pb != nil { avio_closep(&format.pointee.pb) }
+                avformat_free_context(format)
+            }
+            unlink(temporaryPath)
+            return MediaError(path: path, reason)
+        }
+        var code = avformat_alloc_output_context2(&format, container, nil, temporaryPath)
+        guard code >= 0, let format else { throw fail(.notWritable("cannot set up the container (\(FFmpegError(code: code)))")) }
+        guard let allocated = avcodec_alloc_context3(encoder) else { throw fail(.notWritable("out of memory")) }
+        codec = allocated
+        let rate = av_d2q(options.frameRate, 1 << 16)
+        allocated.pointee.width = Int32(width)
+        allocated.pointee.height = Int32(height)
+        allocated.pointee.time_base = AVRational(num: rate.den, den: rate.num)
+        allocated.pointee.framerate = rate
+        allocated.pointee.pix_fmt = AV_PIX_FMT_YUV420P
+        allocated.pointee.colorspace = AVCOL_SPC_SMPTE170M
+        allocated.pointee.color_range = AVCOL_RANGE_MPEG
+        allocated.pointee.thread_count = 0
+        if format.pointee.oformat.pointee.flags & AVFMT_GLOBALHEADER != 0 {
+            allocated.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER)
+        }
+        let quality = min(max(options.quality, 0), 51)
+        if encoderName == "libx264" {
+            av_opt_set(allocated.pointee.priv_data, "crf", "\(quality)", 0)
+            av_opt_set(allocated.pointee.priv_data, "preset", options.preset, 0)
+        } else {
+            // MPEG-4 Part 2 takes a quantiser 2…31; map the CRF scale onto it.
+            allocated.pointee.flags |= Int32(AV_CODEC_FLAG_QSCALE)
+            allocated.pointee.global_quality = Int32(FF_QP2LAMBDA) * Int32(2 + quality * 29 / 51)
+        }
+        code = avcodec_open2(allocated, encoder, nil)
+        guard code >= 0 else { throw fail(.unsupported("cannot open the \(encoderName) encoder (\(FFmpegError(code: code)))")) }
+        guard let stream = avformat_new_stream(format, nil) else { throw fail(.notWritable("out of memory")) }
+        avcodec_parameters_from_context(stream.pointee.codecpar, allocated)
+        stream.pointee.time_base = allocated.pointee.time_base
+        stream.pointee.avg_frame_rate = rate
+        if options.rotation % 360 != 0 {
+            // The display matrix counts counter-clockwise.
+            guard strata_stream_set_rotation(stream, -Double(options.rotation)) >= 0 else { throw fail(.notWritable("out of memory")) }
+        }
+        code = avio_open(&format.pointee.pb, temporaryPath, AVIO_FLAG_WRITE)
+        guard code >= 0 else { throw fail(.notWritable(FFmpegError(code: code).description)) }
+        code = avformat_write_header(format, nil)
+        guard code >= 0 else { throw fail(.notWritable("cannot write the header (\(FFmpegError(code: code)))")) }
+        frame = av_frame_alloc()
+        packet = av_packet_alloc()
+        guard let frame, packet != nil else { throw fail(.notWritable("out of memory")) }
+        frame.pointee.format = AV_PIX_FMT_YUV420P.rawValue
+        frame.pointee.width = Int32(width)
+        frame.pointee.height = Int32(height)
+        code = av_frame_get_buffer(frame, 0)
+        guard code >= 0 else { throw fail(.notWritable("out of memory")) }
+        guard let scaler = sws_getContext(Int32(width), Int32(height), AV_PIX_FMT_RGB24, Int32(width), Int32(height),
+                                          AV_PIX_FMT_YUV420P, strata_sws_bilinear() | Int32(SWS_ACCURATE_RND), nil, nil, nil) else {
+            throw fail(.unsupported("cannot convert RGB to YUV 4:2:0"))
+        }
+        // Full-range sRGB in, limited-range BT.601 out, matching the stream's colour tags.
+        sws_setColorspaceDetails(scaler, sws_getCoefficients(SWS_CS_DEFAULT), 1,
+                                 sws_getCoefficients(SWS_CS_ITU601), 0, 0, 1 << 16, 1 << 16)
+        self.scaler = scaler
+        self.formatContext = format
+        self.codecContext = codec
+        self.stream = stream
+        self.frame = frame
+        self.packet = packet
+    }
+
+    deinit {
+        if !finished, let format = formatContext {
+            if format.pointee.pb != nil { avio_closep(&format.pointee.pb) }
+            unlink(temporary.path)
+        }
+        sws_freeContext(scaler)
+        av_frame_free(&frame)
+        av_packet_free(&packet)
+        avcodec_free_context(&codecContext)
+        avformat_free_context(formatContext)
+    }
+
+    /// Encodes one frame (gray or colour; alpha is dropped); it must have the video's size.
+    public func append(_ image: Image) throws {
+        guard !finished, let frame, let scaler else {
+            throw MediaError(path: url.path, .notWritable("the video is already finished"), frame: frameCount)
+        }
+        guard image.width == width, image.height == height else {
+            throw MediaError(path: url.path, .unsupported("frame is \(image.width)x\(image.height), the video \(width)x\(height)"), frame: frameCount)
+        }
+        let rgb = image.channels == 3 ? image : image.rgb()
+        let samples = rgb.interleaved8()
+        var code = av_frame_make_writable(frame)
+        guard code >= 0 else { throw MediaError(path: url.path, .notWritable(FFmpegError(code: code).description), frame: frameCount) }
+        samples.withUnsafeBufferPointer { src in
+            var planes: [UnsafePointer<UInt8>?] = [src.baseAddress, nil, nil, nil]
+            var strides: [Int32] = [Int32(width * 3), 0, 0, 0]
+            withUnsafeMutablePointer(to: &frame.pointee.data) { data in
+                data.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { out in
+                    withUnsafePointer(to: &frame.pointee.linesize) { lines in
+                        lines.withMemoryRebound(to: Int32.self, capacity: 8) { outStrides in
+                            _ = sws_scale(scaler, &planes, &strides, 0, Int32(height), out, outStrides)
+                        }
+                    }
+                }
+            }
+        }
+        frame.pointee.pts = Int64(frameCount)
+        code = avcodec_send_frame(codecContext, frame)
+        guard code >= 0 else { throw MediaError(path: url.path, .notWritable("encoding failed (\(FFmpegError(code: code)))"), frame: frameCount) }
+        try drainPackets()
+        frameCount += 1
+    }
+
+    /// Flushes the encoder, writes the trailer and moves the file into place.
+    public func finish() throws {
+        guard !finished, let format = formatContext else { return }
+        avcodec_send_frame(codecContext, nil)
+        try drainPackets()
+        var code = av_write_trailer(format)
+        guard code >= 0 else { throw MediaError(path: url.path, .notWritable("cannot finish the file (\(FFmpegError(code: code)))")) }
+        code = avio_closep(&format.pointee.pb)
+        guard code >= 0 else { throw MediaError(path: url.path, .notWritable(FFmpegError(code: code).description)) }
+        finished = true
+        try AtomicFile.commit(temporary, to: url)
+    }
+
+    private func drainPackets() throws {
+        guard let codec = codecContext, let packet, let format = formatContext, let stream else { return }
+        while true {
+            let code = avcodec_receive_packet(codec, packet)
+            if code == FFmpegError.again.code || code == FFmpegError.endOfFile.code { return }
+            guard code >= 0 else { throw MediaError(path: url.path, .notWritable("encoding failed (\(FFmpegError(code: code)))"), frame: frameCount) }
+            av_packet_rescale_ts(packet, codec.pointee.time_base, stream.pointee.time_base)
+            packet.pointee.stream_index = stream.pointee.index
+            let written = av_interleaved_write_frame(format, packet)
+            av_packet_unref(packet)
+            guard written >= 0 else { throw MediaError(path: url.path, .notWritable(FFmpegError(code: written).description), frame: frameCount) }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import StrataIO
+
+@main
+struct Strata: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "strata",
+        abstract: "Depth and layered scenes from images and video.",
+        discussion: "Exit codes follow sysexits: 64 usage, 65 bad data, 66 missing input, 73 cannot create output, 74 I/O, 70 internal.",
+        version: "0.1.0",
+        subcommands: [Info.self, Convert.self]
+    )
+}
+
+/// Runs a command body, turning Strata's typed errors into a message on stderr and a sysexits code.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as MediaError {
+        printError(error.description)
+        throw ExitCode(error.exitCode)
+    } catch let error as FrameRangeError {
+        printError(error.description)
+        throw ExitCode(64)
+    } catch let error as UsageError {
+        printError(error.message)
+        throw ExitCode(64)
+    }
+}
+
+/// A command line that asks for something impossible.
+struct UsageError: Error {
+    var message: String
+}
+
+func printError(_ message: String) {
+    FileHandleStream.standardError.write("strata: error: \(message)\n")
+}
