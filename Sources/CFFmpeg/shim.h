@@ -43,7 +43,8 @@ static inline double strata_stream_rotation(const AVStream *st) {
     return av_display_rotation_get((const int32_t *)matrix);
 }
 
-/// Attaches a display matrix rotating by `degrees` counter-clockwise to a stream being written.
+/// Attaches a display matrix for a clockwise rotation by `degrees` to a stream being written
+/// (av_display_rotation_set counts clockwise, av_display_rotation_get counter-clockwise).
 static inline int strata_stream_set_rotation(AVStream *st, double degrees) {
 #if LIBAVFORMAT_VERSION_INT >= AV_VERSION_INT(60, 15, 100)
     AVPacketSideData *sd = av_packet_side_data_new(&st->codecpar->coded_side_data,

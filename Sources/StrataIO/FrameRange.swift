@@ -37,6 +37,7 @@ public struct FrameRange: Sendable, Equatable, CustomStringConvertible {
             // "x3": every third frame.
         } else if let dash = body.firstIndex(of: "-") {
             let a = body[..<dash], b = body[body.index(after: dash)...]
+            if a.isEmpty && b.isEmpty { throw fail("a range needs a first or a last frame around '-'") }
             if !a.isEmpty {
                 guard let v = Int(a), v >= 0 else { throw fail("'\(a)' is not a frame index (whole number ≥ 0)") }
                 first = v

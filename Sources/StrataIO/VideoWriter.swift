@@ -26,8 +26,12 @@ public final class VideoWriter {
         public var rotation: Int = 0
         /// x264 speed preset (ultrafast … veryslow).
         public var preset: String = "medium"
+        /// Frames between keyframes, or nil for the encoder's default (250 for x264).
+        public var keyframeInterval: Int?
 
-        public init(codec: Codec = .auto, quality: Int = 20, frameRate: Double = 30, rotation: Int = 0, preset: String = "medium") {
+        public init(codec: Codec = .auto, quality: Int = 20, frameRate: Double = 30, rotation: Int = 0,
+                    preset: String = "medium", keyframeInterval: Int? = nil) {
+            self.keyframeInterval = keyframeInterval
             self.codec = codec
             self.quality = quality
             self.frameRate = frameRate
@@ -114,6 +118,7 @@ public final class VideoWriter {
         allocated.pointee.colorspace = AVCOL_SPC_SMPTE170M
         allocated.pointee.color_range = AVCOL_RANGE_MPEG
         allocated.pointee.thread_count = 0
+        if let interval = options.keyframeInterval { allocated.pointee.gop_size = Int32(max(1, interval)) }
         if format.pointee.oformat.pointee.flags & AVFMT_GLOBALHEADER != 0 {
             allocated.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER)
         }
@@ -133,8 +138,8 @@ public final class VideoWriter {
         stream.pointee.time_base = allocated.pointee.time_base
         stream.pointee.avg_frame_rate = rate
         if options.rotation % 360 != 0 {
-            // The display matrix counts counter-clockwise.
-            guard strata_stream_set_rotation(stream, -Double(options.rotation)) >= 0 else { throw fail(.notWritable("out of memory")) }
+            // av_display_rotation_set takes clockwise degrees (its getter answers counter-clockwise).
+            guard strata_stream_set_rotation(stream, Double(options.rotation)) >= 0 else { throw fail(.notWritable("out of memory")) }
         }
         code = avio_open(&format.pointee.pb, temporaryPath, AVIO_FLAG_WRITE)
         guard code >= 0 else { throw fail(.notWritable(FFmpegError(code: code).description)) }

@@ -73,7 +73,9 @@ struct Convert: ParsableCommand {
         guard VideoWriter.Codec(rawValue: codec) != nil else { throw ValidationError("--codec must be auto, h264 or mpeg4") }
         if let fps { guard fps > 0 && fps.isFinite else { throw ValidationError("--fps must be positive") } }
         guard threads >= 0 else { throw ValidationError("--threads must be 0 or more") }
-        if let frames { _ = try FrameRange(parsing: frames) }
+        if let frames {
+            do { _ = try FrameRange(parsing: frames) } catch let error as FrameRangeError { throw ValidationError(error.description) }
+        }
     }
 
     var writeOptions: ImageWriteOptions {

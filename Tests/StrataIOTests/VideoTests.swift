@@ -1,0 +1,178 @@
+import CFFmpeg
+import Foundation
+import StrataCore
+import XCTest
+@testable import StrataIO
+
+final class VideoTests: XCTestCase {
+    /// Writes `count` index frames and returns the file.
+    func writeIndexVideo(_ folder: URL, name: String = "clip.mp4", count: Int = 40, options: VideoWriter.Options = .init(),
+                         width: Int = 64, height: Int = 48) throws -> URL {
+        let url = folder.appendingPathComponent(name)
+        let writer = try VideoWriter(url: url, width: width, height: height, options: options)
+        for i in 0..<count { try writer.append(indexFrame(i, width: width, height: height)) }
+        try writer.finish()
+        return url
+    }
+
+    func testH264RoundTripKeepsCountSizeAndQuality() throws {
+        let folder = try temporaryFolder(self)
+        let url = folder.appendingPathComponent("smooth.mp4")
+        let frames = (0..<12).map { smoothImage(width: 96, height: 64, seed: Float($0) * 0.3) }
+        let writer = try VideoWriter(url: url, width: 96, height: 64, options: .init(quality: 16, frameRate: 24))
+        if VideoWriter.hasH264Encoder { XCTAssertEqual(writer.encoderName, "libx264") }
+        for frame in frames { try writer.append(frame) }
+        try writer.finish()
+
+        let reader = try VideoReader(url: url)
+        XCTAssertEqual(reader.info.codec, VideoWriter.hasH264Encoder ? "h264" : "mpeg4")
+        XCTAssertEqual([reader.info.width, reader.info.height], [96, 64])
+        XCTAssertEqual(reader.info.frameCount, 12)
+        XCTAssertEqual(reader.info.frameRate, 24, accuracy: 1e-9)
+        XCTAssertEqual(reader.info.duration, 0.5, accuracy: 1e-6)
+        var decoded = 0
+        while let frame = try reader.nextFrame() {
+            XCTAssertEqual(frame.index, decoded)
+            XCTAssertEqual(frame.timestamp, Double(decoded) / 24, accuracy: 1e-6)
+            XCTAssertGreaterThan(psnr(frame.image, frames[decoded]), 34, "frame \(decoded)")
+            decoded += 1
+        }
+        XCTAssertEqual(decoded, 12)
+        XCTAssertEqual(try reader.countFrames(), 12)
+    }
+
+    func testFallbackEncoderWritesReadableMPEG4() throws {
+        let folder = try temporaryFolder(self)
+        let url = try writeIndexVideo(folder, name: "fallback.mp4", count: 10, options: .init(codec: .mpeg4, quality: 4))
+        let reader = try VideoReader(url: url)
+        XCTAssertEqual(reader.info.codec, "mpeg4")
+        var indices: [Int] = []
+        while let frame = try reader.nextFrame() {
+            XCTAssertEqual(readIndex(frame.image), frame.index)
+            indices.append(frame.index)
+        }
+        XCTAssertEqual(indices, Array(0..<10))
+    }
+
+    func testSeekingLandsOnTheRequestedFrame() throws {
+        let folder = try temporaryFolder(self)
+        // Keyframes every 8 frames, so seeks land between them and must decode forward.
+        for (name, options) in [("k.mp4", VideoWriter.Options(keyframeInterval: 8)),
+                                ("k.mkv", VideoWriter.Options(keyframeInterval: 8)),
+                                ("m.avi", VideoWriter.Options(codec: .mpeg4, keyframeInterval: 8))] {
+            let url = try writeIndexVideo(folder, name: name, count: 60, options: options)
+            let reader = try VideoReader(url: url)
+            for target in [37, 5, 59, 0, 8, 23, 22] {
+                try reader.seek(toFrame: target)
+                let frame = try XCTUnwrap(try reader.nextFrame(), "\(name) frame \(target)")
+                XCTAssertEqual(frame.index, target, name)
+                XCTAssertEqual(readIndex(frame.image), target, "\(name): seeking to \(target) decoded another frame")
+                let next = try reader.nextFrame()
+                if target == 59 {
+                    XCTAssertNil(next, "\(name): nothing after the last frame")
+                } else {
+                    XCTAssertEqual(next?.index, target + 1, name)
+                    XCTAssertEqual(next.map { readIndex($0.image) }, target + 1, name)
+                }
+            }
+        }
+    }
+
+    func testRangeAndStepSelectFrames() throws {
+        let folder = try temporaryFolder(self)
+        let url = try writeIndexVideo(folder, count: 30, options: .init(keyframeInterval: 10))
+        let reader = try VideoReader(url: url)
+        var seen: [Int] = []
+        try reader.forEachFrame(in: try FrameRange(parsing: "4-20x4")) { frame in
+            XCTAssertEqual(readIndex(frame.image), frame.index)
+            seen.append(frame.index)
+        }
+        XCTAssertEqual(seen, [4, 8, 12, 16, 20])
+        let tail = try VideoReader(url: url)
+        var last: [Int] = []
+        try tail.forEachFrame(in: try FrameRange(parsing: "25-")) { last.append(readIndex($0.image)) }
+        XCTAssertEqual(last, [25, 26, 27, 28, 29])
+    }
+
+    func testRotationMetadataIsAppliedOnRead() throws {
+        let folder = try temporaryFolder(self)
+        let url = folder.appendingPathComponent("portrait.mp4")
+        let coded = smoothImage(width: 64, height: 32)
+        let writer = try VideoWriter(url: url, width: 64, height: 32, options: .init(quality: 12, rotation: 90))
+        for _ in 0..<3 { try writer.append(coded) }
+        try writer.finish()
+
+        let reader = try VideoReader(url: url)
+        XCTAssertEqual(reader.info.rotation, 90)
+        XCTAssertEqual([reader.info.width, reader.info.height, reader.info.codedWidth, reader.info.codedHeight], [32, 64, 64, 32])
+        let frame = try XCTUnwrap(try reader.nextFrame())
+        XCTAssertEqual([frame.image.width, frame.image.height], [32, 64])
+        XCTAssertGreaterThan(psnr(frame.image, coded.rotated90Clockwise()), 32)
+        let raw = try VideoReader(url: url, applyRotation: false)
+        XCTAssertEqual(try XCTUnwrap(try raw.nextFrame()).image.width, 64)
+    }
+
+    func testMemoryStaysFlatOverALongDecode() throws {
+        let folder = try temporaryFolder(self)
+        let url = try writeIndexVideo(folder, count: 240, options: .init(preset: "ultrafast"), width: 64, height: 48)
+        let reader = try VideoReader(url: url)
+        var count = 0
+        var residentAt40 = 0
+        while let frame = try reader.nextFrame() {
+            XCTAssertEqual(readIndex(frame.image), frame.index % 256)
+            count += 1
+            if count == 40 { residentAt40 = residentKilobytes() }
+        }
+        XCTAssertEqual(count, 240)
+        // 200 more frames of 64×48 RGB floats would add ~7 MB if frames were kept.
+        XCTAssertLessThan(residentKilobytes() - residentAt40, 4_000)
+    }
+
+    func testContainerWithoutVideoAndOtherBadInputs() throws {
+        let folder = try temporaryFolder(self)
+        let wav = folder.appendingPathComponent("sound.wav")
+        try wavBytes().write(to: wav)
+        assertMediaError(.noVideoStream) { _ = try VideoReader(url: wav) }
+        assertMediaError(.notFound) { _ = try VideoReader(url: folder.appendingPathComponent("missing.mp4")) }
+        assertMediaError(.isDirectory) { _ = try VideoReader(url: folder) }
+        let text = folder.appendingPathComponent("notes.mp4")
+        try Data(String(repeating: "not a video\n", count: 40).utf8).write(to: text)
+        XCTAssertThrowsError(try { let r = try VideoReader(url: text); while try r.nextFrame() != nil {} }()) { error in
+            XCTAssertEqual((error as? MediaError)?.exitCode, 65, "\(error)")
+        }
+        let video = try writeIndexVideo(folder, count: 8)
+        assertMediaError(.tooLarge(width: 64, height: 48, limit: 1000)) { _ = try VideoReader(url: video, maxPixels: 1000) }
+        assertMediaError(.unsupported("65x48: H.264 and MPEG-4 in 4:2:0 need even, positive width and height (crop or pad the frames)")) {
+            _ = try VideoWriter(url: folder.appendingPathComponent("odd.mp4"), width: 65, height: 48)
+        }
+        assertMediaError(.unsupported("unknown video extension \".xyz\" (use .mp4, .mov, .mkv or .avi)")) {
+            _ = try VideoWriter(url: folder.appendingPathComponent("a.xyz"), width: 64, height: 48)
+        }
+        let writer = try VideoWriter(url: folder.appendingPathComponent("size.mp4"), width: 64, height: 48)
+        XCTAssertThrowsError(try writer.append(indexFrame(0, width: 32, height: 48))) { error in
+            XCTAssertEqual((error as? MediaError)?.frame, 0)
+        }
+    }
+
+    func testUnfinishedVideoLeavesNoFileBehind() throws {
+        let folder = try temporaryFolder(self)
+        let url = folder.appendingPathComponent("abandoned.mp4")
+        do {
+            let writer = try VideoWriter(url: url, width: 64, height: 48)
+            for i in 0..<5 { try writer.append(indexFrame(i)) }
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path).count, 1, "only the hidden temporary file")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: url.path))
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), [])
+        assertMediaError(.notWritable("the folder /nonexistent-strata does not exist")) {
+            _ = try VideoWriter(url: URL(fileURLWithPath: "/nonexistent-strata/a.mp4"), width: 64, height: 48)
+        }
+    }
+}
+
+/// Resident memory of this process in kilobytes, from /proc.
+func residentKilobytes() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
+    return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+}

@@ -1,0 +1,164 @@
+import Foundation
+import StrataCore
+import StrataIO
+import XCTest
+
+/// Runs the built `strata` binary end to end and checks stdout, stderr and the exit code.
+final class StrataCommandTests: XCTestCase {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    var binary: URL {
+        let products = Bundle.main.bundleURL.pathExtension == "xctest"
+            ? Bundle.main.bundleURL.deletingLastPathComponent() : Bundle.main.bundleURL
+        return products.appendingPathComponent("strata")
+    }
+
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("strata-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    @discardableResult
+    func strata(_ arguments: String...) throws -> Result {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// A frame whose bars spell its index, as in the IO tests.
+    func indexFrame(_ index: Int) -> Image {
+        Image(width: 64, height: 48, channels: 3) { _, _, x in (index >> (7 - x / 8)) & 1 == 1 ? 0.9 : 0.1 }
+    }
+
+    func readIndex(_ image: Image) -> Int {
+        (0..<8).reduce(0) { value, bit in image[1, 24, (7 - bit) * 8 + 4] > 0.5 ? value | 1 << bit : value }
+    }
+
+    func makeVideo(_ name: String = "clip.mp4", frames: Int = 20) throws -> URL {
+        let url = folder.appendingPathComponent(name)
+        let writer = try VideoWriter(url: url, width: 64, height: 48, options: .init(frameRate: 10, keyframeInterval: 5))
+        for i in 0..<frames { try writer.append(indexFrame(i)) }
+        try writer.finish()
+        return url
+    }
+
+    func testHelpListsTheCommands() throws {
+        let result = try strata("--help")
+        XCTAssertEqual(result.status, 0)
+        XCTAssertTrue(result.stdout.contains("info"))
+        XCTAssertTrue(result.stdout.contains("convert"))
+    }
+
+    func testInfoDescribesImagesVideosAndSequences() throws {
+        try PNG.write(indexFrame(3), to: folder.appendingPathComponent("a.png"), bitDepth: 16)
+        var result = try strata("info", "a.png")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout.split(separator: "\n").first, "a.png: PNG image, 64x48, 3 channels, 16-bit")
+
+        _ = try makeVideo()
+        result = try strata("info", "clip.mp4", "--json", "--count-frames")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let info = try JSONDecoder().decode(VideoInfo.self, from: Data(result.stdout.utf8))
+        XCTAssertEqual([info.width, info.height, info.frameCount], [64, 48, 20])
+        XCTAssertEqual(info.frameRate, 10, accuracy: 1e-9)
+        XCTAssertFalse(info.frameCountIsEstimate)
+
+        result = try strata("convert", "clip.mp4", "seq/%03d.png", "--start-number", "0")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        result = try strata("info", "seq/%03d.png")
+        XCTAssertEqual(result.stdout, "seq/%03d.png: sequence of 20 frames from number 0, PNG 64x48\n")
+    }
+
+    func testVideoToSequenceWithRangeAndBack() throws {
+        _ = try makeVideo()
+        var result = try strata("convert", "clip.mp4", "frames/f_%04d.png", "--frames", "3-15x4", "--start-number", "10")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, "", "stdout is for data only")
+        XCTAssertEqual(result.stderr, "strata: wrote 4 frames to frames/f_%04d.png\n")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("frames").path).sorted()
+        XCTAssertEqual(names, ["f_0010.png", "f_0011.png", "f_0012.png", "f_0013.png"])
+        for (k, expected) in [3, 7, 11, 15].enumerated() {
+            let image = try PNG.read(folder.appendingPathComponent("frames/f_\(String(format: "%04d", 10 + k)).png"))
+            XCTAssertEqual(readIndex(image), expected)
+        }
+
+        result = try strata("convert", "frames/f_%04d.png", "back.mkv", "--fps", "5", "--input-start-number", "10")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let reader = try VideoReader(url: folder.appendingPathComponent("back.mkv"))
+        XCTAssertEqual(reader.info.frameRate, 5, accuracy: 1e-9)
+        var indices: [Int] = []
+        while let frame = try reader.nextFrame() { indices.append(readIndex(frame.image)) }
+        XCTAssertEqual(indices, [3, 7, 11, 15])
+    }
+
+    func testSingleFramesAndImageConversion() throws {
+        _ = try makeVideo()
+        var result = try strata("convert", "clip.mp4", "still.jpg", "--frames", "9", "--jpeg-quality", "95")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(readIndex(try ImageFile.read(folder.appendingPathComponent("still.jpg"))), 9)
+        result = try strata("convert", "still.jpg", "still.png", "--bit-depth", "16", "--compression-level", "9")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try ImageFile.info(folder.appendingPathComponent("still.png")).bitDepth, 16)
+        result = try strata("convert", "still.png", "still.npy")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try NPY.read(folder.appendingPathComponent("still.npy")).width, 64)
+    }
+
+    func testBadInputsExitWithSysexitsCodes() throws {
+        _ = try makeVideo()
+        var result = try strata("info", "missing.mp4")
+        XCTAssertEqual(result.status, 66)
+        XCTAssertEqual(result.stderr, "strata: error: \(folder.path)/missing.mp4: no such file\n")
+
+        result = try strata("convert", "clip.mp4", "out/%05d.png", "--frames", "20-10")
+        XCTAssertEqual(result.status, 64)
+        XCTAssertTrue(result.stderr.contains("the last frame 10 comes before the first 20"), result.stderr)
+
+        result = try strata("convert", "clip.mp4", "out.png", "--bit-depth", "12")
+        XCTAssertEqual(result.status, 64)
+
+        result = try strata("convert", "clip.mp4", "one.png")
+        XCTAssertEqual(result.status, 64)
+        XCTAssertTrue(result.stderr.contains("one.png holds one image"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("one.png").path))
+
+        try Data("garbage".utf8).write(to: folder.appendingPathComponent("broken.png"))
+        result = try strata("convert", "broken.png", "x.png")
+        XCTAssertEqual(result.status, 65)
+        XCTAssertTrue(result.stderr.contains("broken.png: not a PNG, JPEG, PFM or NPY image"), result.stderr)
+
+        var wav = Data("RIFF".utf8)
+        wav.append(contentsOf: [36, 0, 0, 0] + Array("WAVEfmt ".utf8) + [16, 0, 0, 0, 1, 0, 1, 0, 0x40, 0x1F, 0, 0, 0x80, 0x3E, 0, 0, 2, 0, 16, 0])
+        wav.append(contentsOf: Array("data".utf8) + [0, 0, 0, 0])
+        try wav.write(to: folder.appendingPathComponent("sound.wav"))
+        result = try strata("convert", "sound.wav", "out/%05d.png")
+        XCTAssertEqual(result.status, 65)
+        XCTAssertTrue(result.stderr.hasSuffix("sound.wav: has no video stream\n"), result.stderr)
+
+        result = try strata("convert", "clip.mp4", "/sys/strata/%05d.png")
+        XCTAssertEqual(result.status, 73, result.stderr)
+        result = try strata("convert", "clip.mp4", "big/%05d.png", "--max-pixels", "100")
+        XCTAssertEqual(result.status, 65)
+        XCTAssertTrue(result.stderr.contains("64x48 is 3072 pixels, above the limit of 100"), result.stderr)
+    }
+}
