@@ -227,3 +227,91 @@ int strata_png_encode(const void *pixels, int width, int height, int channels, i
     *out_size = sink.size;
     return STRATA_CODEC_OK;
 }
+
+struct strata_png_reader {
+    png_structp png;
+    png_infop info;
+    png_source source;
+    png_error_state state;
+    size_t row_bytes;
+    png_uint_32 height, next_row;
+};
+
+static void set_message(png_error_state *state, char *message, size_t message_size) {
+    state->message = message;
+    state->message_size = message_size;
+    if (message && message_size) message[0] = '\0';
+}
+
+int strata_png_reader_open(const unsigned char *data, size_t size, uint64_t max_pixels,
+                           strata_png_reader **out, strata_raster *info_out,
+                           char *message, size_t message_size) {
+    *out = NULL;
+    memset(info_out, 0, sizeof(*info_out));
+    int code = png_begin(data, size, message, message_size);
+    if (code) return code;
+    strata_png_reader *r = calloc(1, sizeof(*r));
+    if (!r) return STRATA_CODEC_NO_MEMORY;
+    set_message(&r->state, message, message_size);
+    r->source.data = data;
+    r->source.size = size;
+    r->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &r->state, on_png_error, on_png_warning);
+    if (r->png) r->info = png_create_info_struct(r->png);
+    if (!r->png || !r->info) { strata_png_reader_close(r); return STRATA_CODEC_NO_MEMORY; }
+    volatile int result = STRATA_CODEC_CORRUPT;
+    if (setjmp(png_jmpbuf(r->png))) {
+        int truncated = r->state.truncated;
+        strata_png_reader_close(r);
+        return truncated ? STRATA_CODEC_TRUNCATED : result;
+    }
+    png_set_read_fn(r->png, &r->source, read_from_memory);
+    png_set_user_limits(r->png, 0x7fffffff, 0x7fffffff);
+    png_set_chunk_malloc_max(r->png, 64u * 1024u * 1024u);
+    png_read_info(r->png, r->info);
+    png_uint_32 width = 0, height = 0;
+    int bit_depth = 0, color_type = 0, interlace = 0;
+    png_get_IHDR(r->png, r->info, &width, &height, &bit_depth, &color_type, &interlace, NULL, NULL);
+    info_out->width = (int)width;
+    info_out->height = (int)height;
+    info_out->source_color_type = color_type;
+    info_out->source_bit_depth = bit_depth;
+    info_out->interlaced = interlace != PNG_INTERLACE_NONE;
+    if (max_pixels && (uint64_t)width * (uint64_t)height > max_pixels) {
+        snprintf(message, message_size, "%ux%u pixels is above the limit of %llu pixels",
+                 (unsigned)width, (unsigned)height, (unsigned long long)max_pixels);
+        strata_png_reader_close(r);
+        return STRATA_CODEC_TOO_LARGE;
+    }
+    if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(r->png);
+    if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) png_set_expand_gray_1_2_4_to_8(r->png);
+    if (png_get_valid(r->png, r->info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(r->png);
+#if defined(__LITTLE_ENDIAN__) || (defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+    if (bit_depth == 16) png_set_swap(r->png);
+#endif
+    png_read_update_info(r->png, r->info);
+    info_out->channels = png_get_channels(r->png, r->info);
+    info_out->bit_depth = png_get_bit_depth(r->png, r->info);
+    r->row_bytes = png_get_rowbytes(r->png, r->info);
+    r->height = height;
+    *out = r;
+    return STRATA_CODEC_OK;
+}
+
+int strata_png_reader_read_rows(strata_png_reader *r, unsigned char *buffer, int rows,
+                                char *message, size_t message_size) {
+    set_message(&r->state, message, message_size);
+    if (setjmp(png_jmpbuf(r->png))) return r->state.truncated ? STRATA_CODEC_TRUNCATED : STRATA_CODEC_CORRUPT;
+    for (int i = 0; i < rows && r->next_row < r->height; i++, r->next_row++)
+        png_read_row(r->png, buffer + r->row_bytes * (size_t)i, NULL);
+    if (r->next_row == r->height) {
+        png_read_end(r->png, NULL);
+        r->next_row++;  // read_end runs once
+    }
+    return STRATA_CODEC_OK;
+}
+
+void strata_png_reader_close(strata_png_reader *r) {
+    if (!r) return;
+    if (r->png) png_destroy_read_struct(&r->png, r->info ? &r->info : NULL, NULL);
+    free(r);
+}

@@ -52,10 +52,10 @@ extension Image {
 
 /// Up to 4×4 source indices and weights for one sample; index −1 reads the constant border.
 struct Taps {
-    var xs: (Int, Int, Int, Int) = (0, 0, 0, 0)
-    var ys: (Int, Int, Int, Int) = (0, 0, 0, 0)
-    var wx: (Float, Float, Float, Float) = (0, 0, 0, 0)
-    var wy: (Float, Float, Float, Float) = (0, 0, 0, 0)
+    var xs = SIMD4<Int>(repeating: 0)
+    var ys = SIMD4<Int>(repeating: 0)
+    var wx = SIMD4<Float>(repeating: 0)
+    var wy = SIMD4<Float>(repeating: 0)
     var n = 1
     var width = 0
 
@@ -84,60 +84,51 @@ struct Taps {
         // Non-finite positions read the border (constant) or the clamped edge.
         let fx = x.isFinite ? max(-1e7, min(1e7, x)) : -1e7
         let fy = y.isFinite ? max(-1e7, min(1e7, y)) : -1e7
+        let offset: Int
         switch interpolation {
         case .nearest:
             n = 1
-            xs.0 = Taps.index(Int((fx + 0.5).rounded(.down)), w, wrap: wrap, constant: isConstant)
-            ys.0 = Taps.index(Int((fy + 0.5).rounded(.down)), h, wrap: false, constant: isConstant)
-            wx.0 = 1; wy.0 = 1
+            xs[0] = Taps.index(Int((fx + 0.5).rounded(.down)), w, wrap: wrap, constant: isConstant)
+            ys[0] = Taps.index(Int((fy + 0.5).rounded(.down)), h, wrap: false, constant: isConstant)
+            wx[0] = 1
+            wy[0] = 1
+            return
         case .bilinear:
             n = 2
-            let x0 = fx.rounded(.down), y0 = fy.rounded(.down)
-            let tx = fx - x0, ty = fy - y0
-            let ix = Int(x0), iy = Int(y0)
-            xs.0 = Taps.index(ix, w, wrap: wrap, constant: isConstant)
-            xs.1 = Taps.index(ix + 1, w, wrap: wrap, constant: isConstant)
-            ys.0 = Taps.index(iy, h, wrap: false, constant: isConstant)
-            ys.1 = Taps.index(iy + 1, h, wrap: false, constant: isConstant)
-            wx.0 = 1 - tx; wx.1 = tx
-            wy.0 = 1 - ty; wy.1 = ty
+            offset = 0
+            let tx = fx - fx.rounded(.down), ty = fy - fy.rounded(.down)
+            wx = SIMD4(1 - tx, tx, 0, 0)
+            wy = SIMD4(1 - ty, ty, 0, 0)
         case .bicubic:
             n = 4
-            let x0 = fx.rounded(.down), y0 = fy.rounded(.down)
-            let ix = Int(x0), iy = Int(y0)
-            xs = (Taps.index(ix - 1, w, wrap: wrap, constant: isConstant), Taps.index(ix, w, wrap: wrap, constant: isConstant),
-                  Taps.index(ix + 1, w, wrap: wrap, constant: isConstant), Taps.index(ix + 2, w, wrap: wrap, constant: isConstant))
-            ys = (Taps.index(iy - 1, h, wrap: false, constant: isConstant), Taps.index(iy, h, wrap: false, constant: isConstant),
-                  Taps.index(iy + 1, h, wrap: false, constant: isConstant), Taps.index(iy + 2, h, wrap: false, constant: isConstant))
-            wx = Cubic.weights(fx - x0)
-            wy = Cubic.weights(fy - y0)
+            offset = -1
+            let cx = Cubic.weights(fx - fx.rounded(.down)), cy = Cubic.weights(fy - fy.rounded(.down))
+            wx = SIMD4(cx.0, cx.1, cx.2, cx.3)
+            wy = SIMD4(cy.0, cy.1, cy.2, cy.3)
+        }
+        let ix = Int(fx.rounded(.down)) + offset, iy = Int(fy.rounded(.down)) + offset
+        for k in 0..<n {
+            xs[k] = Taps.index(ix + k, w, wrap: wrap, constant: isConstant)
+            ys[k] = Taps.index(iy + k, h, wrap: false, constant: isConstant)
         }
     }
 
+    /// The weighted sum over the taps. A zero weight skips its tap, so a NaN (invalid
+    /// depth) next to an exact hit stays out of the result.
     @inline(__always)
     func apply(plane: UnsafeBufferPointer<Float>, border: BorderMode) -> Float {
         var constant: Float = 0
         if case .constant(let v) = border { constant = v }
-        @inline(__always) func read(_ yi: Int, _ xi: Int) -> Float {
-            (yi < 0 || xi < 0) ? constant : plane[yi &* width &+ xi]
-        }
-        // A zero weight skips its tap, so a NaN (invalid depth) next to an exact hit stays out.
-        @inline(__always) func term(_ w: Float, _ yi: Int, _ xi: Int) -> Float {
-            w == 0 ? 0 : w * read(yi, xi)
-        }
-        @inline(__always) func row(_ yi: Int) -> Float {
-            switch n {
-            case 1: return read(yi, xs.0)
-            case 2: return term(wx.0, yi, xs.0) + term(wx.1, yi, xs.1)
-            default:
-                return term(wx.0, yi, xs.0) + term(wx.1, yi, xs.1) + term(wx.2, yi, xs.2) + term(wx.3, yi, xs.3)
+        var sum: Float = 0
+        for j in 0..<n where wy[j] != 0 {
+            let row = ys[j]
+            var rowSum: Float = 0
+            for i in 0..<n where wx[i] != 0 {
+                let column = xs[i]
+                rowSum += wx[i] * ((row < 0 || column < 0) ? constant : plane[row &* width &+ column])
             }
+            sum += wy[j] * rowSum
         }
-        @inline(__always) func rowTerm(_ w: Float, _ yi: Int) -> Float { w == 0 ? 0 : w * row(yi) }
-        switch n {
-        case 1: return row(ys.0)
-        case 2: return rowTerm(wy.0, ys.0) + rowTerm(wy.1, ys.1)
-        default: return rowTerm(wy.0, ys.0) + rowTerm(wy.1, ys.1) + rowTerm(wy.2, ys.2) + rowTerm(wy.3, ys.3)
-        }
+        return sum
     }
 }

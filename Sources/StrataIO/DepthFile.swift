@@ -18,8 +18,9 @@ public enum DepthFile {
                                   compressionLevel: Int = 6) throws {
         let samples = quantize(depth, scale: scale.factor)
         let data = try samples.withUnsafeBytes {
+            // Smooth 16-bit depth is where row filters pay for themselves.
             try PNG.encode(samples: $0, width: depth.width, height: depth.height, channels: 1, bitDepth: 16,
-                           compressionLevel: compressionLevel, path: url.path)
+                           compressionLevel: compressionLevel, filter: .adaptive, path: url.path)
         }
         try AtomicFile.write(data, to: url)
     }
@@ -37,8 +38,9 @@ public enum DepthFile {
             return UInt16(1 + (min(max(t, 0), 1) * 65534).rounded())
         }
         let data = try samples.withUnsafeBytes {
+            // Smooth 16-bit depth is where row filters pay for themselves.
             try PNG.encode(samples: $0, width: depth.width, height: depth.height, channels: 1, bitDepth: 16,
-                           compressionLevel: compressionLevel, path: url.path)
+                           compressionLevel: compressionLevel, filter: .adaptive, path: url.path)
         }
         try AtomicFile.write(data, to: url)
         return span

@@ -33,12 +33,13 @@ public struct ImageWriteOptions: Sendable, Equatable {
     public var bitDepth: Int = 8
     /// PNG zlib level 0–9.
     public var compressionLevel: Int = 6
-    /// PNG row filter.
-    public var pngFilter: PNG.Filter = .adaptive
+    /// PNG row filter: none by default, as ffmpeg: on camera and rendered frames the
+    /// adaptive filter costs 1.5–3× the encode time for a few per cent of size (BENCHMARKS.md).
+    public var pngFilter: PNG.Filter = .none
     /// JPEG quality 1–100.
     public var jpegQuality: Int = 90
 
-    public init(bitDepth: Int = 8, compressionLevel: Int = 6, pngFilter: PNG.Filter = .adaptive, jpegQuality: Int = 90) {
+    public init(bitDepth: Int = 8, compressionLevel: Int = 6, pngFilter: PNG.Filter = .none, jpegQuality: Int = 90) {
         self.bitDepth = bitDepth
         self.compressionLevel = compressionLevel
         self.pngFilter = pngFilter

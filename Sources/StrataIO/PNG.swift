@@ -1,4 +1,5 @@
 import CStrataCodecs
+import Dispatch
 import Foundation
 import StrataCore
 
@@ -48,12 +49,79 @@ public enum PNG {
     /// transparency becomes alpha), samples scaled to 0…1.
     public static func decode(_ data: Data, path: String = "<memory>",
                               maxPixels: Int = ImageFile.defaultMaxPixels) throws -> Image {
-        var raster = strata_raster()
         try data.withUnsafeBytes { bytes in
+            let base = bytes.bindMemory(to: UInt8.self).baseAddress
+            var reader: OpaquePointer?
+            var raster = strata_raster()
             try CodecCall.run(path: path, format: "PNG", maxPixels: maxPixels) { message, size in
-                strata_png_decode(bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count, UInt64(max(0, maxPixels)),
-                                  &raster, message, size)
+                strata_png_reader_open(base, bytes.count, UInt64(max(0, maxPixels)), &reader, &raster, message, size)
             }
+            defer { strata_png_reader_close(reader) }
+            if raster.interlaced != 0 { return try decodeWhole(bytes, path: path, maxPixels: maxPixels) }
+            return try decodeInBands(reader!, raster, path: path)
+        }
+    }
+
+    /// Decodes row bands with libpng on this thread while another thread converts the band
+    /// before to planar floats, so the conversion costs no wall time on a second core.
+    private static func decodeInBands(_ reader: OpaquePointer, _ raster: strata_raster, path: String) throws -> Image {
+        let (w, h, c, depth) = (Int(raster.width), Int(raster.height), Int(raster.channels), Int(raster.bit_depth))
+        let rowBytes = w * c * depth / 8
+        let bandRows = max(8, min(h, (256 << 10) / max(1, rowBytes)))
+        let buffers = [UnsafeMutableRawPointer.allocate(byteCount: bandRows * rowBytes, alignment: 64),
+                       UnsafeMutableRawPointer.allocate(byteCount: bandRows * rowBytes, alignment: 64)]
+        defer { buffers.forEach { $0.deallocate() } }
+        // One permit per buffer: a buffer is refilled only after its conversion finished.
+        let free = [DispatchSemaphore(value: 1), DispatchSemaphore(value: 1)]
+        let converting = DispatchGroup()
+        var failure: Error?
+        let image = Image(width: w, height: h, channels: c, uninitialized: { planes in
+            let output = UncheckedSendable(planes.baseAddress!)
+            var band = 0
+            for firstRow in stride(from: 0, to: h, by: bandRows) {
+                let rows = min(bandRows, h - firstRow)
+                let k = band % 2
+                free[k].wait()
+                do {
+                    try CodecCall.run(path: path, format: "PNG") { message, size in
+                        strata_png_reader_read_rows(reader, buffers[k].assumingMemoryBound(to: UInt8.self), Int32(rows), message, size)
+                    }
+                } catch {
+                    failure = error
+                    free[k].signal()
+                    break
+                }
+                let input = UncheckedSendable(buffers[k])
+                let semaphore = free[k]
+                DispatchQueue.global().async(group: converting) {
+                    let offset = firstRow * w, count = rows * w
+                    if depth == 16 {
+                        Interleaving.deinterleave(input.value.assumingMemoryBound(to: UInt16.self), into: output.value,
+                                                  planeSize: w * h, offset: offset, count: count, channels: c, scale: 1 / 65535)
+                    } else {
+                        Interleaving.deinterleave(input.value.assumingMemoryBound(to: UInt8.self), into: output.value,
+                                                  planeSize: w * h, offset: offset, count: count, channels: c, scale: 1 / 255)
+                    }
+                    semaphore.signal()
+                }
+                band += 1
+            }
+            converting.wait()
+            if failure != nil {
+                // The image is discarded, but its samples must still be initialised.
+                planes.update(repeating: 0)
+            }
+        })
+        if let failure { throw failure }
+        return image
+    }
+
+    /// Decodes the whole image in one libpng call: needed for Adam7-interlaced files.
+    private static func decodeWhole(_ bytes: UnsafeRawBufferPointer, path: String, maxPixels: Int) throws -> Image {
+        var raster = strata_raster()
+        try CodecCall.run(path: path, format: "PNG", maxPixels: maxPixels) { message, size in
+            strata_png_decode(bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count, UInt64(max(0, maxPixels)),
+                              &raster, message, size)
         }
         defer { strata_raster_free(&raster) }
         let (w, h, c) = (Int(raster.width), Int(raster.height), Int(raster.channels))
@@ -72,7 +140,7 @@ public enum PNG {
 
     /// Encodes an image of 1–4 channels (gray, gray+alpha, RGB, RGBA) at 8 or 16 bits.
     public static func encode(_ image: Image, bitDepth: Int = 8, compressionLevel: Int = 6,
-                              filter: Filter = .adaptive, path: String = "<memory>") throws -> Data {
+                              filter: Filter = .none, path: String = "<memory>") throws -> Data {
         guard (1...4).contains(image.channels) else {
             throw MediaError(path: path, .unsupported("PNG holds 1 to 4 channels, not \(image.channels)"))
         }
@@ -96,7 +164,7 @@ public enum PNG {
 
     /// Encodes interleaved samples: bytes for 8-bit, host-order `UInt16`s for 16-bit.
     public static func encode(samples: UnsafeRawBufferPointer, width: Int, height: Int, channels: Int, bitDepth: Int,
-                              compressionLevel: Int = 6, filter: Filter = .adaptive, path: String = "<memory>") throws -> Data {
+                              compressionLevel: Int = 6, filter: Filter = .none, path: String = "<memory>") throws -> Data {
         precondition(samples.count >= width * height * channels * bitDepth / 8, "short sample buffer")
         var output: UnsafeMutablePointer<UInt8>?
         var outputSize = 0
@@ -109,7 +177,7 @@ public enum PNG {
 
     /// Writes an image as a PNG file, atomically.
     public static func write(_ image: Image, to url: URL, bitDepth: Int = 8, compressionLevel: Int = 6,
-                             filter: Filter = .adaptive) throws {
+                             filter: Filter = .none) throws {
         let data = try encode(image, bitDepth: bitDepth, compressionLevel: compressionLevel, filter: filter, path: url.path)
         try AtomicFile.write(data, to: url)
     }

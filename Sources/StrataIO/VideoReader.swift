@@ -259,10 +259,10 @@ public final class VideoReader {
         guard width > 0, height > 0, let descriptor = av_pix_fmt_desc_get(source) else {
             throw MediaError(path: url.path, .corrupt("a frame without a size or pixel format"), frame: nextIndex)
         }
-        let deep = descriptor.pointee.comp.0.depth > 8
-        let target = deep ? AV_PIX_FMT_RGB48LE : AV_PIX_FMT_RGB24
-        scaler = sws_getCachedContext(scaler, Int32(width), Int32(height), source, Int32(width), Int32(height), target,
-                                      strata_sws_bilinear() | Int32(SWS_ACCURATE_RND), nil, nil, nil)
+        // swscale writes planar float G, B, R straight into the image's planes (handed over
+        // in that order), so no 8-bit intermediate or deinterleaving pass is needed.
+        scaler = sws_getCachedContext(scaler, Int32(width), Int32(height), source, Int32(width), Int32(height),
+                                      AV_PIX_FMT_GBRPF32LE, strata_sws_bilinear() | Int32(SWS_ACCURATE_RND), nil, nil, nil)
         guard let scaler else { throw MediaError(path: url.path, .unsupported("cannot convert \(String(cString: descriptor.pointee.name)) to RGB"), frame: nextIndex) }
         if descriptor.pointee.flags & UInt64(AV_PIX_FMT_FLAG_RGB) == 0 {
             let matrix: Int32
@@ -278,26 +278,21 @@ public final class VideoReader {
             sws_setColorspaceDetails(scaler, sws_getCoefficients(matrix), fullRange,
                                      sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16)
         }
-        let bytesPerSample = deep ? 2 : 1
-        let rowBytes = width * 3 * bytesPerSample
-        var buffer = [UInt8](repeating: 0, count: rowBytes * height)
-        buffer.withUnsafeMutableBufferPointer { out in
-            var destination: [UnsafeMutablePointer<UInt8>?] = [out.baseAddress, nil, nil, nil]
-            var strides: [Int32] = [Int32(rowBytes), 0, 0, 0]
+        let n = width * height
+        var image = Image(width: width, height: height, channels: 3, uninitialized: { planes in
+            let base = UnsafeMutableRawPointer(planes.baseAddress!).assumingMemoryBound(to: UInt8.self)
+            var destination: [UnsafeMutablePointer<UInt8>?] = [base + 4 * n, base + 8 * n, base, nil]
+            var strides: [Int32] = [Int32(width * 4), Int32(width * 4), Int32(width * 4), 0]
             withUnsafePointer(to: &frame.pointee.data) { data in
-                data.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { planes in
+                data.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { sourcePlanes in
                     withUnsafePointer(to: &frame.pointee.linesize) { lines in
                         lines.withMemoryRebound(to: Int32.self, capacity: 8) { lineSizes in
-                            _ = sws_scale(scaler, planes, lineSizes, 0, Int32(height), &destination, &strides)
+                            _ = sws_scale(scaler, sourcePlanes, lineSizes, 0, Int32(height), &destination, &strides)
                         }
                     }
                 }
             }
-        }
-        var image = buffer.withUnsafeBytes { raw -> Image in
-            deep ? Image(interleaved16: raw.bindMemory(to: UInt16.self), width: width, height: height, channels: 3)
-                 : Image(interleaved8: raw.bindMemory(to: UInt8.self), width: width, height: height, channels: 3)
-        }
+        })
         if appliesRotation && info.rotation != 0 { image = image.rotated(clockwiseDegrees: Double(info.rotation)) }
         return image
     }

@@ -38,6 +38,22 @@ void strata_buffer_free(void *p);
 int strata_png_decode(const unsigned char *data, size_t size, uint64_t max_pixels,
                       strata_raster *out, char *message, size_t message_size);
 
+/// A PNG being decoded a band of rows at a time (non-interlaced images only), so that the
+/// caller can convert one band while libpng decodes the next.
+typedef struct strata_png_reader strata_png_reader;
+
+/// Starts reading: fills width, height, channels, bit_depth and interlaced in `info`.
+int strata_png_reader_open(const unsigned char *data, size_t size, uint64_t max_pixels,
+                           strata_png_reader **reader, strata_raster *info,
+                           char *message, size_t message_size);
+
+/// Decodes the next `rows` rows into `buffer` (interleaved, as strata_png_decode would);
+/// after the last row it also checks the end of the file.
+int strata_png_reader_read_rows(strata_png_reader *reader, unsigned char *buffer, int rows,
+                                char *message, size_t message_size);
+
+void strata_png_reader_close(strata_png_reader *reader);
+
 /// Reads only the header: width, height and source format (pixels left NULL).
 int strata_png_header(const unsigned char *data, size_t size,
                       strata_raster *out, char *message, size_t message_size);

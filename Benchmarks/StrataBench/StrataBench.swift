@@ -1,0 +1,44 @@
+import Foundation
+import StrataCore
+import StrataIO
+
+/// Strata's side of the PNG benchmark: the same work as Benchmarks/png_c_loop.c, through
+/// StrataIO (decode to a planar float `Image`, encode from it again).
+///
+///     strata-bench png image.png ITERATIONS LEVEL [FILTER]
+///     strata-bench decode clip.mp4 FRAMES
+@main
+enum StrataBench {
+    static func main() throws {
+        let arguments = CommandLine.arguments
+        if arguments.count == 4, arguments[1] == "decode", let limit = Int(arguments[3]) {
+            // Decode-only throughput: frames to planar float images, nothing written.
+            let reader = try VideoReader(url: URL(fileURLWithPath: arguments[2]))
+            let start = DispatchTime.now()
+            var count = 0
+            while count < limit, try reader.nextFrame() != nil { count += 1 }
+            print(String(format: "{\"frames\": %d, \"seconds\": %.3f}", count, seconds(since: start)))
+            return
+        }
+        guard arguments.count >= 5, arguments[1] == "png", let iterations = Int(arguments[3]), let level = Int(arguments[4]),
+              let filter = PNG.Filter(rawValue: arguments.count > 5 ? arguments[5] : "adaptive") else {
+            FileHandle.standardError.write(Data("usage: strata-bench png image.png iterations level [filter]\n".utf8))
+            exit(64)
+        }
+        let data = try Data(contentsOf: URL(fileURLWithPath: arguments[2]))
+        var image = Image(width: 1, height: 1, channels: 1)
+        var start = DispatchTime.now()
+        for _ in 0..<iterations { image = try PNG.decode(data) }
+        let decode = seconds(since: start) / Double(iterations)
+        var encoded = 0
+        start = DispatchTime.now()
+        for _ in 0..<iterations { encoded = try PNG.encode(image, compressionLevel: level, filter: filter).count }
+        let encode = seconds(since: start) / Double(iterations)
+        print(String(format: "{\"decode_ms\": %.2f, \"encode_ms\": %.2f, \"encoded_bytes\": %d, \"width\": %d, \"height\": %d}",
+                     decode * 1e3, encode * 1e3, encoded, image.width, image.height))
+    }
+
+    static func seconds(since start: DispatchTime) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    }
+}

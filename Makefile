@@ -1,0 +1,37 @@
+# Strata's set-up, demo and tests on Debian/Ubuntu. Each target installs the system
+# packages that are missing first (apt-get update, then apt-get install), then builds.
+#
+#   make demo    convert the committed sample video to a PNG sequence in out/
+#   make test    run the test suite
+
+PACKAGES := libpng-dev libjpeg-dev libavformat-dev libavcodec-dev libswscale-dev \
+            libavutil-dev libopenblas-dev pkg-config
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+SAMPLE := samples/mandelbrot-320x180.mp4
+
+.PHONY: deps build demo test bench clean
+
+deps:
+	@missing=$$(for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:" $$missing; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	swift build -c release --product strata
+
+demo: build
+	.build/release/strata info $(SAMPLE)
+	.build/release/strata convert $(SAMPLE) 'out/frames/%05d.png'
+
+test: deps
+	swift test --disable-swift-testing
+
+bench: deps
+	@command -v ffmpeg >/dev/null || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg
+	bash Benchmarks/run.sh
+
+clean:
+	rm -rf .build out Benchmarks/work
