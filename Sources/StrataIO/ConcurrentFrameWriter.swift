@@ -3,14 +3,15 @@ import Foundation
 import StrataCore
 
 /// Encodes and writes numbered frames on several threads while the caller decodes the next
-/// ones. At most `capacity` frames are in flight, so memory stays bounded; the first error
-/// stops further writes and is rethrown by ``finish()``.
+/// ones. At most `threads` frames are in flight, so memory stays bounded. A failure stops
+/// the frames after it, while every frame before it is still written (nothing finished is
+/// lost); ``finish()`` rethrows the failure of the lowest frame.
 public final class ConcurrentFrameWriter: @unchecked Sendable {
     private let writer: FrameSequenceWriter
     private let queue = DispatchQueue(label: "strata.frame-writer", attributes: .concurrent)
     private let group = DispatchGroup()
     private let slots: DispatchSemaphore
-    private let failure = Mutex<Error?>(nil)
+    private let failure = Mutex<(index: Int, error: Error)?>(nil)
 
     /// A writer using `threads` encoding threads (0: every core).
     public init(_ writer: FrameSequenceWriter, threads: Int = 0) {
@@ -22,19 +23,18 @@ public final class ConcurrentFrameWriter: @unchecked Sendable {
     /// Queues frame `index` for writing; blocks while every slot is busy. Throws the first
     /// failure of an earlier frame, so the caller can stop decoding.
     public func write(_ image: Image, index: Int) throws {
-        if let error = failure.withLock({ $0 }) { throw error }
+        if let failed = failure.withLock({ $0 }) { throw failed.error }
         slots.wait()
         group.enter()
         let writer = self.writer
         let image = UncheckedSendable(image)
         queue.async { [self] in
             defer { slots.signal(); group.leave() }
-            if failure.withLock({ $0 }) != nil { return }
+            if let failed = failure.withLock({ $0 }), failed.index < index { return }
             do {
-                // Encoding runs one thread per frame, so the image conversion stays on this thread.
                 try writer.write(image.value, index: index)
             } catch {
-                failure.withLock { if $0 == nil { $0 = error } }
+                failure.withLock { if $0 == nil || $0!.index > index { $0 = (index, error) } }
             }
         }
     }
@@ -42,6 +42,6 @@ public final class ConcurrentFrameWriter: @unchecked Sendable {
     /// Waits for every queued frame and rethrows the first failure.
     public func finish() throws {
         group.wait()
-        if let error = failure.withLock({ $0 }) { throw error }
+        if let failed = failure.withLock({ $0 }) { throw failed.error }
     }
 }

@@ -259,10 +259,13 @@ public final class VideoReader {
         guard width > 0, height > 0, let descriptor = av_pix_fmt_desc_get(source) else {
             throw MediaError(path: url.path, .corrupt("a frame without a size or pixel format"), frame: nextIndex)
         }
-        // swscale writes planar float G, B, R straight into the image's planes (handed over
-        // in that order), so no 8-bit intermediate or deinterleaving pass is needed.
-        scaler = sws_getCachedContext(scaler, Int32(width), Int32(height), source, Int32(width), Int32(height),
-                                      AV_PIX_FMT_GBRPF32LE, strata_sws_bilinear() | Int32(SWS_ACCURATE_RND), nil, nil, nil)
+        let deep = descriptor.pointee.comp.0.depth > 8
+        let target = deep ? AV_PIX_FMT_RGB48LE : AV_PIX_FMT_RGB24
+        // Bicubic, as the ffmpeg command line converts: frames match `ffmpeg -i clip.mp4 %05d.png`.
+        // (swscale's planar-float output was tried: it interpolates chroma fully, which is
+        // finer but makes every PNG ~6% larger and slower to write; see BENCHMARKS.md.)
+        scaler = sws_getCachedContext(scaler, Int32(width), Int32(height), source, Int32(width), Int32(height), target,
+                                      Int32(SWS_BICUBIC), nil, nil, nil)
         guard let scaler else { throw MediaError(path: url.path, .unsupported("cannot convert \(String(cString: descriptor.pointee.name)) to RGB"), frame: nextIndex) }
         if descriptor.pointee.flags & UInt64(AV_PIX_FMT_FLAG_RGB) == 0 {
             let matrix: Int32
@@ -278,17 +281,35 @@ public final class VideoReader {
             sws_setColorspaceDetails(scaler, sws_getCoefficients(matrix), fullRange,
                                      sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16)
         }
-        let n = width * height
+        // swscale's SIMD paths may write past the end of a row: give every row a 64-byte
+        // aligned stride and the buffer a spare row, as av_image_alloc would.
+        let bytesPerSample = deep ? 2 : 1
+        let stride = (width * 3 * bytesPerSample + 63) & ~63
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: stride * (height + 1), alignment: 64)
+        defer { buffer.deallocate() }
+        var destination: [UnsafeMutablePointer<UInt8>?] = [buffer.assumingMemoryBound(to: UInt8.self), nil, nil, nil]
+        var strides: [Int32] = [Int32(stride), 0, 0, 0]
+        withUnsafePointer(to: &frame.pointee.data) { data in
+            data.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { planes in
+                withUnsafePointer(to: &frame.pointee.linesize) { lines in
+                    lines.withMemoryRebound(to: Int32.self, capacity: 8) { lineSizes in
+                        _ = sws_scale(scaler, planes, lineSizes, 0, Int32(height), &destination, &strides)
+                    }
+                }
+            }
+        }
+        let rows = UncheckedSendable(buffer)
         var image = Image(width: width, height: height, channels: 3, uninitialized: { planes in
-            let base = UnsafeMutableRawPointer(planes.baseAddress!).assumingMemoryBound(to: UInt8.self)
-            var destination: [UnsafeMutablePointer<UInt8>?] = [base + 4 * n, base + 8 * n, base, nil]
-            var strides: [Int32] = [Int32(width * 4), Int32(width * 4), Int32(width * 4), 0]
-            withUnsafePointer(to: &frame.pointee.data) { data in
-                data.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { sourcePlanes in
-                    withUnsafePointer(to: &frame.pointee.linesize) { lines in
-                        lines.withMemoryRebound(to: Int32.self, capacity: 8) { lineSizes in
-                            _ = sws_scale(scaler, sourcePlanes, lineSizes, 0, Int32(height), &destination, &strides)
-                        }
+            let output = UncheckedSendable(planes.baseAddress!)
+            Parallel.forEachBand(height, minimumBand: 32) { band in
+                for y in band {
+                    let row = rows.value + y &* stride
+                    if deep {
+                        Interleaving.deinterleave(row.assumingMemoryBound(to: UInt16.self), into: output.value, planeSize: width * height,
+                                                  offset: y &* width, count: width, channels: 3, scale: 1 / 65535)
+                    } else {
+                        Interleaving.deinterleave(row.assumingMemoryBound(to: UInt8.self), into: output.value, planeSize: width * height,
+                                                  offset: y &* width, count: width, channels: 3, scale: 1 / 255)
                     }
                 }
             }

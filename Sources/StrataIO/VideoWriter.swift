@@ -2,7 +2,7 @@ import CFFmpeg
 import Foundation
 import StrataCore
 
-/// Encodes frames into a video file (MP4, MOV, MKV or AVI by extension), atomically: the
+/// Encodes frames into a video file (MP4, MOV, MKV, WebM or AVI by extension), atomically: the
 /// file appears under its name only when ``finish()`` succeeds.
 public final class VideoWriter {
     /// The video encoder.
@@ -13,6 +13,27 @@ public final class VideoWriter {
         case h264
         /// FFmpeg's built-in MPEG-4 Part 2 encoder, present in every build.
         case mpeg4
+        /// H.265 through libx265.
+        case hevc
+        /// VP9 through libvpx (MKV or WebM).
+        case vp9
+        /// AV1 through libsvtav1, libaom or librav1e, whichever this FFmpeg has (MKV, MP4 or WebM).
+        case av1
+        /// Motion JPEG, FFmpeg's built-in encoder (every frame a JPEG).
+        case mjpeg
+
+        /// The FFmpeg encoders that can serve this codec, in order of preference.
+        var encoderNames: [String] {
+            switch self {
+            case .auto: return ["libx264", "mpeg4"]
+            case .h264: return ["libx264"]
+            case .mpeg4: return ["mpeg4"]
+            case .hevc: return ["libx265"]
+            case .vp9: return ["libvpx-vp9"]
+            case .av1: return ["libsvtav1", "libaom-av1", "librav1e"]
+            case .mjpeg: return ["mjpeg"]
+            }
+        }
     }
 
     /// How to encode.
@@ -59,7 +80,12 @@ public final class VideoWriter {
     private var finished = false
 
     /// Whether this FFmpeg build has the libx264 encoder.
-    public static var hasH264Encoder: Bool { avcodec_find_encoder_by_name("libx264") != nil }
+    public static var hasH264Encoder: Bool { isAvailable(.h264) }
+
+    /// Whether this FFmpeg build has an encoder for `codec`.
+    public static func isAvailable(_ codec: Codec) -> Bool {
+        codec.encoderNames.contains { avcodec_find_encoder_by_name($0) != nil }
+    }
 
     /// Starts a video of `width × height` frames at `url`.
     public init(url: URL, width: Int, height: Int, options: Options = Options()) throws {
@@ -69,8 +95,8 @@ public final class VideoWriter {
         self.height = height
         let path = url.path
         guard let container = av_guess_format(nil, url.lastPathComponent, nil),
-              ["mp4", "mov", "matroska", "avi"].contains(String(cString: container.pointee.name)) else {
-            throw MediaError(path: path, .unsupported("unknown video extension \".\(url.pathExtension)\" (use .mp4, .mov, .mkv or .avi)"))
+              ["mp4", "mov", "matroska", "avi", "webm"].contains(String(cString: container.pointee.name)) else {
+            throw MediaError(path: path, .unsupported("unknown video extension \".\(url.pathExtension)\" (use .mp4, .mov, .mkv, .webm or .avi)"))
         }
         guard width > 0, height > 0, width % 2 == 0, height % 2 == 0 else {
             throw MediaError(path: path, .unsupported("\(width)x\(height): H.264 and MPEG-4 in 4:2:0 need even, positive width and height (crop or pad the frames)"))
@@ -78,13 +104,13 @@ public final class VideoWriter {
         guard options.frameRate > 0, options.frameRate.isFinite, options.rotation % 90 == 0 else {
             throw MediaError(path: path, .unsupported("frame rate \(options.frameRate) or rotation \(options.rotation)"))
         }
-        var encoder: UnsafePointer<AVCodec>?
-        switch options.codec {
-        case .auto: encoder = avcodec_find_encoder_by_name("libx264") ?? avcodec_find_encoder(AV_CODEC_ID_MPEG4)
-        case .h264: encoder = avcodec_find_encoder_by_name("libx264")
-        case .mpeg4: encoder = avcodec_find_encoder(AV_CODEC_ID_MPEG4)
+        let candidates = options.codec.encoderNames.compactMap { avcodec_find_encoder_by_name($0) }
+        guard let encoder = candidates.first else {
+            throw MediaError(path: path, .unsupported("this FFmpeg has no \(options.codec.rawValue) encoder (\(options.codec.encoderNames.joined(separator: ", ")))"))
         }
-        guard let encoder else { throw MediaError(path: path, .unsupported("this FFmpeg has no \(options.codec.rawValue) encoder")) }
+        guard avformat_query_codec(container, encoder.pointee.id, FF_COMPLIANCE_NORMAL) == 1 else {
+            throw MediaError(path: path, .unsupported("a .\(url.pathExtension) file cannot hold \(options.codec.rawValue) video"))
+        }
         encoderName = String(cString: encoder.pointee.name)
         temporary = try AtomicFile.temporaryURL(for: url)
 
@@ -114,20 +140,34 @@ public final class VideoWriter {
         allocated.pointee.height = Int32(height)
         allocated.pointee.time_base = AVRational(num: rate.den, den: rate.num)
         allocated.pointee.framerate = rate
-        allocated.pointee.pix_fmt = AV_PIX_FMT_YUV420P
+        // MJPEG takes full-range ("J") YUV; everything else limited-range 4:2:0.
+        let pixelFormat = encoderName == "mjpeg" ? AV_PIX_FMT_YUVJ420P : AV_PIX_FMT_YUV420P
+        let fullRange = encoderName == "mjpeg"
+        allocated.pointee.pix_fmt = pixelFormat
         allocated.pointee.colorspace = AVCOL_SPC_SMPTE170M
-        allocated.pointee.color_range = AVCOL_RANGE_MPEG
+        allocated.pointee.color_range = fullRange ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG
         allocated.pointee.thread_count = 0
         if let interval = options.keyframeInterval { allocated.pointee.gop_size = Int32(max(1, interval)) }
         if format.pointee.oformat.pointee.flags & AVFMT_GLOBALHEADER != 0 {
             allocated.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER)
         }
         let quality = min(max(options.quality, 0), 51)
-        if encoderName == "libx264" {
-            av_opt_set(allocated.pointee.priv_data, "crf", "\(quality)", 0)
-            av_opt_set(allocated.pointee.priv_data, "preset", options.preset, 0)
-        } else {
-            // MPEG-4 Part 2 takes a quantiser 2…31; map the CRF scale onto it.
+        let privateOptions = allocated.pointee.priv_data
+        switch encoderName {
+        case "libx264", "libx265":
+            av_opt_set(privateOptions, "crf", "\(quality)", 0)
+            av_opt_set(privateOptions, "preset", options.preset, 0)
+            if encoderName == "libx265" { av_opt_set(privateOptions, "x265-params", "log-level=none", 0) }
+        case "libvpx-vp9", "libaom-av1":
+            // Constant quality: CRF on a 0…63 scale with no bit-rate target.
+            av_opt_set(privateOptions, "crf", "\(quality * 63 / 51)", 0)
+            allocated.pointee.bit_rate = 0
+            av_opt_set(privateOptions, encoderName == "libaom-av1" ? "cpu-used" : "deadline",
+                       encoderName == "libaom-av1" ? "6" : "good", 0)
+        case "libsvtav1", "librav1e":
+            av_opt_set(privateOptions, encoderName == "libsvtav1" ? "crf" : "qp", "\(quality * 63 / 51)", 0)
+        default:
+            // MPEG-4 Part 2 and MJPEG take a quantiser 2…31; map the CRF scale onto it.
             allocated.pointee.flags |= Int32(AV_CODEC_FLAG_QSCALE)
             allocated.pointee.global_quality = Int32(FF_QP2LAMBDA) * Int32(2 + quality * 29 / 51)
         }
@@ -148,18 +188,18 @@ public final class VideoWriter {
         frame = av_frame_alloc()
         packet = av_packet_alloc()
         guard let frame, packet != nil else { throw fail(.notWritable("out of memory")) }
-        frame.pointee.format = AV_PIX_FMT_YUV420P.rawValue
+        frame.pointee.format = pixelFormat.rawValue
         frame.pointee.width = Int32(width)
         frame.pointee.height = Int32(height)
         code = av_frame_get_buffer(frame, 0)
         guard code >= 0 else { throw fail(.notWritable("out of memory")) }
         guard let scaler = sws_getContext(Int32(width), Int32(height), AV_PIX_FMT_RGB24, Int32(width), Int32(height),
-                                          AV_PIX_FMT_YUV420P, strata_sws_bilinear() | Int32(SWS_ACCURATE_RND), nil, nil, nil) else {
+                                          pixelFormat, strata_sws_bilinear() | Int32(SWS_ACCURATE_RND), nil, nil, nil) else {
             throw fail(.unsupported("cannot convert RGB to YUV 4:2:0"))
         }
-        // Full-range sRGB in, limited-range BT.601 out, matching the stream's colour tags.
+        // Full-range sRGB in, BT.601 out in the range the stream is tagged with.
         sws_setColorspaceDetails(scaler, sws_getCoefficients(SWS_CS_DEFAULT), 1,
-                                 sws_getCoefficients(SWS_CS_ITU601), 0, 0, 1 << 16, 1 << 16)
+                                 sws_getCoefficients(SWS_CS_ITU601), fullRange ? 1 : 0, 0, 1 << 16, 1 << 16)
         self.scaler = scaler
         self.formatContext = format
         self.codecContext = codec
@@ -192,15 +232,21 @@ public final class VideoWriter {
         let samples = rgb.interleaved8()
         var code = av_frame_make_writable(frame)
         guard code >= 0 else { throw MediaError(path: url.path, .notWritable(FFmpegError(code: code).description), frame: frameCount) }
-        samples.withUnsafeBufferPointer { src in
-            var planes: [UnsafePointer<UInt8>?] = [src.baseAddress, nil, nil, nil]
-            var strides: [Int32] = [Int32(width * 3), 0, 0, 0]
-            withUnsafeMutablePointer(to: &frame.pointee.data) { data in
-                data.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { out in
-                    withUnsafePointer(to: &frame.pointee.linesize) { lines in
-                        lines.withMemoryRebound(to: Int32.self, capacity: 8) { outStrides in
-                            _ = sws_scale(scaler, &planes, &strides, 0, Int32(height), out, outStrides)
-                        }
+        // swscale's SIMD paths may read past a row's end: feed it rows with aligned strides
+        // and a spare row, as av_image_alloc lays them out.
+        let rowBytes = width * 3, stride = (rowBytes + 63) & ~63
+        let padded = UnsafeMutableRawPointer.allocate(byteCount: stride * (height + 1), alignment: 64)
+        defer { padded.deallocate() }
+        samples.withUnsafeBytes { src in
+            for y in 0..<height { (padded + y * stride).copyMemory(from: src.baseAddress! + y * rowBytes, byteCount: rowBytes) }
+        }
+        var planes: [UnsafePointer<UInt8>?] = [UnsafePointer(padded.assumingMemoryBound(to: UInt8.self)), nil, nil, nil]
+        var strides: [Int32] = [Int32(stride), 0, 0, 0]
+        withUnsafeMutablePointer(to: &frame.pointee.data) { data in
+            data.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { out in
+                withUnsafePointer(to: &frame.pointee.linesize) { lines in
+                    lines.withMemoryRebound(to: Int32.self, capacity: 8) { outStrides in
+                        _ = sws_scale(scaler, &planes, &strides, 0, Int32(height), out, outStrides)
                     }
                 }
             }

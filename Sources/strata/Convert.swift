@@ -22,7 +22,7 @@ struct Convert: ParsableCommand {
     @Argument(help: "An image, a video, or an input frame pattern such as in/%04d.jpg.")
     var input: String
 
-    @Argument(help: "An image (.png .jpg .pfm .npy), a video (.mp4 .mov .mkv .avi), or an output frame pattern.")
+    @Argument(help: "An image (.png .jpg .pfm .npy), a video (.mp4 .mov .mkv .webm .avi), or an output frame pattern.")
     var output: String
 
     @Option(help: "Frames to take, counted from 0: first-last[xstep], e.g. 10-200x2, 5-, x3, 42.")
@@ -49,7 +49,7 @@ struct Convert: ParsableCommand {
     @Option(help: "Video quality on the CRF scale (0 best … 51 worst).")
     var crf = 20
 
-    @Option(help: "Video encoder: auto (H.264 if available, else MPEG-4), h264, mpeg4.")
+    @Option(help: "Video encoder: auto (H.264 if available, else MPEG-4), h264, mpeg4, hevc, vp9, av1, mjpeg.")
     var codec: String = "auto"
 
     @Option(help: "Output frame rate for videos (default: the input's, or 30 for sequences).")
@@ -70,7 +70,7 @@ struct Convert: ParsableCommand {
         guard (1...100).contains(jpegQuality) else { throw ValidationError("--jpeg-quality must be 1…100, not \(jpegQuality)") }
         guard (0...51).contains(crf) else { throw ValidationError("--crf must be 0…51, not \(crf)") }
         guard PNG.Filter(rawValue: pngFilter) != nil else { throw ValidationError("--png-filter must be one of adaptive, none, sub, up, average, paeth") }
-        guard VideoWriter.Codec(rawValue: codec) != nil else { throw ValidationError("--codec must be auto, h264 or mpeg4") }
+        guard VideoWriter.Codec(rawValue: codec) != nil else { throw ValidationError("--codec must be one of \(VideoWriter.Codec.allCases.map(\.rawValue).joined(separator: ", "))") }
         if let fps { guard fps > 0 && fps.isFinite else { throw ValidationError("--fps must be positive") } }
         guard threads >= 0 else { throw ValidationError("--threads must be 0 or more") }
         if let frames {

@@ -41,6 +41,21 @@ final class VideoTests: XCTestCase {
         XCTAssertEqual(try reader.countFrames(), 12)
     }
 
+    func testDecodedFramesMatchTheFFmpegCommandLineExactly() throws {
+        // Frames decoded by `ffmpeg -i clip.mp4 %02d.png` (Tools/make_video_fixtures.sh),
+        // for an untagged clip and one tagged BT.709: both colour matrices must match.
+        for clip in ["untagged", "bt709"] {
+            let reader = try VideoReader(url: fixture("video/\(clip).mp4"))
+            var count = 0
+            while let frame = try reader.nextFrame() {
+                let reference = try PNG.read(fixture("video/\(clip)-\(String(format: "%02d", frame.index + 1)).png"))
+                XCTAssertEqual(frame.image.interleaved8(), reference.interleaved8(), "\(clip) frame \(frame.index)")
+                count += 1
+            }
+            XCTAssertEqual(count, 6, clip)
+        }
+    }
+
     func testFallbackEncoderWritesReadableMPEG4() throws {
         let folder = try temporaryFolder(self)
         let url = try writeIndexVideo(folder, name: "fallback.mp4", count: 10, options: .init(codec: .mpeg4, quality: 4))
@@ -145,7 +160,7 @@ final class VideoTests: XCTestCase {
         assertMediaError(.unsupported("65x48: H.264 and MPEG-4 in 4:2:0 need even, positive width and height (crop or pad the frames)")) {
             _ = try VideoWriter(url: folder.appendingPathComponent("odd.mp4"), width: 65, height: 48)
         }
-        assertMediaError(.unsupported("unknown video extension \".xyz\" (use .mp4, .mov, .mkv or .avi)")) {
+        assertMediaError(.unsupported("unknown video extension \".xyz\" (use .mp4, .mov, .mkv, .webm or .avi)")) {
             _ = try VideoWriter(url: folder.appendingPathComponent("a.xyz"), width: 64, height: 48)
         }
         let writer = try VideoWriter(url: folder.appendingPathComponent("size.mp4"), width: 64, height: 48)
@@ -175,4 +190,39 @@ func residentKilobytes() -> Int {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
     return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+}
+
+final class VideoCodecTests: XCTestCase {
+    /// Every codec this FFmpeg can encode is written, read back in order and seeked in.
+    func testEveryAvailableCodecRoundTrips() throws {
+        let folder = try temporaryFolder(self)
+        let cases: [(VideoWriter.Codec, String)] = [(.h264, "mp4"), (.mpeg4, "avi"), (.hevc, "mkv"), (.vp9, "webm"),
+                                                    (.av1, "mkv"), (.mjpeg, "mov")]
+        var tried: [String] = []
+        for (codec, container) in cases where VideoWriter.isAvailable(codec) {
+            let url = folder.appendingPathComponent("\(codec.rawValue).\(container)")
+            // 64×64: SVT-AV1 refuses frames under 64 pixels high.
+            let writer = try VideoWriter(url: url, width: 64, height: 64,
+                                         options: .init(codec: codec, quality: 10, frameRate: 12, keyframeInterval: 6))
+            for i in 0..<16 { try writer.append(indexFrame(i, width: 64, height: 64)) }
+            try writer.finish()
+            let reader = try VideoReader(url: url)
+            XCTAssertEqual([reader.info.width, reader.info.height], [64, 64], codec.rawValue)
+            var indices: [Int] = []
+            while let frame = try reader.nextFrame() {
+                XCTAssertEqual(readIndex(frame.image), frame.index, codec.rawValue)
+                indices.append(frame.index)
+            }
+            XCTAssertEqual(indices, Array(0..<16), codec.rawValue)
+            try reader.seek(toFrame: 9)
+            XCTAssertEqual(try reader.nextFrame().map { readIndex($0.image) }, 9, codec.rawValue)
+            tried.append(codec.rawValue)
+        }
+        XCTAssertTrue(tried.contains("mpeg4") && tried.contains("mjpeg"), "FFmpeg's built-in encoders are always there")
+        if VideoWriter.hasH264Encoder {
+            assertMediaError(.unsupported("a .webm file cannot hold h264 video")) {
+                _ = try VideoWriter(url: folder.appendingPathComponent("x.webm"), width: 64, height: 48, options: .init(codec: .h264))
+            }
+        }
+    }
 }
