@@ -24,6 +24,20 @@ static void on_jpeg_error(j_common_ptr cinfo) {
     longjmp(state->jump, 1);
 }
 
+static void on_jpeg_message(j_common_ptr cinfo, int level);
+
+/// Prepares `state` to collect the message and return by longjmp; returns the manager
+/// to store in cinfo.err.
+static struct jpeg_error_mgr *error_setup(jpeg_error_state *state, char *message, size_t message_size) {
+    memset(state, 0, sizeof(*state));
+    state->message = message;
+    state->message_size = message_size;
+    struct jpeg_error_mgr *manager = jpeg_std_error(&state->base);
+    state->base.error_exit = on_jpeg_error;
+    state->base.emit_message = on_jpeg_message;
+    return manager;
+}
+
 static void on_jpeg_message(j_common_ptr cinfo, int level) {
     jpeg_error_state *state = (jpeg_error_state *)cinfo->err;
     // A warning at level -1. Running out of data is the one Strata refuses: libjpeg would
@@ -47,12 +61,7 @@ int strata_jpeg_decode(const unsigned char *data, size_t size, uint64_t max_pixe
     // jpeg_error_state must stay valid during the longjmp; it and cinfo live in this frame.
     struct jpeg_decompress_struct cinfo;
     jpeg_error_state state;
-    memset(&state, 0, sizeof(state));
-    state.message = message;
-    state.message_size = message_size;
-    cinfo.err = jpeg_std_error(&state.base);
-    state.base.error_exit = on_jpeg_error;
-    state.base.emit_message = on_jpeg_message;
+    cinfo.err = error_setup(&state, message, message_size);
 
     unsigned char *volatile pixels = NULL;
     unsigned char *volatile exif = NULL;
@@ -134,11 +143,7 @@ int strata_jpeg_encode(const unsigned char *pixels, int width, int height, int c
     }
     struct jpeg_compress_struct cinfo;
     jpeg_error_state state;
-    memset(&state, 0, sizeof(state));
-    state.message = message;
-    state.message_size = message_size;
-    cinfo.err = jpeg_std_error(&state.base);
-    state.base.error_exit = on_jpeg_error;
+    cinfo.err = error_setup(&state, message, message_size);
 
     unsigned char *volatile buffer = NULL;
     unsigned long buffer_size = 0;

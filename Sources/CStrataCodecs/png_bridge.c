@@ -81,105 +81,6 @@ static int png_begin(const unsigned char *data, size_t size, char *message, size
     return STRATA_CODEC_OK;
 }
 
-static int png_decode_impl(const unsigned char *data, size_t size, uint64_t max_pixels, int header_only,
-                           strata_raster *out, char *message, size_t message_size) {
-    memset(out, 0, sizeof(*out));
-    int code = png_begin(data, size, message, message_size);
-    if (code) return code;
-
-    png_error_state state = { message, message_size, 0 };
-    png_source src = { data, size, 0, message, message_size, 0 };
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &state, on_png_error, on_png_warning);
-    if (!png) return STRATA_CODEC_NO_MEMORY;
-    png_infop info = png_create_info_struct(png);
-    if (!info) { png_destroy_read_struct(&png, NULL, NULL); return STRATA_CODEC_NO_MEMORY; }
-
-    // Volatile: these change between setjmp and a possible longjmp.
-    unsigned char *volatile pixels = NULL;
-    png_bytep *volatile rows = NULL;
-    volatile int result = STRATA_CODEC_CORRUPT;
-
-    if (setjmp(png_jmpbuf(png))) {
-        free(rows);
-        free(pixels);
-        png_destroy_read_struct(&png, &info, NULL);
-        memset(out, 0, sizeof(*out));
-        return state.truncated ? STRATA_CODEC_TRUNCATED : result;
-    }
-
-    png_set_read_fn(png, &src, read_from_memory);
-    // Strata enforces its own pixel limit below; libpng's default caps would reject
-    // legitimate wide panoramas first.
-    png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
-    png_set_chunk_malloc_max(png, 64u * 1024u * 1024u);
-    png_read_info(png, info);
-
-    png_uint_32 width = 0, height = 0;
-    int bit_depth = 0, color_type = 0, interlace = 0;
-    png_get_IHDR(png, info, &width, &height, &bit_depth, &color_type, &interlace, NULL, NULL);
-    out->width = (int)width;
-    out->height = (int)height;
-    out->source_color_type = color_type;
-    out->source_bit_depth = bit_depth;
-    out->interlaced = interlace != PNG_INTERLACE_NONE;
-
-    if (max_pixels && (uint64_t)width * (uint64_t)height > max_pixels) {
-        png_destroy_read_struct(&png, &info, NULL);
-        snprintf(message, message_size, "%ux%u pixels is above the limit of %llu pixels",
-                 (unsigned)width, (unsigned)height, (unsigned long long)max_pixels);
-        return STRATA_CODEC_TOO_LARGE;
-    }
-    if (header_only) {
-        png_destroy_read_struct(&png, &info, NULL);
-        return STRATA_CODEC_OK;
-    }
-
-    // Normalise every PNG flavour to 8 or 16 bits of gray, gray+alpha, RGB or RGBA.
-    if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
-    if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);
-    if (png_get_valid(png, info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(png);
-#if defined(__LITTLE_ENDIAN__) || (defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
-    if (bit_depth == 16) png_set_swap(png);
-#endif
-    png_set_interlace_handling(png);
-    png_read_update_info(png, info);
-
-    int channels = png_get_channels(png, info);
-    int out_depth = png_get_bit_depth(png, info);
-    size_t row_bytes = png_get_rowbytes(png, info);
-    if (channels < 1 || channels > 4 || (out_depth != 8 && out_depth != 16)) {
-        snprintf(message, message_size, "unsupported PNG layout (%d channels, %d bits)", channels, out_depth);
-        png_longjmp(png, 1);
-    }
-    pixels = malloc(row_bytes * height);
-    rows = malloc(sizeof(png_bytep) * height);
-    if (!pixels || !rows) {
-        result = STRATA_CODEC_NO_MEMORY;
-        snprintf(message, message_size, "out of memory for %ux%u pixels", (unsigned)width, (unsigned)height);
-        png_longjmp(png, 1);
-    }
-    for (png_uint_32 y = 0; y < height; y++) rows[y] = pixels + row_bytes * y;
-    png_read_image(png, rows);
-    png_read_end(png, NULL);
-
-    free(rows);
-    png_destroy_read_struct(&png, &info, NULL);
-    out->channels = channels;
-    out->bit_depth = out_depth;
-    out->pixels = pixels;
-    return STRATA_CODEC_OK;
-}
-
-int strata_png_decode(const unsigned char *data, size_t size, uint64_t max_pixels,
-                      strata_raster *out, char *message, size_t message_size) {
-    return png_decode_impl(data, size, max_pixels, 0, out, message, message_size);
-}
-
-int strata_png_header(const unsigned char *data, size_t size,
-                      strata_raster *out, char *message, size_t message_size) {
-    return png_decode_impl(data, size, 0, 1, out, message, message_size);
-}
-
 int strata_png_encode(const void *pixels, int width, int height, int channels, int bit_depth,
                       int level, int filter, unsigned char **out, size_t *out_size,
                       char *message, size_t message_size) {
@@ -288,6 +189,7 @@ int strata_png_reader_open(const unsigned char *data, size_t size, uint64_t max_
 #if defined(__LITTLE_ENDIAN__) || (defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
     if (bit_depth == 16) png_set_swap(r->png);
 #endif
+    png_set_interlace_handling(r->png);
     png_read_update_info(r->png, r->info);
     info_out->channels = png_get_channels(r->png, r->info);
     info_out->bit_depth = png_get_bit_depth(r->png, r->info);
@@ -307,6 +209,22 @@ int strata_png_reader_read_rows(strata_png_reader *r, unsigned char *buffer, int
         png_read_end(r->png, NULL);
         r->next_row++;  // read_end runs once
     }
+    return STRATA_CODEC_OK;
+}
+
+int strata_png_reader_read_image(strata_png_reader *r, unsigned char *buffer, char *message, size_t message_size) {
+    set_message(&r->state, message, message_size);
+    png_bytep *volatile rows = malloc(sizeof(png_bytep) * (r->height ? r->height : 1));
+    if (!rows) return STRATA_CODEC_NO_MEMORY;
+    if (setjmp(png_jmpbuf(r->png))) {
+        free(rows);
+        return r->state.truncated ? STRATA_CODEC_TRUNCATED : STRATA_CODEC_CORRUPT;
+    }
+    for (png_uint_32 y = 0; y < r->height; y++) rows[y] = buffer + r->row_bytes * y;
+    png_read_image(r->png, rows);
+    png_read_end(r->png, NULL);
+    r->next_row = r->height + 1;
+    free(rows);
     return STRATA_CODEC_OK;
 }
 

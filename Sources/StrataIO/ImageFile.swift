@@ -76,7 +76,7 @@ public enum ImageFile {
         }
     }
 
-    /// Describes an image file; decodes it fully only where the header does not say enough.
+    /// Describes an image file: PNGs from their header alone, other formats by decoding.
     public static func info(_ url: URL, maxPixels: Int = defaultMaxPixels) throws -> ImageFileInfo {
         let data = try FileAccess.read(url)
         let format = try format(of: data, url: url)
@@ -84,8 +84,7 @@ public enum ImageFile {
         case .png:
             let header = try PNG.header(data, path: url.path)
             let names = [0: "gray", 2: "RGB", 3: "palette", 4: "gray+alpha", 6: "RGBA"]
-            let image = try PNG.decode(data, path: url.path, maxPixels: maxPixels)
-            return ImageFileInfo(format: .png, width: header.width, height: header.height, channels: image.channels,
+            return ImageFileInfo(format: .png, width: header.width, height: header.height, channels: header.channels,
                                  bitDepth: header.bitDepth,
                                  details: ["colorType": names[header.colorType] ?? "\(header.colorType)",
                                            "interlaced": header.interlaced ? "Adam7" : "no"])

@@ -31,18 +31,22 @@ public enum PNG {
         /// The PNG colour type: 0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA.
         public var colorType: Int
         public var interlaced: Bool
+        /// Channels Strata decodes it to (palette and transparency expanded).
+        public var channels: Int
     }
 
-    /// Reads only the header of PNG data.
+    /// Reads the chunks before the image data: size, layout and decoded channel count.
     public static func header(_ data: Data, path: String = "<memory>") throws -> Header {
         var raster = strata_raster()
+        var reader: OpaquePointer?
         try data.withUnsafeBytes { bytes in
             try CodecCall.run(path: path, format: "PNG") { message, size in
-                strata_png_header(bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count, &raster, message, size)
+                strata_png_reader_open(bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count, 0, &reader, &raster, message, size)
             }
         }
+        strata_png_reader_close(reader)
         return Header(width: Int(raster.width), height: Int(raster.height), bitDepth: Int(raster.source_bit_depth),
-                      colorType: Int(raster.source_color_type), interlaced: raster.interlaced != 0)
+                      colorType: Int(raster.source_color_type), interlaced: raster.interlaced != 0, channels: Int(raster.channels))
     }
 
     /// Decodes PNG data to an image of 1–4 channels (palette becomes RGB or RGBA,
@@ -57,7 +61,7 @@ public enum PNG {
                 strata_png_reader_open(base, bytes.count, UInt64(max(0, maxPixels)), &reader, &raster, message, size)
             }
             defer { strata_png_reader_close(reader) }
-            if raster.interlaced != 0 { return try decodeWhole(bytes, path: path, maxPixels: maxPixels) }
+            if raster.interlaced != 0 { return try decodeWhole(reader!, raster, path: path) }
             return try decodeInBands(reader!, raster, path: path)
         }
     }
@@ -117,20 +121,19 @@ public enum PNG {
     }
 
     /// Decodes the whole image in one libpng call: needed for Adam7-interlaced files.
-    private static func decodeWhole(_ bytes: UnsafeRawBufferPointer, path: String, maxPixels: Int) throws -> Image {
-        var raster = strata_raster()
-        try CodecCall.run(path: path, format: "PNG", maxPixels: maxPixels) { message, size in
-            strata_png_decode(bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count, UInt64(max(0, maxPixels)),
-                              &raster, message, size)
+    private static func decodeWhole(_ reader: OpaquePointer, _ raster: strata_raster, path: String) throws -> Image {
+        let (w, h, c, depth) = (Int(raster.width), Int(raster.height), Int(raster.channels), Int(raster.bit_depth))
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(1, w * h * c * depth / 8), alignment: 64)
+        defer { buffer.deallocate() }
+        try CodecCall.run(path: path, format: "PNG") { message, size in
+            strata_png_reader_read_image(reader, buffer.assumingMemoryBound(to: UInt8.self), message, size)
         }
-        defer { strata_raster_free(&raster) }
-        let (w, h, c) = (Int(raster.width), Int(raster.height), Int(raster.channels))
-        if raster.bit_depth == 16 {
-            return raster.pixels.withMemoryRebound(to: UInt16.self, capacity: w * h * c) {
-                Image(interleaved16: UnsafeBufferPointer(start: $0, count: w * h * c), width: w, height: h, channels: c)
-            }
+        if depth == 16 {
+            return Image(interleaved16: UnsafeBufferPointer(start: buffer.assumingMemoryBound(to: UInt16.self), count: w * h * c),
+                         width: w, height: h, channels: c)
         }
-        return Image(interleaved8: UnsafeBufferPointer(start: raster.pixels, count: w * h * c), width: w, height: h, channels: c)
+        return Image(interleaved8: UnsafeBufferPointer(start: buffer.assumingMemoryBound(to: UInt8.self), count: w * h * c),
+                     width: w, height: h, channels: c)
     }
 
     /// Reads the PNG file at `url`.

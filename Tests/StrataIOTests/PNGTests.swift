@@ -40,7 +40,8 @@ final class PNGTests: XCTestCase {
             }
         }
         let header = try PNG.header(Data(contentsOf: fixture("rgb16-interlaced.png")))
-        XCTAssertEqual(header, PNG.Header(width: w, height: h, bitDepth: 16, colorType: 2, interlaced: true))
+        XCTAssertEqual(header, PNG.Header(width: w, height: h, bitDepth: 16, colorType: 2, interlaced: true, channels: 3))
+        XCTAssertEqual(try PNG.header(Data(contentsOf: fixture("palette4-trns.png"))).channels, 4)
     }
 
     func testPaletteWithTransparencyBecomesRGBA() throws {

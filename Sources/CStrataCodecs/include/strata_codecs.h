@@ -34,12 +34,9 @@ typedef struct {
 void strata_raster_free(strata_raster *r);
 void strata_buffer_free(void *p);
 
-/// Decodes a PNG held in memory to 8- or 16-bit gray, gray+alpha, RGB or RGBA.
-int strata_png_decode(const unsigned char *data, size_t size, uint64_t max_pixels,
-                      strata_raster *out, char *message, size_t message_size);
-
-/// A PNG being decoded a band of rows at a time (non-interlaced images only), so that the
-/// caller can convert one band while libpng decodes the next.
+/// A PNG being decoded: opened (header and transforms to 8- or 16-bit gray, gray+alpha,
+/// RGB or RGBA), then read a band of rows at a time (non-interlaced images), so that the
+/// caller can convert one band while libpng decodes the next, or whole.
 typedef struct strata_png_reader strata_png_reader;
 
 /// Starts reading: fills width, height, channels, bit_depth and interlaced in `info`.
@@ -47,16 +44,16 @@ int strata_png_reader_open(const unsigned char *data, size_t size, uint64_t max_
                            strata_png_reader **reader, strata_raster *info,
                            char *message, size_t message_size);
 
-/// Decodes the next `rows` rows into `buffer` (interleaved, as strata_png_decode would);
+/// Decodes the next `rows` rows into `buffer` (interleaved, 16-bit samples in host order);
 /// after the last row it also checks the end of the file.
 int strata_png_reader_read_rows(strata_png_reader *reader, unsigned char *buffer, int rows,
                                 char *message, size_t message_size);
 
-void strata_png_reader_close(strata_png_reader *reader);
+/// Decodes the whole image into `buffer` (height × row bytes): the way for Adam7 files.
+int strata_png_reader_read_image(strata_png_reader *reader, unsigned char *buffer,
+                                 char *message, size_t message_size);
 
-/// Reads only the header: width, height and source format (pixels left NULL).
-int strata_png_header(const unsigned char *data, size_t size,
-                      strata_raster *out, char *message, size_t message_size);
+void strata_png_reader_close(strata_png_reader *reader);
 
 /// Encodes interleaved 8- or 16-bit (host order) samples as PNG into a malloc'd buffer.
 /// filter: -1 libpng's adaptive default, otherwise a PNG_FILTER_* mask.
