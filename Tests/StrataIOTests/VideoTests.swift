@@ -157,6 +157,14 @@ final class VideoTests: XCTestCase {
         }
         let video = try writeIndexVideo(folder, count: 8)
         assertMediaError(.tooLarge(width: 64, height: 48, limit: 1000)) { _ = try VideoReader(url: video, maxPixels: 1000) }
+        // Cut in half, the MP4 loses its index (written last): FFmpeg cannot read it as video.
+        let half = folder.appendingPathComponent("half.mp4")
+        let bytes = try Data(contentsOf: video)
+        try bytes.prefix(bytes.count / 2).write(to: half)
+        XCTAssertThrowsError(try VideoReader(url: half)) { error in
+            XCTAssertEqual((error as? MediaError)?.exitCode, 65, "\(error)")
+            XCTAssertTrue("\(error)".hasPrefix(half.path), "\(error)")
+        }
         assertMediaError(.unsupported("65x48: H.264 and MPEG-4 in 4:2:0 need even, positive width and height (crop or pad the frames)")) {
             _ = try VideoWriter(url: folder.appendingPathComponent("odd.mp4"), width: 65, height: 48)
         }
