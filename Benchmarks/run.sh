@@ -4,8 +4,8 @@
 #
 #   bash Benchmarks/run.sh            (needs ffmpeg and gcc: apt-get install ffmpeg gcc)
 #
-# Timings are wall-clock seconds, best of $RUNS runs. OPENBLAS_* variables are unset so the
-# machine runs as a user's would.
+# Timings are wall-clock seconds, best of $RUNS runs, the two sides alternating.
+# OPENBLAS_* variables are unset so the machine runs as a user's would.
 set -euo pipefail
 unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 cd "$(dirname "$0")/.."
@@ -28,25 +28,33 @@ clip="$work/clip1080p.mp4"
 still="$work/still4k.png"
 [ -f "$still" ] || ffmpeg -v error -f lavfi -i "testsrc2=size=3840x2160,noise=alls=6:allf=t" -frames:v 1 "$still"
 
-best() {  # best wall time of RUNS runs of a command
-    local best=""
+# Runs two commands RUNS times each, alternating (A, B, A, B, …) so that drift in the
+# machine's speed hits both alike; sets best_a, best_b (seconds) and kb_a, kb_b (output size).
+pair() {
+    local a="$1" b="$2" t0 t1 t
+    best_a=""; best_b=""
     for _ in $(seq "$RUNS"); do
-        rm -rf "$work/out" && mkdir -p "$work/out"
-        local t0 t1
-        t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N)
-        best=$(python3 -c "t=$t1-$t0; b='$best'; print(t if not b else min(t, float(b)))")
+        for side in a b; do
+            rm -rf "$work/out" && mkdir -p "$work/out"
+            local cmd; [ "$side" = a ] && cmd="$a" || cmd="$b"
+            t0=$(date +%s.%N); eval "$cmd" >/dev/null 2>&1; t1=$(date +%s.%N)
+            t=$(python3 -c "print($t1-$t0)")
+            if [ "$side" = a ]; then
+                best_a=$(python3 -c "b='$best_a'; print($t if not b else min($t, float(b)))"); kb_a=$(du -sk "$work/out" | cut -f1)
+            else
+                best_b=$(python3 -c "b='$best_b'; print($t if not b else min($t, float(b)))"); kb_b=$(du -sk "$work/out" | cut -f1)
+            fi
+        done
     done
-    printf '%.2f' "$best"
+    best_a=$(printf '%.2f' "$best_a"); best_b=$(printf '%.2f' "$best_b")
 }
 
-ffmpeg_s=$(best ffmpeg -v error -i "$clip" -compression_level "$LEVEL" "$work/out/%05d.png")
-ffmpeg_kb=$(du -sk "$work/out" | cut -f1)
-strata_s=$(best "$bin/strata" convert "$clip" "$work/out/%05d.png" --compression-level "$LEVEL")
-strata_kb=$(du -sk "$work/out" | cut -f1)
-ffmpeg_mixed_s=$(best ffmpeg -v error -i "$clip" -compression_level "$LEVEL" -pred mixed "$work/out/%05d.png")
-ffmpeg_mixed_kb=$(du -sk "$work/out" | cut -f1)
-strata_adaptive_s=$(best "$bin/strata" convert "$clip" "$work/out/%05d.png" --compression-level "$LEVEL" --png-filter adaptive)
-strata_adaptive_kb=$(du -sk "$work/out" | cut -f1)
+pair "ffmpeg -v error -i '$clip' -compression_level $LEVEL '$work/out/%05d.png'" \
+     "'$bin/strata' convert '$clip' '$work/out/%05d.png' --compression-level $LEVEL"
+ffmpeg_s=$best_a; ffmpeg_kb=$kb_a; strata_s=$best_b; strata_kb=$kb_b
+pair "ffmpeg -v error -i '$clip' -compression_level $LEVEL -pred mixed '$work/out/%05d.png'" \
+     "'$bin/strata' convert '$clip' '$work/out/%05d.png' --compression-level $LEVEL --png-filter adaptive"
+ffmpeg_mixed_s=$best_a; ffmpeg_mixed_kb=$kb_a; strata_adaptive_s=$best_b; strata_adaptive_kb=$kb_b
 
 c_json=$("$work/png_c_loop" "$still" 5 "$LEVEL")
 s_json=$("$bin/strata-bench" png "$still" 5 "$LEVEL" adaptive)

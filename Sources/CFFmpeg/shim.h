@@ -17,10 +17,7 @@
 
 static inline int strata_averror_eagain(void) { return AVERROR(EAGAIN); }
 static inline int strata_averror_eof(void) { return AVERROR_EOF; }
-static inline int strata_averror_enomem(void) { return AVERROR(ENOMEM); }
 static inline int64_t strata_nopts_value(void) { return AV_NOPTS_VALUE; }
-static inline int strata_sws_bilinear(void) { return SWS_BILINEAR; }
-static inline int strata_sws_point(void) { return SWS_POINT; }
 
 /// The FFmpeg message for an error code, written into buf.
 static inline void strata_av_strerror(int code, char *buf, size_t size) {

@@ -17,12 +17,7 @@ public enum DepthFile {
     public static func writePNG16(_ depth: DepthMap, to url: URL, scale: DepthScale = .millimetres,
                                   compressionLevel: Int = 6) throws {
         let samples = quantize(depth, scale: scale.factor)
-        let data = try samples.withUnsafeBytes {
-            // Smooth 16-bit depth is where row filters pay for themselves.
-            try PNG.encode(samples: $0, width: depth.width, height: depth.height, channels: 1, bitDepth: 16,
-                           compressionLevel: compressionLevel, filter: .adaptive, path: url.path)
-        }
-        try AtomicFile.write(data, to: url)
+        try writeSamples(samples, of: depth, to: url, compressionLevel: compressionLevel)
     }
 
     /// Writes relative depth as a 16-bit PNG spreading `range` (default: the valid range)
@@ -37,13 +32,17 @@ public enum DepthFile {
             let t = width > 0 ? (Double(v) - Double(span.lowerBound)) / width : 0
             return UInt16(1 + (min(max(t, 0), 1) * 65534).rounded())
         }
+        try writeSamples(samples, of: depth, to: url, compressionLevel: compressionLevel)
+        return span
+    }
+
+    private static func writeSamples(_ samples: [UInt16], of depth: DepthMap, to url: URL, compressionLevel: Int) throws {
         let data = try samples.withUnsafeBytes {
             // Smooth 16-bit depth is where row filters pay for themselves.
             try PNG.encode(samples: $0, width: depth.width, height: depth.height, channels: 1, bitDepth: 16,
                            compressionLevel: compressionLevel, filter: .adaptive, path: url.path)
         }
         try AtomicFile.write(data, to: url)
-        return span
     }
 
     /// Reads a 16-bit depth PNG: value / scale, or spread over `range` when given; 0 → NaN.

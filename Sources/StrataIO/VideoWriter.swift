@@ -194,7 +194,7 @@ public final class VideoWriter {
         code = av_frame_get_buffer(frame, 0)
         guard code >= 0 else { throw fail(.notWritable("out of memory")) }
         guard let scaler = sws_getContext(Int32(width), Int32(height), AV_PIX_FMT_RGB24, Int32(width), Int32(height),
-                                          pixelFormat, strata_sws_bilinear() | Int32(SWS_ACCURATE_RND), nil, nil, nil) else {
+                                          pixelFormat, Int32(SWS_BILINEAR | SWS_ACCURATE_RND), nil, nil, nil) else {
             throw fail(.unsupported("cannot convert RGB to YUV 4:2:0"))
         }
         // Full-range sRGB in, BT.601 out in the range the stream is tagged with.

@@ -1,4 +1,9 @@
 import CFFmpeg
+import Dispatch
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An FFmpeg error code, described by FFmpeg's own message (open to any code, like `Errno`).
 struct FFmpegError: Error, Equatable, CustomStringConvertible {
@@ -32,7 +37,6 @@ final class InterruptDeadline {
     }
 }
 
-import Dispatch
 @inline(__always) func DispatchTimeNowNanos() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
 enum FFmpegLog {
@@ -42,7 +46,3 @@ enum FFmpegLog {
         if getenv("STRATA_FFMPEG_LOG") == nil { av_log_set_level(AV_LOG_QUIET) }
     }()
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif
