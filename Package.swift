@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "StrataCore", targets: ["StrataCore"]),
         .library(name: "StrataIO", targets: ["StrataIO"]),
+        .library(name: "StrataDepth", targets: ["StrataDepth"]),
         .executable(name: "strata", targets: ["strata"]),
     ],
     dependencies: [
@@ -27,11 +28,12 @@ let package = Package(
         // Library modules, each depending only on those above it.
         .target(name: "StrataCore"),
         .target(name: "StrataIO", dependencies: ["StrataCore", "CStrataCodecs", "CFFmpeg"]),
+        .target(name: "StrataDepth", dependencies: ["StrataCore"]),
 
         // The executable: a thin ArgumentParser layer.
         .executableTarget(
             name: "strata",
-            dependencies: ["StrataCore", "StrataIO", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["StrataCore", "StrataIO", "StrataDepth", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "strata-bench",
@@ -41,6 +43,7 @@ let package = Package(
 
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataIOTests", dependencies: ["StrataCore", "StrataIO", "CFFmpeg"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "StrataDepthTests", dependencies: ["StrataCore", "StrataDepth"]),
         .testTarget(name: "strataTests", dependencies: ["strata", "StrataIO"]),
     ],
     swiftLanguageModes: [.v6]

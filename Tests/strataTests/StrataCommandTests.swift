@@ -161,4 +161,37 @@ final class StrataCommandTests: XCTestCase {
         XCTAssertEqual(result.status, 65)
         XCTAssertTrue(result.stderr.contains("64x48 is 3072 pixels, above the limit of 100"), result.stderr)
     }
+
+    func testEvalDepthScoresAndAligns() throws {
+        let truth = DepthMap(values: Image(width: 8, height: 4, channels: 1) { _, y, x in 1 + Float(x + 3 * y) * 0.25 }, kind: .metric)
+        try AtomicFile.createFolder(folder.appendingPathComponent("gt"))
+        try DepthFile.writePNG16(truth, to: folder.appendingPathComponent("gt/000001.png"))
+        var half = truth.values
+        for i in half.pixels.indices { half.pixels[i] *= 0.5 }
+        try NPY.write(half, to: folder.appendingPathComponent("pred.npy"))
+
+        var result = try strata("eval-depth", "pred.npy", "gt/000001.png", "--json")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        struct Metrics: Decodable { var absRel: Double; var delta1: Double; var scale: Double; var validPixels: Int }
+        var metrics = try JSONDecoder().decode(Metrics.self, from: Data(result.stdout.utf8))
+        XCTAssertEqual(metrics.absRel, 0.5, accuracy: 1e-6)
+        XCTAssertEqual(metrics.validPixels, 32)
+
+        result = try strata("eval-depth", "pred.npy", "gt/000001.png", "--align", "median", "--json")
+        metrics = try JSONDecoder().decode(Metrics.self, from: Data(result.stdout.utf8))
+        XCTAssertEqual(metrics.scale, 2, accuracy: 1e-6)
+        XCTAssertEqual(metrics.absRel, 0, accuracy: 1e-6)
+        XCTAssertEqual(metrics.delta1, 1)
+
+        result = try strata("eval-depth", "pred.npy", "gt/000001.png", "--align", "median")
+        XCTAssertTrue(result.stdout.contains("AbsRel   0.0000"), result.stdout)
+
+        try NPY.write(Image(width: 3, height: 3, channels: 1, fill: 1), to: folder.appendingPathComponent("small.npy"))
+        result = try strata("eval-depth", "small.npy", "gt/000001.png")
+        XCTAssertEqual(result.status, 65)
+        XCTAssertTrue(result.stderr.contains("the prediction is 3x3, the ground truth 8x4"), result.stderr)
+        result = try strata("eval-depth", "pred.npy", "gt/000001.png", "--align", "sideways")
+        XCTAssertEqual(result.status, 64)
+    }
 }
+
