@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "StrataCore", targets: ["StrataCore"]),
         .library(name: "StrataIO", targets: ["StrataIO"]),
+        .library(name: "StrataSynth", targets: ["StrataSynth"]),
         .library(name: "StrataDepth", targets: ["StrataDepth"]),
         .executable(name: "strata", targets: ["strata"]),
     ],
@@ -28,6 +29,7 @@ let package = Package(
         // Library modules, each depending only on those above it.
         .target(name: "StrataCore"),
         .target(name: "StrataIO", dependencies: ["StrataCore", "CStrataCodecs", "CFFmpeg"]),
+        .target(name: "StrataSynth", dependencies: ["StrataCore"]),
         .target(name: "StrataDepth", dependencies: ["StrataCore"]),
 
         // The executable: a thin ArgumentParser layer.
@@ -44,6 +46,7 @@ let package = Package(
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataIOTests", dependencies: ["StrataCore", "StrataIO", "CFFmpeg"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataDepthTests", dependencies: ["StrataCore", "StrataDepth"]),
+        .testTarget(name: "StrataSynthTests", dependencies: ["StrataCore", "StrataSynth"]),
         .testTarget(name: "strataTests", dependencies: ["strata", "StrataIO"]),
     ],
     swiftLanguageModes: [.v6]
