@@ -29,13 +29,13 @@ let package = Package(
         // Library modules, each depending only on those above it.
         .target(name: "StrataCore"),
         .target(name: "StrataIO", dependencies: ["StrataCore", "CStrataCodecs", "CFFmpeg"]),
-        .target(name: "StrataSynth", dependencies: ["StrataCore"]),
+        .target(name: "StrataSynth", dependencies: ["StrataCore"]),  // writes files only through the CLI
         .target(name: "StrataDepth", dependencies: ["StrataCore"]),
 
         // The executable: a thin ArgumentParser layer.
         .executableTarget(
             name: "strata",
-            dependencies: ["StrataCore", "StrataIO", "StrataDepth", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataDepth", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "strata-bench",

@@ -113,6 +113,21 @@ final class RendererTests: XCTestCase {
         XCTAssertEqual(Double(Renderer.render(Scene(objects: [pillar]), camera: above, supersampling: 1).depth[4, 4]), 7, accuracy: 1e-9)
     }
 
+    func testRotatedBoxShowsItsCornerAtTheClosedFormDistance() {
+        // A 2 × 2 m box turned 45° about the vertical, centred 6 m ahead at eye height:
+        // its nearest vertical edge is √2 m in front of its centre.
+        let box = SceneObject(shape: .box(min: Vector3(-1, -1, 5), max: Vector3(1, 1, 7), yaw: 45), texture: .solid(Vector3(1, 1, 1)), id: 9)
+        let camera = Camera(model: .pinhole(PinholeIntrinsics(horizontalFOV: 30, width: 31, height: 31)))
+        let render = Renderer.render(Scene(objects: [box]), camera: camera, supersampling: 1)
+        XCTAssertEqual(Double(render.depth[15, 15]), 6 - 2.0.squareRoot(), accuracy: 0.02)
+        // Off-centre rays meet the slanted faces, whose normals point ±45° from the camera.
+        XCTAssertEqual(abs(Double(render.normals[0, 15, 10])), 0.5.squareRoot(), accuracy: 1e-6)
+        XCTAssertEqual(Double(render.normals[2, 15, 10]), -0.5.squareRoot(), accuracy: 1e-6)
+        // Unturned, the face is flat at 5 m.
+        let flat = SceneObject(shape: .box(min: Vector3(-1, -1, 5), max: Vector3(1, 1, 7), yaw: 0), texture: .solid(Vector3(1, 1, 1)), id: 9)
+        XCTAssertEqual(Double(Renderer.render(Scene(objects: [flat]), camera: camera, supersampling: 1).depth[15, 10]), 5, accuracy: 1e-9)
+    }
+
     func testRendersAreByteIdenticalAcrossRuns() {
         let scene = Scene(objects: [ground, SceneObject(shape: .sphere(center: Vector3(0, 1, 3), radius: 1),
                                                         texture: .noise(scale: 0.2, a: .zero, b: Vector3(1, 0.5, 0.2)), id: 2)])

@@ -193,5 +193,33 @@ final class StrataCommandTests: XCTestCase {
         result = try strata("eval-depth", "pred.npy", "gt/000001.png", "--align", "sideways")
         XCTAssertEqual(result.status, 64)
     }
+
+    func testSynthWritesGroundTruthThatReadsBack() throws {
+        var result = try strata("synth", "indoor", "--camera", "pinhole", "--width", "48", "--height", "32", "--fov", "90",
+                                "--position", "0,1.5,0", "--pitch=-90", "--supersampling", "1", "--out", "still")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        // Looking straight down from 1.5 m at the floor: z-depth 1.5 m everywhere.
+        let depth = try DepthFile.read(folder.appendingPathComponent("still/depth.png"))
+        XCTAssertEqual(depth.quantity, .zDepth)
+        for v in depth.values.pixels { XCTAssertEqual(v, 1.5, accuracy: 1e-3) }
+        let npy = try NPY.read(folder.appendingPathComponent("still/depth.npy"))
+        XCTAssertEqual(npy.pixels[0], 1.5, accuracy: 1e-5)
+        for name in ["color.png", "normals.png", "ids.png", "fluid.png", "camera.json", "depth.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("still/\(name)").path), name)
+        }
+
+        result = try strata("synth", "street", "--width", "32", "--height", "16", "--frames", "3", "--walk", "1",
+                            "--supersampling", "1", "--out", "walk")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        struct Pose: Decodable { var time: Double; var position: [Double] }
+        let poses = try JSONDecoder().decode([Pose].self, from: Data(contentsOf: folder.appendingPathComponent("walk/poses.json")))
+        XCTAssertEqual(poses.map(\.position[2]), [0, 0.5, 1])
+        XCTAssertEqual(try VideoReader(url: folder.appendingPathComponent("walk/color.mp4")).info.frameCount, 3)
+        XCTAssertEqual(try DepthFile.read(folder.appendingPathComponent("walk/depth/00003.png")).quantity, .rayDistance)
+
+        result = try strata("synth", "castle", "--out", "x")
+        XCTAssertEqual(result.status, 64)
+        XCTAssertTrue(result.stderr.contains("unknown scene \"castle\""), result.stderr)
+    }
 }
 
