@@ -31,6 +31,7 @@ let package = Package(
         .target(name: "StrataIO", dependencies: ["StrataCore", "CStrataCodecs", "CFFmpeg"]),
         .target(name: "StrataSynth", dependencies: ["StrataCore"]),  // writes files only through the CLI
         .target(name: "StrataDepth", dependencies: ["StrataCore"]),
+        .target(name: "StrataPipeline"),
 
         // The executable: a thin ArgumentParser layer.
         .executableTarget(
@@ -47,6 +48,7 @@ let package = Package(
         .testTarget(name: "StrataIOTests", dependencies: ["StrataCore", "StrataIO", "CFFmpeg"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataDepthTests", dependencies: ["StrataCore", "StrataDepth"]),
         .testTarget(name: "StrataSynthTests", dependencies: ["StrataCore", "StrataSynth"]),
+        .testTarget(name: "StrataPipelineTests", dependencies: ["StrataPipeline"]),
         .testTarget(name: "strataTests", dependencies: ["strata", "StrataIO"]),
     ],
     swiftLanguageModes: [.v6]
