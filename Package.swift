@@ -32,11 +32,12 @@ let package = Package(
         .target(name: "StrataSynth", dependencies: ["StrataCore"]),  // writes files only through the CLI
         .target(name: "StrataDepth", dependencies: ["StrataCore"]),
         .target(name: "StrataPipeline"),
+        .target(name: "StrataStages", dependencies: ["StrataPipeline"]),
 
         // The executable: a thin ArgumentParser layer.
         .executableTarget(
             name: "strata",
-            dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataDepth", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataDepth", "StrataPipeline", "StrataStages", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "strata-bench",

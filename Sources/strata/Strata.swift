@@ -8,7 +8,7 @@ struct Strata: ParsableCommand {
         abstract: "Depth and layered scenes from images and video.",
         discussion: "Exit codes follow sysexits: 64 usage, 65 bad data, 66 missing input, 73 cannot create output, 74 I/O, 70 internal.",
         version: "0.1.0",
-        subcommands: [Info.self, Convert.self, Synth.self, EvalDepth.self]
+        subcommands: [Info.self, Convert.self, Synth.self, EvalDepth.self, Validate.self, Stages.self, Schema.self]
     )
 }
 

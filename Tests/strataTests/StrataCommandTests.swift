@@ -221,5 +221,47 @@ final class StrataCommandTests: XCTestCase {
         XCTAssertEqual(result.status, 64)
         XCTAssertTrue(result.stderr.contains("unknown scene \"castle\""), result.stderr)
     }
+
+    func testValidateStagesAndSchema() throws {
+        let valid = #"""
+        { "version": 1, "name": "frames", "inputs": { "video": { "type": "video" } },
+          "nodes": [
+            { "id": "frames", "stage": "video.decode", "inputs": { "source": "$inputs.video" }, "params": { "step": 2 } },
+            { "id": "small", "stage": "image.resize", "inputs": { "image": "frames.image" }, "params": { "width": 320, "height": 180 } },
+            { "id": "save", "stage": "image.write", "inputs": { "image": "small.image" } }
+          ] }
+        """#
+        try Data(valid.utf8).write(to: folder.appendingPathComponent("ok.json"))
+        var result = try strata("validate", "ok.json")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stderr, "")
+
+        try Data(valid.replacingOccurrences(of: "small.image", with: "small.img").utf8).write(to: folder.appendingPathComponent("bad.json"))
+        result = try strata("validate", "bad.json")
+        XCTAssertEqual(result.status, 65)
+        XCTAssertEqual(result.stderr.split(separator: "\n"), [
+            #"bad.json:/nodes/2/inputs/image: error[unknown_port]: node "small" has no output "img" (available: image)"#,
+            #"bad.json:/nodes/1: warning[unused_output]: output "image" of node "small" is not used"#,
+        ])
+        result = try strata("validate", "bad.json", "--diagnostics", "json")
+        struct Problem: Decodable { var code: String; var pointer: String; var node: String? }
+        let problems = try JSONDecoder().decode([Problem].self, from: Data(result.stdout.utf8))
+        XCTAssertEqual(problems.map(\.code), ["unknown_port", "unused_output"])
+        XCTAssertEqual(problems.first?.node, "save")
+        XCTAssertEqual(try strata("validate", "missing.json").status, 66)
+
+        result = try strata("stages", "list")
+        XCTAssertTrue(result.stdout.contains("video.decode    source"), result.stdout)
+        result = try strata("stages", "describe", "depth.colorize")
+        XCTAssertTrue(result.stdout.contains("colormap: turbo|inferno|gray, default \"turbo\""), result.stdout)
+        result = try strata("stages", "describe", "video.decod")
+        XCTAssertEqual(result.status, 64)
+        XCTAssertTrue(result.stderr.contains("did you mean \"video.decode\""), result.stderr)
+
+        // The committed schema is what the registry generates: regenerate with `strata schema > Assets/pipeline.schema.json`.
+        let committed = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Assets/pipeline.schema.json")
+        result = try strata("schema")
+        XCTAssertEqual(result.stdout, try String(contentsOf: committed, encoding: .utf8), "Assets/pipeline.schema.json is stale")
+    }
 }
 
