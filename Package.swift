@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "StrataIOTests", dependencies: ["StrataCore", "StrataIO", "CFFmpeg"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataDepthTests", dependencies: ["StrataCore", "StrataDepth"]),
         .testTarget(name: "StrataSynthTests", dependencies: ["StrataCore", "StrataSynth"]),
-        .testTarget(name: "StrataPipelineTests", dependencies: ["StrataPipeline"]),
+        .testTarget(name: "StrataPipelineTests", dependencies: ["StrataPipeline", "StrataStages"], resources: [.copy("Fixtures")]),
         .testTarget(name: "strataTests", dependencies: ["strata", "StrataIO"]),
     ],
     swiftLanguageModes: [.v6]
