@@ -6,7 +6,7 @@ struct Strata: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strata",
         abstract: "Depth and layered scenes from images and video.",
-        discussion: "Exit codes follow sysexits: 64 usage, 65 bad data, 66 missing input, 73 cannot create output, 74 I/O, 70 internal.",
+        discussion: "Exit codes follow sysexits: 64 usage, 65 bad data, 66 missing or unreadable input, 73 cannot create output.",
         version: "0.1.0",
         subcommands: [Info.self, Convert.self, Synth.self, EvalDepth.self, Validate.self, Stages.self, Schema.self]
     )
