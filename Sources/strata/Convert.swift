@@ -161,7 +161,9 @@ struct FrameSource {
     let inputStartNumber: Int?
     let autorotate: Bool
     let threads: Int
-    private(set) var frameRate: Double?
+    /// Opened once here for its frame rate, then decoded by `forEach`.
+    private let video: VideoReader?
+    var frameRate: Double? { video?.info.frameRate }
 
     init(path: String, kind: MediaKind, range: FrameRange, options: Convert) throws {
         self.path = path
@@ -171,9 +173,9 @@ struct FrameSource {
         self.inputStartNumber = options.inputStartNumber
         self.autorotate = !options.noAutorotate
         self.threads = options.threads
-        if kind == .video {
-            frameRate = try VideoReader(url: URL(fileURLWithPath: path), maxPixels: maxPixels).info.frameRate
-        }
+        video = kind == .video
+            ? try VideoReader(url: URL(fileURLWithPath: path), maxPixels: maxPixels, applyRotation: autorotate, threads: threads)
+            : nil
     }
 
     func forEach(_ body: (Image) throws -> Void) throws {
@@ -181,9 +183,7 @@ struct FrameSource {
         case .image:
             try body(try ImageFile.read(URL(fileURLWithPath: path), maxPixels: maxPixels))
         case .video:
-            let reader = try VideoReader(url: URL(fileURLWithPath: path), maxPixels: maxPixels,
-                                         applyRotation: autorotate, threads: threads)
-            try reader.forEachFrame(in: range) { try body($0.image) }
+            try video?.forEachFrame(in: range) { try body($0.image) }
         case .sequence:
             let reader = try FrameSequenceReader(pattern: try FramePattern(path), startNumber: inputStartNumber, maxPixels: maxPixels)
             for index in range.indices(count: reader.count) { try body(try reader.read(index)) }

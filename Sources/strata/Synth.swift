@@ -109,15 +109,13 @@ struct Synth: ParsableCommand {
             try AtomicFile.createFolder(folder)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicFile.write(try encoder.encode(Camera(model: model, position: start, rotation: Rotation(yaw: yaw, pitch: pitch, roll: roll))),
-                                 to: folder.appendingPathComponent("camera.json"))
-            let quantity: DepthQuantity = camera == "pinhole" ? .zDepth : .rayDistance
-            let projection: Projection = camera == "pinhole" ? .pinhole(PinholeIntrinsics(horizontalFOV: fov, width: width, height: height)) : .equirectangular
-            let sidecar = DepthSidecar(kind: .metric, quantity: quantity, encoding: .png16, scale: 1000, projection: projection)
+            let still = Camera(model: model, position: start, rotation: Rotation(yaw: yaw, pitch: pitch, roll: roll))
+            try AtomicFile.write(try encoder.encode(still), to: folder.appendingPathComponent("camera.json"))
+            let sidecar = DepthSidecar(kind: .metric, quantity: camera == "pinhole" ? .zDepth : .rayDistance, encoding: .png16,
+                                       scale: 1000, projection: still.projection)
 
             if frames == 1 {
-                let render = Renderer.render(scene, camera: Camera(model: model, position: start, rotation: Rotation(yaw: yaw, pitch: pitch, roll: roll)),
-                                             supersampling: supersampling)
+                let render = Renderer.render(scene, camera: still, supersampling: supersampling)
                 try PNG.write(render.color, to: folder.appendingPathComponent("color.png"))
                 try DepthFile.writePNG16(render.depth, to: folder.appendingPathComponent("depth.png"))
                 try sidecar.write(toFolder: folder)
