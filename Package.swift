@@ -31,8 +31,8 @@ let package = Package(
         .target(name: "StrataIO", dependencies: ["StrataCore", "CStrataCodecs", "CFFmpeg"]),
         .target(name: "StrataSynth", dependencies: ["StrataCore"]),  // writes files only through the CLI
         .target(name: "StrataDepth", dependencies: ["StrataCore"]),
-        .target(name: "StrataPipeline"),
-        .target(name: "StrataStages", dependencies: ["StrataPipeline"]),
+        .target(name: "StrataPipeline", dependencies: ["StrataCore"]),
+        .target(name: "StrataStages", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataPipeline"]),
 
         // The executable: a thin ArgumentParser layer.
         .executableTarget(
@@ -49,8 +49,8 @@ let package = Package(
         .testTarget(name: "StrataIOTests", dependencies: ["StrataCore", "StrataIO", "CFFmpeg"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataDepthTests", dependencies: ["StrataCore", "StrataDepth"]),
         .testTarget(name: "StrataSynthTests", dependencies: ["StrataCore", "StrataSynth"]),
-        .testTarget(name: "StrataPipelineTests", dependencies: ["StrataPipeline", "StrataStages"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "strataTests", dependencies: ["strata", "StrataIO"]),
+        .testTarget(name: "StrataPipelineTests", dependencies: ["StrataCore", "StrataIO", "StrataPipeline", "StrataStages"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "strataTests", dependencies: ["strata", "StrataCore", "StrataIO", "StrataSynth"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Writes Tests/StrataPipelineTests/Fixtures/malformed/: one broken pipeline file per case,
-and expected.json mapping each file to the diagnostic code and JSON Pointer the validator
-must report first (errors only). Cases start from one valid pipeline and break one thing.
+and expected.json mapping each file to the diagnostic code, JSON Pointer and exit code that
+building a run must report first (errors only). Cases start from one valid pipeline and
+break one thing: in the file, or in the command line that runs it ("args": --input values,
+--set overrides, --frames, the output folder). In args, $video is a readable clip the test
+makes, $text a text file named like a video, $folder a folder, $missing a path that does
+not exist, $underFile a path below a regular file; the output folder defaults to a fresh one.
 
     python3 Tools/make_malformed_pipelines.py
 """
@@ -25,13 +29,20 @@ base = {
 cases = {}
 
 
-def case(name, code, pointer, edit=None, text=None):
+RUN_CODES = {"undeclared_input": 64, "input_not_given": 64, "invalid_override": 64, "resume_unsupported": 64,
+             "no_frames": 64, "input_not_found": 66, "output_not_writable": 73}
+
+
+def case(name, code, pointer, edit=None, text=None, args=None, exit=None):
     if text is None:
         doc = copy.deepcopy(base)
-        edit(doc)
+        if edit:
+            edit(doc)
         text = json.dumps(doc, indent=2)
     (out / f"{name}.json").write_text(text)
-    cases[f"{name}.json"] = {"code": code, "pointer": pointer}
+    entry = {"code": code, "pointer": pointer, "exit": exit or RUN_CODES.get(code, 65),
+             "args": {"inputs": {"video": "$video"}, **(args or {})}}
+    cases[f"{name}.json"] = entry
 
 
 def setp(path, value):
@@ -94,5 +105,40 @@ case("unknown-param", "unknown_param", "/nodes/1/params/widht", setp(["nodes", 1
 case("unknown-param-escaped", "unknown_param", "/nodes/1/params/a~1b", setp(["nodes", 1, "params"], {"a/b": 1}))
 case("no-sink", "no_sink", "/nodes", lambda d: d["nodes"].pop())
 case("params-not-object", "invalid_type", "/nodes/1/params", setp(["nodes", 1, "params"], 3))
+# Problems found when the run is built: the command line, the files it names, the stages' own checks.
+case("run-input-missing-file", "input_not_found", "/inputs/video", args={"inputs": {"video": "$missing"}})
+case("run-input-is-folder", "input_not_found", "/inputs/video", args={"inputs": {"video": "$folder"}})
+case("run-input-default-missing", "input_not_found", "/inputs/video",
+     setp(["inputs", "video"], {"type": "video", "default": "no-such-clip.mp4"}), args={"inputs": {}})
+case("run-input-not-given", "input_not_given", "/inputs/video", args={"inputs": {}})
+case("run-input-undeclared", "undeclared_input", "/inputs", args={"inputs": {"video": "$video", "audio": "$video"}})
+case("run-input-not-a-video", "setup_failed", "/nodes/0", args={"inputs": {"video": "$text"}})
+case("run-input-number-text", "invalid_type", "/inputs/scale",
+     lambda d: d["inputs"].update(scale={"type": "number"}), args={"inputs": {"video": "$video", "scale": "big"}})
+case("run-sequence-missing", "input_not_found", "/inputs/frames",
+     lambda d: (d.update(inputs={"frames": {"type": "imageSequence"}}),
+                d["nodes"][0].update(stage="sequence.read", inputs={"source": "$inputs.frames"}, params={})),
+     args={"inputs": {"frames": "$missing/%05d.png"}})
+case("run-output-under-file", "output_not_writable", "", args={"outputDir": "$underFile"})
+case("run-pattern-no-number", "param_invalid", "/nodes/2/params/pattern", setp(["nodes", 2, "params", "pattern"], "out.png"))
+case("run-pattern-absolute", "param_invalid", "/nodes/2/params/pattern", setp(["nodes", 2, "params", "pattern"], "/tmp/strata/%05d.png"))
+case("run-pattern-escapes", "param_invalid", "/nodes/2/params/pattern", setp(["nodes", 2, "params", "pattern"], "../%05d.png"))
+case("run-pattern-extension", "param_invalid", "/nodes/2/params/pattern", setp(["nodes", 2, "params", "pattern"], "f/%05d.gif"))
+case("run-write-bit-depth", "param_invalid", "/nodes/2/params/bitDepth", setp(["nodes", 2, "params", "bitDepth"], 12))
+case("run-resize-no-size", "param_invalid", "/nodes/1/params/width", setp(["nodes", 1, "params"], {"filter": "area"}))
+case("run-colorize-half-range", "param_invalid", "/nodes/3/params/max",
+     lambda d: d["nodes"].extend([
+         {"id": "tint", "stage": "depth.colorize", "inputs": {"depth": "render.depth"}, "params": {"min": 1}},
+         {"id": "render", "stage": "synth.render", "params": {"width": 8, "height": 4}},
+         {"id": "see", "stage": "image.write", "inputs": {"image": "tint.image"}, "params": {"pattern": "t/%05d.png"}}]))
+case("run-synth-unknown-scene", "param_invalid", "/nodes/3/params/scene",
+     lambda d: d["nodes"].extend([
+         {"id": "render", "stage": "synth.render", "params": {"scene": "castle"}},
+         {"id": "keep", "stage": "depth.write", "inputs": {"depth": "render.depth"}}]))
+case("run-override-syntax", "invalid_override", "", args={"set": ["small.width"]})
+case("run-override-unknown-node", "invalid_override", "", args={"set": ["smal.width=64"]})
+case("run-override-bad-value", "param_invalid", "/nodes/1/params/width", args={"set": ["small.width=0"]})
+case("run-override-unknown-param", "unknown_param", "/nodes/1/params/widht", args={"set": ["small.widht=64"]})
+case("run-frames-past-end", "no_frames", "", args={"frames": "500-"})
 (out / "expected.json").write_text(json.dumps(cases, indent=2, sort_keys=True) + "\n")
 print(len(cases), "cases in", out)

@@ -1,8 +1,10 @@
+import StrataCore
+
 /// Why reading or writing a media file failed, with the file (and frame) it concerns.
 ///
 /// Every failure of StrataIO is one of these; ``exitCode`` gives the sysexits code a
 /// command-line tool should exit with.
-public struct MediaError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct MediaError: Error, Sendable, Equatable, CustomStringConvertible, ExitCodeProviding {
     /// What went wrong.
     public enum Reason: Sendable, Equatable {
         /// Nothing exists at the path.

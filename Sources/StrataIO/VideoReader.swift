@@ -37,6 +37,8 @@ public final class VideoReader {
 
     private var nextIndex = 0
     private var seekTarget: Int?
+    /// Frames before this index are decoded but not converted (reading forward to a frame).
+    private var skipBelow = 0
     private var draining = false
     private var finished = false
     private var framesReturned = 0
@@ -158,6 +160,10 @@ public final class VideoReader {
                     nextIndex = position
                     seekTarget = nil
                 }
+                if nextIndex < skipBelow {
+                    nextIndex += 1
+                    continue
+                }
                 let image = try convert(frame)
                 let result = VideoFrame(index: nextIndex, timestamp: timestamp, image: image)
                 nextIndex += 1
@@ -214,6 +220,24 @@ public final class VideoReader {
             finished = false
         }
         seekTarget = index
+    }
+
+    /// Frame `index`, reading forward from the current position when it is close ahead and
+    /// seeking otherwise; frames passed over are decoded (as they must be) but not converted.
+    /// Nil when the stream ends first.
+    public func frame(at index: Int) throws -> VideoFrame? {
+        // Within about two seconds, decoding forward is cheaper than a seek to the keyframe before.
+        let seekDistance = max(16, Int(info.frameRate * 2))
+        if index < nextIndex || index - nextIndex > seekDistance || seekTarget != nil {
+            try seek(toFrame: index)
+        }
+        skipBelow = index
+        defer { skipBelow = 0 }
+        while let frame = try nextFrame() {
+            if frame.index == index { return frame }
+            if frame.index > index { return nil }  // a timestamp gap jumped over it
+        }
+        return nil
     }
 
     /// Calls `body` with each frame that `range` selects, in order; seeks to the first.

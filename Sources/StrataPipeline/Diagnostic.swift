@@ -21,6 +21,27 @@ public struct Diagnostic: Sendable, Equatable, Codable, CustomStringConvertible 
         case unknownParam = "unknown_param"
         case noSink = "no_sink"
         case unusedOutput = "unused_output"
+        // Found when a run is built from the command line and the machine.
+        case undeclaredInput = "undeclared_input"
+        case inputNotGiven = "input_not_given"
+        case inputNotFound = "input_not_found"
+        case invalidOverride = "invalid_override"
+        case outputNotWritable = "output_not_writable"
+        case setupFailed = "setup_failed"
+        case resumeUnsupported = "resume_unsupported"
+        case noFrames = "no_frames"
+
+        /// The sysexits code a command exits with for this problem: 65 for a bad pipeline file,
+        /// 64 for a command line that does not fit it, 66 for a missing input, 73 for an
+        /// output folder that cannot be created (setup failures carry their own).
+        public var exitCode: Int32 {
+            switch self {
+            case .undeclaredInput, .inputNotGiven, .invalidOverride, .resumeUnsupported, .noFrames: return 64
+            case .inputNotFound: return 66
+            case .outputNotWritable: return 73
+            default: return 65
+            }
+        }
     }
 
     public var severity: Severity

@@ -121,7 +121,7 @@ public struct PipelineValidator: Sendable {
                 }
                 guard let (sourceNode, type) = resolve(edge, in: spec, at: at, node: node.id, diagnostics: &out) else { continue }
                 if let sourceNode, firstIndex[node.id] == i { edges[node.id, default: []].insert(sourceNode) }
-                if type != wanted.type {
+                if !type.canFeed(wanted.type) {
                     out.append(Diagnostic(.error, .typeMismatch, at: at, node: node.id,
                                           "\"\(edge)\" carries \(type.rawValue), but input \"\(port)\" of \(stage.name) takes \(wanted.type.rawValue)"))
                 }

@@ -4,6 +4,12 @@ public enum PortType: String, Sendable, Codable, CaseIterable {
     /// Pipeline inputs: files the command line names.
     case video, imageSequence, file
     case number, string
+
+    /// Whether an output of this type may be wired to an input of type `input`: the same
+    /// type, or a mask where an image is taken (a mask is a one-channel image).
+    public func canFeed(_ input: PortType) -> Bool {
+        self == input || (self == .mask && input == .image)
+    }
 }
 
 /// A named, typed port of a stage.
@@ -94,21 +100,4 @@ public struct StageDescriptor: Sendable, Equatable, Codable {
     public init(name: String, kind: StageKind, doc: String, inputs: [PortSpec] = [], outputs: [PortSpec] = [], params: [ParamSpec] = []) {
         (self.name, self.kind, self.doc, self.inputs, self.outputs, self.params) = (name, kind, doc, inputs, outputs, params)
     }
-}
-
-/// The stages a runner knows, by name.
-public struct StageRegistry: Sendable {
-    public private(set) var stages: [String: StageDescriptor] = [:]
-
-    public init(_ descriptors: [StageDescriptor] = []) {
-        for d in descriptors { register(d) }
-    }
-
-    /// Adds a stage; a second stage of the same name is a programming error.
-    public mutating func register(_ descriptor: StageDescriptor) {
-        precondition(stages[descriptor.name] == nil, "stage \(descriptor.name) registered twice")
-        stages[descriptor.name] = descriptor
-    }
-
-    public subscript(name: String) -> StageDescriptor? { stages[name] }
 }

@@ -93,6 +93,20 @@ final class VideoTests: XCTestCase {
         }
     }
 
+    func testFrameAtReadsForwardOrSeeksAndAlwaysLandsOnTheFrame() throws {
+        let folder = try temporaryFolder(self)
+        let url = try writeIndexVideo(folder, name: "k.mp4", count: 90, options: VideoWriter.Options(frameRate: 10, keyframeInterval: 8))
+        let reader = try VideoReader(url: url)
+        // Close ahead (read forward, skipping conversion), far ahead (seek), behind (seek), the end.
+        for target in [0, 3, 4, 9, 21, 70, 12, 13, 89] {
+            let frame = try XCTUnwrap(try reader.frame(at: target), "frame \(target)")
+            XCTAssertEqual(frame.index, target)
+            XCTAssertEqual(readIndex(frame.image), target, "frame(at: \(target)) decoded another frame")
+        }
+        XCTAssertNil(try reader.frame(at: 90))
+        XCTAssertEqual(try reader.frame(at: 1).map { readIndex($0.image) }, 1)
+    }
+
     func testRangeAndStepSelectFrames() throws {
         let folder = try temporaryFolder(self)
         let url = try writeIndexVideo(folder, count: 30, options: .init(keyframeInterval: 10))

@@ -74,8 +74,10 @@ public struct FrameRange: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A frame range that could not be parsed.
-public struct FrameRangeError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct FrameRangeError: Error, Sendable, Equatable, CustomStringConvertible, ExitCodeProviding {
     public var text: String
     public var reason: String
+    /// 64: a frame range comes from a command line.
+    public var exitCode: Int32 { 64 }
     public var description: String { "invalid frame range \"\(text)\": \(reason) (expected e.g. 10-200x2)" }
 }

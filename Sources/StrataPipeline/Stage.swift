@@ -1,0 +1,111 @@
+import Foundation
+import StrataCore
+
+/// Where a frame sits in a run.
+public struct FrameInfo: Sendable, Equatable, Hashable {
+    /// Index of the frame in its input, from 0: what `--frames` selects.
+    public var index: Int
+    /// Position in the run's selection, from 0, before sharding or resuming skip any.
+    public var position: Int
+    /// The number its output files carry: the start number (1, as ffmpeg's image2) plus `position`.
+    public var number: Int
+
+    public init(index: Int, position: Int, number: Int) {
+        (self.index, self.position, self.number) = (index, position, number)
+    }
+}
+
+/// The values on a node's ports for one frame, by port name.
+public struct PortValues: Sendable {
+    private var values: [String: any Sendable]
+
+    public init(_ values: [String: any Sendable] = [:]) { self.values = values }
+
+    public subscript(port: String) -> (any Sendable)? {
+        get { values[port] }
+        set { values[port] = newValue }
+    }
+
+    /// The ports that carry a value.
+    public var ports: Dictionary<String, any Sendable>.Keys { values.keys }
+
+    /// The value on `port` as a `T`; the validator has checked the wiring, so a missing or
+    /// mistyped value is a bug in a stage, reported as such.
+    public func get<T>(_ port: String, as type: T.Type = T.self) throws -> T {
+        guard let value = values[port] else { throw StageError("no value arrived on port \"\(port)\"", exitCode: 70) }
+        guard let typed = value as? T else {
+            throw StageError("port \"\(port)\" carries \(Swift.type(of: value)), not \(T.self)", exitCode: 70)
+        }
+        return typed
+    }
+}
+
+/// A stage that produces frames from the pipeline's inputs (a video, a sequence, a still).
+///
+/// Unless it is random-access, the runner calls it from one thread at a time with strictly
+/// increasing indices, so a decoder can read forward.
+public protocol FrameSource: AnyObject {
+    /// How many frames the input holds (indices `0..<frameCount`). A source of one frame (a
+    /// still) accompanies every frame of the other sources.
+    var frameCount: Int { get }
+    /// Whether `read` may be called for any index from several threads at once.
+    var isRandomAccess: Bool { get }
+    /// Whether the source yields frame `index` (a source may take every n-th frame).
+    func selects(_ index: Int) -> Bool
+    /// The values on the output ports for frame `index`.
+    func read(_ index: Int) throws -> PortValues
+}
+
+extension FrameSource {
+    public var isRandomAccess: Bool { false }
+    public func selects(_ index: Int) -> Bool { true }
+}
+
+/// A per-frame or stateful stage: inputs in, outputs out. Per-frame processors are called
+/// on several frames at once; stateful ones one frame at a time, in frame order.
+public protocol FrameProcessor: AnyObject, Sendable {
+    func process(_ inputs: PortValues, frame: FrameInfo) throws -> PortValues
+}
+
+/// A stage that writes outputs. Sinks are called on several frames at once; each frame's
+/// files are written atomically.
+public protocol FrameSink: AnyObject, Sendable {
+    /// The files frame `frame` produces, so that `--resume` can skip finished frames; nil
+    /// when the sink cannot tell (one file for the whole run), which makes resuming refuse.
+    func outputs(for frame: FrameInfo) -> [URL]?
+    /// Creates folders and the like; called once before the first frame (not in a dry run).
+    func prepare() throws
+    /// Writes frame `frame`.
+    func write(_ inputs: PortValues, frame: FrameInfo) throws
+    /// Called once after the last frame of a run that was neither interrupted nor failed.
+    func finish() throws
+}
+
+extension FrameSink {
+    public func prepare() throws {}
+    public func finish() throws {}
+}
+
+/// What a node of a pipeline becomes when the run is built.
+public enum StageInstance {
+    case source(any FrameSource)
+    case processor(any FrameProcessor)
+    case sink(any FrameSink)
+}
+
+/// Builds a node's stage from its params and bound inputs.
+public typealias StageFactory = @Sendable (StageContext) throws -> StageInstance
+
+/// An error a stage raises, with the sysexits code the command line exits with
+/// (65 bad data by default, 70 for a bug in a stage).
+public struct StageError: Error, Sendable, CustomStringConvertible, ExitCodeProviding {
+    public var message: String
+    public var exitCode: Int32
+
+    public init(_ message: String, exitCode: Int32 = 65) {
+        self.message = message
+        self.exitCode = exitCode
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,104 @@
+import Foundation
+
+/// What a stage factory gets: its node's params (defaults filled in), the pipeline inputs
+/// wired to its ports, and where outputs go.
+public struct StageContext: Sendable {
+    /// The node's id.
+    public let node: String
+    /// The node's position in the file, for JSON Pointers.
+    public let nodeIndex: Int
+    /// Every declared param, given or defaulted; params without a default and not given are absent.
+    public let params: [String: JSONValue]
+    /// Input port → the value of the pipeline input wired to it (`"$inputs.name"` edges).
+    public let boundInputs: [String: JSONValue]
+    /// The run's output folder; sinks write under it.
+    public let outputDirectory: URL
+    /// Threads the run may use.
+    public let threads: Int
+
+    public init(node: String, nodeIndex: Int, params: [String: JSONValue], boundInputs: [String: JSONValue] = [:],
+                outputDirectory: URL, threads: Int = 1) {
+        self.node = node
+        self.nodeIndex = nodeIndex
+        self.params = params
+        self.boundInputs = boundInputs
+        self.outputDirectory = outputDirectory
+        self.threads = threads
+    }
+
+    /// An error about param `name` (reported as `param_invalid` at its JSON Pointer).
+    public func invalid(_ name: String, _ why: String) -> StageSetupError {
+        StageSetupError(nodeIndex: nodeIndex, param: name, message: "\(name): \(why)")
+    }
+
+    public func int(_ name: String) throws -> Int {
+        guard let value = try optionalInt(name) else { throw invalid(name, "a value is required") }
+        return value
+    }
+
+    public func optionalInt(_ name: String) throws -> Int? {
+        guard let value = params[name], value != .null else { return nil }
+        guard case .number(let n) = value, n == n.rounded(), abs(n) < 1e15 else { throw invalid(name, "expected an integer, got \(value)") }
+        return Int(n)
+    }
+
+    public func double(_ name: String) throws -> Double {
+        guard let value = try optionalDouble(name) else { throw invalid(name, "a value is required") }
+        return value
+    }
+
+    public func optionalDouble(_ name: String) throws -> Double? {
+        guard let value = params[name], value != .null else { return nil }
+        guard case .number(let n) = value else { throw invalid(name, "expected a number, got \(value)") }
+        return n
+    }
+
+    public func string(_ name: String) throws -> String {
+        guard let value = try optionalString(name) else { throw invalid(name, "a value is required") }
+        return value
+    }
+
+    public func optionalString(_ name: String) throws -> String? {
+        guard let value = params[name], value != .null else { return nil }
+        guard case .string(let s) = value else { throw invalid(name, "expected a string, got \(value)") }
+        return s
+    }
+
+    public func bool(_ name: String) throws -> Bool {
+        guard let value = params[name], value != .null else { throw invalid(name, "a value is required") }
+        guard case .bool(let b) = value else { throw invalid(name, "expected a boolean, got \(value)") }
+        return b
+    }
+
+    /// The path or value given for the pipeline input wired to `port`.
+    public func inputPath(_ port: String) throws -> String {
+        switch boundInputs[port] {
+        case .string(let s)?: return s
+        case let other?: return other.description
+        case nil: throw StageSetupError(nodeIndex: nodeIndex, param: nil, message: "input \"\(port)\" must be wired to a pipeline input")
+        }
+    }
+
+    /// `relative` under the output folder (absolute paths are refused: outputs stay in the folder).
+    public func outputURL(_ relative: String, param: String) throws -> URL {
+        guard !relative.hasPrefix("/") else { throw invalid(param, "\"\(relative)\" must be relative to the output folder") }
+        guard !relative.split(separator: "/").contains("..") else {
+            throw invalid(param, "\"\(relative)\" must stay inside the output folder (no ..)")
+        }
+        return outputDirectory.appendingPathComponent(relative)
+    }
+}
+
+/// A node that cannot be built from its params; the runner reports it as a diagnostic.
+public struct StageSetupError: Error, Sendable, CustomStringConvertible {
+    public var nodeIndex: Int
+    /// The param at fault, when there is one.
+    public var param: String?
+    public var message: String
+
+    public init(nodeIndex: Int, param: String?, message: String) {
+        (self.nodeIndex, self.param, self.message) = (nodeIndex, param, message)
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,211 @@
+import ArgumentParser
+import Foundation
+import StrataCore
+import StrataPipeline
+import StrataStages
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a pipeline file on a video, an image sequence or an image.",
+        discussion: """
+        Frames stream through the pipeline's stages, several at once across cores; every
+        file is written under a temporary name and renamed, so an interrupted run leaves only
+        whole files, and --resume finishes exactly the missing frames. Output files are
+        numbered from --start-number (1) in the order --frames selects input frames (from 0).
+
+        --shard i/n takes every n-th chunk of --shard-chunk frames starting with chunk i
+        (i from 0), so n batch jobs (a Slurm array, a Kubernetes indexed job) given the same
+        output folder together write exactly what one run would.
+
+        Ctrl-C (SIGINT) or SIGTERM stops taking frames, finishes those in flight and exits
+        130 (143 for SIGTERM); a second one stops at once.
+
+        Examples:
+          strata run Pipelines/video-to-png.json --input video=samples/walk360/color.mp4 --output-dir out
+          strata run Pipelines/synth-pano-depth.json --output-dir pano --set render.frames=8 --frames 0-3
+          strata run Pipelines/video-to-png.json --output-dir out --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT
+
+        Exit codes: 0 done, 64 usage, 65 bad pipeline or data, 66 missing input, 70 internal,
+        73 output cannot be created, 74 I/O, 130 interrupted.
+        """
+    )
+
+    @Argument(help: "The pipeline JSON file.")
+    var pipeline: String
+
+    @Option(name: .customLong("input"), help: ArgumentHelp("A pipeline input, name=path (or name=value); repeatable.", valueName: "name=path"))
+    var inputs: [String] = []
+
+    @Option(name: .customLong("output-dir"), help: "The folder outputs go to (created).")
+    var outputDir: String
+
+    @Option(help: "Input frames to process, counted from 0: 10-200x2, 10-, -50, x3.")
+    var frames: String?
+
+    @Option(help: "This job's share, i/n with i from 0 (e.g. $SLURM_ARRAY_TASK_ID/4).")
+    var shard: String?
+
+    @Option(name: .customLong("shard-chunk"), help: "Consecutive frames per shard chunk.")
+    var shardChunk = 100
+
+    @Flag(help: "Skip frames whose output files all exist.")
+    var resume = false
+
+    @Flag(name: .customLong("dry-run"), help: "Check everything and print the resolved pipeline (defaults filled in) without running it.")
+    var dryRun = false
+
+    @Option(help: "Frames processed at once (default: one per core).")
+    var threads: Int?
+
+    @Option(help: "auto (a bar on a terminal), none, or json (one line per event on stdout).")
+    var progress = "auto"
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a param, node.param=value (JSON or plain text); repeatable.", valueName: "node.param=value"))
+    var overrides: [String] = []
+
+    @Option(name: .customLong("start-number"), help: "Number of the first output frame.")
+    var startNumber = 1
+
+    @Option(help: "How problems with the pipeline are printed: text (stderr) or json (stdout).")
+    var diagnostics = "text"
+
+    func validate() throws {
+        guard ["auto", "none", "json"].contains(progress) else { throw ValidationError("--progress must be auto, none or json") }
+        guard ["text", "json"].contains(diagnostics) else { throw ValidationError("--diagnostics must be text or json") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        guard shardChunk >= 1 else { throw ValidationError("--shard-chunk must be at least 1") }
+        guard startNumber >= 0 else { throw ValidationError("--start-number must be 0 or more") }
+        for input in inputs where !input.contains("=") || input.hasPrefix("=") {
+            throw ValidationError("--input \(input): expected name=path")
+        }
+    }
+
+    func run() throws {
+        guard let data = FileManager.default.contents(atPath: pipeline) else {
+            printError("\(pipeline): no such file")
+            throw ExitCode(66)
+        }
+        var options = RunOptions(outputDirectory: URL(fileURLWithPath: outputDir))
+        options.baseDirectory = URL(fileURLWithPath: pipeline).absoluteURL.deletingLastPathComponent()
+        for input in inputs {
+            let eq = input.firstIndex(of: "=")!
+            options.inputs[String(input[..<eq])] = String(input[input.index(after: eq)...])
+        }
+        options.overrides = overrides
+        options.resume = resume
+        options.startNumber = startNumber
+        if let threads {
+            options.threads = threads
+            Parallel.maxThreads = threads
+        }
+        do {
+            if let frames { options.frames = try FrameRange(parsing: frames) }
+            if let shard { options.shard = try Shard(parsing: shard, chunk: shardChunk) }
+        } catch let error as ExitCodeProviding {
+            printError("\(error)")
+            throw ExitCode(error.exitCode)
+        }
+
+        let run: PipelineRun
+        do {
+            run = try PipelineRun(data: data, registry: StageLibrary.registry, options: options)
+        } catch let error as PipelineError {
+            try report(error.diagnostics)
+            throw ExitCode(error.exitCode)
+        }
+        try report(run.warnings)
+        if dryRun {
+            try printDryRun(run)
+            return
+        }
+
+        let display = ProgressDisplay(mode: progress == "auto" ? (isatty(2) == 1 ? .bar : .none) : progress == "json" ? .json : .none)
+        display.start(run)
+        let interruption = Interruption(run: run)
+        let summary: RunSummary
+        do {
+            summary = try withExtendedLifetime(interruption) { try run.run(progress: display.frameDone) }
+        } catch let error as FrameFailure {
+            display.failed(error)
+            printError(error.description)
+            throw ExitCode(error.exitCode)
+        } catch let error as PipelineError {
+            display.failed(nil)
+            try report(error.diagnostics)
+            throw ExitCode(error.exitCode)
+        }
+        display.end(summary)
+        let rate = summary.seconds > 0 ? String(format: " (%.1f frames/s)", Double(summary.processed) / summary.seconds) : ""
+        let skipped = summary.plan.alreadyDone > 0 ? "; \(summary.plan.alreadyDone) were already done" : ""
+        if summary.interrupted {
+            FileHandleStream.standardError.write("strata: interrupted after \(summary.processed) of \(summary.plan.pending.count) frames\(skipped); finish with --resume\n")
+            throw ExitCode(interruption.exitCode)
+        }
+        FileHandleStream.standardError.write("strata: \(summary.processed) frames to \(outputDir) in \(String(format: "%.1f", summary.seconds)) s\(rate)\(skipped)\n")
+    }
+
+    func report(_ found: [Diagnostic]) throws {
+        guard !found.isEmpty else { return }
+        if diagnostics == "json" {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(found), as: UTF8.self))
+        } else {
+            for problem in found { FileHandleStream.standardError.write(problem.formatted(file: pipeline) + "\n") }
+        }
+    }
+
+    func printDryRun(_ run: PipelineRun) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(run.resolved), as: UTF8.self))
+        let plan = run.plan
+        var lines = ["strata: dry run: the inputs hold \(plan.available) frames; \(plan.selected) selected"]
+        if let shard = run.options.shard { lines.append("shard \(shard) takes \(plan.inShard)") }
+        if resume { lines.append("\(plan.alreadyDone) already done") }
+        lines.append("\(plan.pending.count) to process")
+        var text = lines.joined(separator: ", ") + "\n"
+        if let first = plan.pending.first {
+            text += "strata: frame \(first.number) (input frame \(first.index)) would write "
+                + run.outputFiles(for: first).map(\.path).joined(separator: ", ") + "\n"
+        }
+        FileHandleStream.standardError.write(text)
+    }
+}
+
+/// Turns the first SIGINT or SIGTERM into `cancel()` (frames in flight finish) and a second
+/// into an immediate exit.
+final class Interruption: @unchecked Sendable {
+    private let sources: [DispatchSourceSignal]
+    private let received = Mutex<Int32?>(nil)
+
+    init(run: PipelineRun) {
+        var sources: [DispatchSourceSignal] = []
+        let received = self.received
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                let first = received.withLock { value -> Bool in
+                    defer { value = value ?? number }
+                    return value == nil
+                }
+                guard first else { _exit(128 + number) }
+                run.cancel()
+                FileHandleStream.standardError.write("\nstrata: interrupted: finishing the frames in flight (again to stop at once)\n")
+            }
+            source.resume()
+            sources.append(source)
+        }
+        self.sources = sources
+    }
+
+    /// 128 + the signal that stopped the run.
+    var exitCode: Int32 { 128 + (received.withLock { $0 } ?? SIGINT) }
+
+    deinit { for source in sources { source.cancel() } }
+}

@@ -1,0 +1,324 @@
+import Foundation
+import StrataCore
+import XCTest
+@testable import StrataPipeline
+
+/// The runner on stages made for the test: every frame carries its index, so what arrives
+/// where, in which order and how often is known exactly.
+final class RunnerTests: XCTestCase {
+    /// What the test stages saw.
+    final class Recorder: Sendable {
+        struct State {
+            var written: [Int: Int] = [:]  // frame number → value written
+            var writes = 0
+            var statefulOrder: [Int] = []
+            var live = 0
+            var maxLive = 0
+            var running = 0
+            var maxRunning = 0
+        }
+        let state = Mutex(State())
+    }
+
+    /// A frame's payload whose lifetime the recorder counts.
+    final class Token: Sendable {
+        let index: Int
+        let recorder: Recorder
+        init(_ index: Int, _ recorder: Recorder) {
+            (self.index, self.recorder) = (index, recorder)
+            recorder.state.withLock { $0.live += 1; $0.maxLive = max($0.maxLive, $0.live) }
+        }
+        deinit { recorder.state.withLock { $0.live -= 1 } }
+    }
+
+    final class CountSource: FrameSource {
+        let frameCount: Int
+        let step: Int
+        let recorder: Recorder
+        var lastRead = -1
+        init(_ count: Int, step: Int, _ recorder: Recorder) { (frameCount, self.step, self.recorder) = (count, step, recorder) }
+        func selects(_ index: Int) -> Bool { index % step == 0 }
+        func read(_ index: Int) throws -> PortValues {
+            precondition(index > lastRead, "a sequential source read out of order")
+            lastRead = index
+            return PortValues(["value": index, "token": Token(index, recorder)])
+        }
+    }
+
+    final class Still: FrameSource {
+        var frameCount: Int { 1 }
+        func read(_ index: Int) throws -> PortValues { PortValues(["value": 1000]) }
+    }
+
+    /// value × factor, after a short random pause so frames overtake each other.
+    final class Scale: FrameProcessor {
+        let factor: Int
+        let recorder: Recorder
+        init(_ factor: Int, _ recorder: Recorder) { (self.factor, self.recorder) = (factor, recorder) }
+        func process(_ inputs: PortValues, frame: FrameInfo) throws -> PortValues {
+            recorder.state.withLock { $0.running += 1; $0.maxRunning = max($0.maxRunning, $0.running) }
+            usleep(UInt32.random(in: 0...2000))
+            recorder.state.withLock { $0.running -= 1 }
+            return PortValues(["value": try inputs.get("value", as: Int.self) * factor])
+        }
+    }
+
+    final class Add: FrameProcessor {
+        func process(_ inputs: PortValues, frame: FrameInfo) throws -> PortValues {
+            PortValues(["value": try inputs.get("a", as: Int.self) + inputs.get("b", as: Int.self)])
+        }
+    }
+
+    /// Records the order it sees frames in, and passes the value through.
+    final class Ordered: FrameProcessor, @unchecked Sendable {
+        let recorder: Recorder
+        init(_ recorder: Recorder) { self.recorder = recorder }
+        func process(_ inputs: PortValues, frame: FrameInfo) throws -> PortValues {
+            recorder.state.withLock { $0.statefulOrder.append(frame.index) }
+            return PortValues(["value": try inputs.get("value", as: Int.self)])
+        }
+    }
+
+    /// Writes `<number>.txt` holding the value; fails at input frame `failAt`; cancels the run at `cancelAt`.
+    final class Collect: FrameSink, @unchecked Sendable {
+        let folder: URL
+        let failAt: Int?
+        let recorder: Recorder
+        let perFrame: Bool
+        var onWrite: (@Sendable (FrameInfo) -> Void)?
+        init(_ folder: URL, failAt: Int?, perFrame: Bool, _ recorder: Recorder) {
+            (self.folder, self.failAt, self.perFrame, self.recorder) = (folder, failAt, perFrame, recorder)
+        }
+        func outputs(for frame: FrameInfo) -> [URL]? { perFrame ? [folder.appendingPathComponent("\(frame.number).txt")] : nil }
+        func prepare() throws { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        func write(_ inputs: PortValues, frame: FrameInfo) throws {
+            if frame.index == failAt { throw StageError("frame \(frame.index) is cursed") }
+            let value = try inputs.get("value", as: Int.self)
+            try Data("\(value)".utf8).write(to: folder.appendingPathComponent("\(frame.number).txt"))
+            recorder.state.withLock { $0.written[frame.number] = value; $0.writes += 1 }
+            onWrite?(frame)
+        }
+    }
+
+    var folder: URL!
+    let recorder = Recorder()
+    let collectHook = Mutex<(@Sendable (FrameInfo) -> Void)?>(nil)
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("strata-runner-\(UUID().uuidString)")
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    var registry: StageRegistry {
+        var registry = StageRegistry()
+        let recorder = self.recorder, hook = collectHook
+        registry.register(StageDescriptor(name: "test.count", kind: .source, doc: "0, 1, 2, …",
+                                          outputs: [PortSpec("value", .number), PortSpec("token", .string)],
+                                          params: [ParamSpec("frames", .integer(min: 0, max: nil), default: .number(40), doc: "How many."),
+                                                   ParamSpec("step", .integer(min: 1, max: nil), default: .number(1), doc: "Every n-th.")])) {
+            .source(CountSource(try $0.int("frames"), step: try $0.int("step"), recorder))
+        }
+        registry.register(StageDescriptor(name: "test.still", kind: .source, doc: "One frame.", outputs: [PortSpec("value", .number)])) { _ in
+            .source(Still())
+        }
+        registry.register(StageDescriptor(name: "test.scale", kind: .perFrame, doc: "× factor.",
+                                          inputs: [PortSpec("value", .number)], outputs: [PortSpec("value", .number)],
+                                          params: [ParamSpec("factor", .integer(min: nil, max: nil), default: .number(2), doc: "Factor.")])) {
+            .processor(Scale(try $0.int("factor"), recorder))
+        }
+        registry.register(StageDescriptor(name: "test.add", kind: .perFrame, doc: "a + b.",
+                                          inputs: [PortSpec("a", .number), PortSpec("b", .number)], outputs: [PortSpec("value", .number)])) { _ in
+            .processor(Add())
+        }
+        registry.register(StageDescriptor(name: "test.ordered", kind: .stateful, doc: "Sees frames in order.",
+                                          inputs: [PortSpec("value", .number)], outputs: [PortSpec("value", .number)])) { _ in
+            .processor(Ordered(recorder))
+        }
+        registry.register(StageDescriptor(name: "test.collect", kind: .sink, doc: "Records.",
+                                          inputs: [PortSpec("value", .number)],
+                                          params: [ParamSpec("failAt", .integer(min: 0, max: nil), doc: "Input frame that fails."),
+                                                   ParamSpec("perFrame", .boolean, default: .bool(true), doc: "One file per frame.")])) { context in
+            let sink = Collect(context.outputDirectory.appendingPathComponent(context.node), failAt: try context.optionalInt("failAt"),
+                               perFrame: try context.bool("perFrame"), recorder)
+            sink.onWrite = hook.withLock { $0 }
+            return .sink(sink)
+        }
+        registry.register(StageDescriptor(name: "test.unbuilt", kind: .perFrame, doc: "No factory.",
+                                          inputs: [PortSpec("value", .number)], outputs: [PortSpec("value", .number)]))
+        return registry
+    }
+
+    /// source → scale ×2 → ordered → add(a: source, b: ordered) → collect: each frame writes 3 × index.
+    func pipeline(frames: Int = 40, step: Int = 1, failAt: Int? = nil, extra: String = "") -> Data {
+        let fail = failAt.map { #", "params": { "failAt": \#($0) }"# } ?? ""
+        return Data("""
+        { "version": 1, "name": "t", "inputs": { "label": { "type": "string", "default": "x" } },
+          "nodes": [
+            { "id": "sum", "stage": "test.add", "inputs": { "a": "src.value", "b": "kept.value" } },
+            { "id": "save", "stage": "test.collect", "inputs": { "value": "sum.value" }\(fail) },
+            { "id": "kept", "stage": "test.ordered", "inputs": { "value": "twice.value" } },
+            { "id": "twice", "stage": "test.scale", "inputs": { "value": "src.value" } },
+            { "id": "src", "stage": "test.count", "params": { "frames": \(frames), "step": \(step) } }\(extra)
+          ] }
+        """.utf8)
+    }
+
+    func options(threads: Int = 4, _ configure: (inout RunOptions) throws -> Void = { _ in }) rethrows -> RunOptions {
+        var options = RunOptions(outputDirectory: folder)
+        options.threads = threads
+        try configure(&options)
+        return options
+    }
+
+    func written() -> [Int: Int] { recorder.state.withLock { $0.written } }
+
+    func testFramesFlowThroughFanOutAndFanInWithEveryFrameOnce() throws {
+        let run = try PipelineRun(data: pipeline(), registry: registry, options: options())
+        XCTAssertEqual(run.resolved.nodes.map(\.id), ["src", "twice", "kept", "sum", "save"])
+        let summary = try run.run()
+        XCTAssertEqual(summary.processed, 40)
+        XCTAssertFalse(summary.interrupted)
+        XCTAssertEqual(written(), Dictionary(uniqueKeysWithValues: (0..<40).map { ($0 + 1, 3 * $0) }))
+        XCTAssertEqual(recorder.state.withLock { $0.writes }, 40)
+        XCTAssertEqual(try String(contentsOf: folder.appendingPathComponent("save/40.txt"), encoding: .utf8), "117")
+    }
+
+    func testPerFrameStagesRunConcurrentlyAndStatefulOnesSeeFramesInOrder() throws {
+        let run = try PipelineRun(data: pipeline(frames: 120), registry: registry, options: options(threads: 4))
+        _ = try run.run()
+        let state = recorder.state.withLock { $0 }
+        XCTAssertEqual(state.statefulOrder, Array(0..<120))
+        XCTAssertGreaterThan(state.maxRunning, 1, "per-frame stages never overlapped")
+        XCTAssertLessThanOrEqual(state.maxRunning, 4)
+    }
+
+    func testFramesAliveAtOnceNeverExceedTheThreads() throws {
+        let run = try PipelineRun(data: pipeline(frames: 400), registry: registry, options: options(threads: 3))
+        XCTAssertEqual(try run.run().processed, 400)
+        let state = recorder.state.withLock { $0 }
+        XCTAssertEqual(state.live, 0)
+        XCTAssertLessThanOrEqual(state.maxLive, 3, "frames pile up: memory would grow with the input")
+    }
+
+    func testFrameRangeStepAndStartNumberNumberOutputsFromTheSelection() throws {
+        let run = try PipelineRun(data: pipeline(frames: 40, step: 2), registry: registry, options: options {
+            $0.frames = try FrameRange(parsing: "10-30x3")
+            $0.startNumber = 0
+        })
+        // The source takes even frames, --frames every third from 10 (10, 13, 16, …): both select 10, 16, 22, 28.
+        XCTAssertEqual(run.plan.pending.map(\.index), [10, 16, 22, 28])
+        XCTAssertEqual(run.plan.pending.map(\.number), [0, 1, 2, 3])
+        _ = try run.run()
+        XCTAssertEqual(written(), [0: 30, 1: 48, 2: 66, 3: 84])
+    }
+
+    func testAStillAccompaniesEveryFrameOfALongerSource() throws {
+        let extra = #", { "id": "logo", "stage": "test.still" }, { "id": "mix", "stage": "test.add", "inputs": { "a": "src.value", "b": "logo.value" } }, { "id": "out2", "stage": "test.collect", "inputs": { "value": "mix.value" } }"#
+        let run = try PipelineRun(data: pipeline(frames: 10, extra: extra), registry: registry, options: options())
+        XCTAssertEqual(run.plan.available, 10)
+        _ = try run.run()
+        for i in 0..<10 {
+            XCTAssertEqual(try String(contentsOf: folder.appendingPathComponent("out2/\(i + 1).txt"), encoding: .utf8), "\(1000 + i)")
+        }
+    }
+
+    func testAFailingFrameStopsTheRunNamingFrameAndNodeAndKeepsEarlierFrames() throws {
+        let run = try PipelineRun(data: pipeline(frames: 200, failAt: 17), registry: registry, options: options(threads: 4))
+        XCTAssertThrowsError(try run.run()) { error in
+            guard let failure = error as? FrameFailure else { return XCTFail("\(error)") }
+            XCTAssertEqual(failure.frame?.index, 17)
+            XCTAssertEqual(failure.frame?.number, 18)
+            XCTAssertEqual(failure.node, "save")
+            XCTAssertEqual(failure.exitCode, 65)
+            XCTAssertEqual(failure.description, "frame 18 (input frame 17), node \"save\": frame 17 is cursed")
+        }
+        let numbers = Set(written().keys)
+        XCTAssertTrue(Set(1...17).isSubset(of: numbers), "frames before the failure were lost: \(numbers.sorted())")
+        XCTAssertFalse(numbers.contains(18))
+        XCTAssertLessThan(numbers.count, 30, "the run went on long after the failure")
+    }
+
+    func testShardsTogetherWriteExactlyWhatOneRunWrites() throws {
+        _ = try PipelineRun(data: pipeline(frames: 53), registry: registry, options: options { $0.frames = try FrameRange(parsing: "3-") }).run()
+        let full = written()
+        XCTAssertEqual(full.count, 50)
+        var union: [Int: Int] = [:]
+        for i in 0..<3 {
+            try FileManager.default.removeItem(at: folder)
+            recorder.state.withLock { $0.written = [:] }
+            let run = try PipelineRun(data: pipeline(frames: 53), registry: registry, options: options {
+                $0.frames = try FrameRange(parsing: "3-")
+                $0.shard = Shard(index: i, count: 3, chunk: 7)
+            })
+            XCTAssertEqual(run.plan.pending.map(\.position), (0..<50).filter { ($0 / 7) % 3 == i })
+            _ = try run.run()
+            for (number, value) in written() {
+                XCTAssertNil(union[number], "frame \(number) written by two shards")
+                union[number] = value
+            }
+        }
+        XCTAssertEqual(union, full)
+    }
+
+    func testResumeProcessesExactlyTheFramesWithMissingOutputs() throws {
+        _ = try PipelineRun(data: pipeline(frames: 30), registry: registry, options: options()).run()
+        for n in [1, 7, 8, 30] { try FileManager.default.removeItem(at: folder.appendingPathComponent("save/\(n).txt")) }
+        recorder.state.withLock { $0.written = [:] }
+        let run = try PipelineRun(data: pipeline(frames: 30), registry: registry, options: options { $0.resume = true })
+        XCTAssertEqual(run.plan.alreadyDone, 26)
+        XCTAssertEqual(run.plan.pending.map(\.number), [1, 7, 8, 30])
+        XCTAssertEqual(try run.run().processed, 4)
+        XCTAssertEqual(written(), [1: 0, 7: 18, 8: 21, 30: 87])
+    }
+
+    func testCancelFinishesTheFramesInFlightAndReportsAnInterruptedRun() throws {
+        // The sink cancels the run from inside once ten frames are written.
+        let target = Mutex<PipelineRun?>(nil)
+        let count = Mutex(0)
+        collectHook.withLock {
+            $0 = { _ in
+                if count.withLock({ $0 += 1; return $0 }) == 10 { target.withLock { $0 }?.cancel() }
+            }
+        }
+        let run = try PipelineRun(data: pipeline(frames: 500), registry: registry, options: options(threads: 3))
+        target.withLock { $0 = run }
+        let summary = try run.run()
+        XCTAssertTrue(summary.interrupted)
+        XCTAssertGreaterThanOrEqual(summary.processed, 10)
+        XCTAssertLessThanOrEqual(summary.processed, 12, "frames kept starting after the cancel")
+        XCTAssertEqual(written().count, summary.processed, "a frame counted as done was not written, or the reverse")
+    }
+
+    func testOverridesChangeParamsAndTheResolvedPipelineShowsEveryDefault() throws {
+        let run = try PipelineRun(data: pipeline(frames: 5), registry: registry, options: options { $0.overrides = ["twice.factor=5"] })
+        XCTAssertEqual(run.resolved.nodes.first { $0.id == "twice" }?.params, ["factor": .number(5)])
+        XCTAssertEqual(run.resolved.nodes.first { $0.id == "save" }?.params, ["perFrame": .bool(true)])
+        XCTAssertEqual(run.resolved.inputs["label"]?.default, .string("x"))
+        _ = try run.run()
+        XCTAssertEqual(written(), [1: 0, 2: 6, 3: 12, 4: 18, 5: 24])  // a + 5a
+    }
+
+    func testResumeRefusesSinksThatCannotNameTheirFiles() throws {
+        let data = pipeline(frames: 5, extra: #", { "id": "all", "stage": "test.collect", "inputs": { "value": "src.value" }, "params": { "perFrame": false } }"#)
+        XCTAssertThrowsError(try PipelineRun(data: data, registry: registry, options: options { $0.resume = true })) { error in
+            let error = error as? PipelineError
+            XCTAssertEqual(error?.diagnostics.map(\.code), [.resumeUnsupported])
+            XCTAssertEqual(error?.diagnostics.first?.node, "all")
+            XCTAssertEqual(error?.exitCode, 64)
+        }
+    }
+
+    func testAStageWithoutAnImplementationFailsBeforeAnyFrame() throws {
+        let data = pipeline(frames: 5, extra: #", { "id": "ghost", "stage": "test.unbuilt", "inputs": { "value": "src.value" } }, { "id": "out2", "stage": "test.collect", "inputs": { "value": "ghost.value" } }"#)
+        XCTAssertThrowsError(try PipelineRun(data: data, registry: registry, options: options())) { error in
+            let error = error as? PipelineError
+            XCTAssertEqual(error?.diagnostics.map(\.code), [.setupFailed])
+            XCTAssertEqual(error?.diagnostics.first?.pointer, "/nodes/5")
+            XCTAssertEqual(error?.exitCode, 70)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.path))
+    }
+}

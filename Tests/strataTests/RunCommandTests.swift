@@ -1,0 +1,238 @@
+import Foundation
+import StrataCore
+import StrataIO
+import StrataSynth
+import XCTest
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `strata run` end to end: the example pipelines, shards, resuming, interruption, and the
+/// malformed corpus from the binary.
+final class RunCommandTests: CommandTestCase {
+    func pipeline(_ name: String) -> String { repository.appendingPathComponent("Pipelines/\(name)").path }
+
+    /// Files directly in `sub` (hidden ones included), sorted.
+    func files(_ sub: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent(sub).path)) ?? []).sorted()
+    }
+
+    func testVideoPipelineWritesWhatConvertWritesPlusPreviews() throws {
+        _ = try makeVideo(frames: 20)
+        var result = try strata("run", pipeline("video-to-png.json"), "--input", "video=clip.mp4", "--output-dir", "out", "--progress", "none")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("20 frames to out"), result.stderr)
+        result = try strata("convert", "clip.mp4", "direct/%05d.png")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(files("out/frames"), files("direct"))
+        XCTAssertEqual(files("out/frames").count, 20)
+        for name in files("direct") {
+            XCTAssertEqual(try Data(contentsOf: folder.appendingPathComponent("out/frames/\(name)")),
+                           try Data(contentsOf: folder.appendingPathComponent("direct/\(name)")), name)
+        }
+        XCTAssertEqual(readIndex(try ImageFile.read(folder.appendingPathComponent("out/frames/00013.png"))), 12)
+        let preview = try ImageFile.info(folder.appendingPathComponent("out/previews/00020.jpg"))
+        XCTAssertEqual([preview.format.rawValue, "\(preview.width)x\(preview.height)"], ["jpeg", "256x192"])
+
+        // --frames selects input frames from 0; outputs count from --start-number.
+        result = try strata("run", pipeline("video-to-png.json"), "--input", "video=clip.mp4", "--output-dir", "part",
+                            "--frames", "4-12x4", "--start-number", "0", "--progress", "none")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(files("part/frames"), ["00000.png", "00001.png", "00002.png"])
+        XCTAssertEqual(readIndex(try ImageFile.read(folder.appendingPathComponent("part/frames/00002.png"))), 12)
+    }
+
+    func testPanoramaRenderPipelineWritesExactDepthFiles() throws {
+        let result = try strata("run", pipeline("synth-pano-depth.json"), "--output-dir", "pano", "--progress", "none",
+                                "--set", "render.width=64", "--set", "render.height=32", "--set", "render.frames=3",
+                                "--set", "render.supersampling=1")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stderr.contains("warning"), false, result.stderr)
+        for sub in ["color", "depth-preview", "fluid"] { XCTAssertEqual(files(sub == "" ? "pano" : "pano/\(sub)").count, 3, sub) }
+        XCTAssertEqual(files("pano/depth"), ["00001.png", "00002.png", "00003.png", "depth.json"])
+        let sidecar = try XCTUnwrap(try DepthSidecar.read(inFolder: folder.appendingPathComponent("pano/depth")))
+        XCTAssertEqual(sidecar.quantity, .rayDistance)
+        XCTAssertEqual(sidecar.projection, .equirectangular)
+        XCTAssertEqual(sidecar.scale, 1000)
+
+        // Frame 2 is the middle of the 3 m walk from z = −2.5: the renderer's own depth, to the millimetre.
+        let camera = Camera(model: .equirectangular(width: 64, height: 32), position: Vector3(0, 1.5, -1))
+        let truth = Renderer.render(.indoorRoom, camera: camera, supersampling: 1).depth
+        let png = try DepthFile.read(folder.appendingPathComponent("pano/depth/00002.png"))
+        let npy = try DepthFile.read(folder.appendingPathComponent("pano/depth-float/00002.npy"))
+        XCTAssertEqual(png.kind, .metric)
+        for i in truth.values.pixels.indices {
+            let t = truth.values.pixels[i]
+            XCTAssertEqual(npy.values.pixels[i].bitPattern, t.bitPattern, "pixel \(i)")
+            XCTAssertEqual(png.values.pixels[i], t, accuracy: 0.0005, "pixel \(i)")
+        }
+    }
+
+    func testShardsTogetherWriteExactlyTheFilesOfOneRun() throws {
+        _ = try makeVideo(frames: 20)
+        var result = try strata("run", pipeline("video-to-png.json"), "--input", "video=clip.mp4", "--output-dir", "full", "--progress", "none")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        for i in 0..<3 {
+            result = try strata("run", pipeline("video-to-png.json"), "--input", "video=clip.mp4", "--output-dir", "sharded",
+                                "--shard", "\(i)/3", "--shard-chunk", "3", "--progress", "none")
+            XCTAssertEqual(result.status, 0, result.stderr)
+        }
+        for sub in ["frames", "previews"] {
+            XCTAssertEqual(files("sharded/\(sub)"), files("full/\(sub)"))
+            for name in files("full/\(sub)") {
+                XCTAssertEqual(try Data(contentsOf: folder.appendingPathComponent("sharded/\(sub)/\(name)")),
+                               try Data(contentsOf: folder.appendingPathComponent("full/\(sub)/\(name)")), "\(sub)/\(name)")
+            }
+        }
+        result = try strata("run", pipeline("video-to-png.json"), "--input", "video=clip.mp4", "--output-dir", "x", "--shard", "3/3")
+        XCTAssertEqual(result.status, 64)
+        XCTAssertTrue(result.stderr.contains("invalid shard \"3/3\""), result.stderr)
+    }
+
+    func testDryRunPrintsTheResolvedPipelineAndWritesNothing() throws {
+        _ = try makeVideo(frames: 20)
+        let result = try strata("run", pipeline("video-to-png.json"), "--input", "video=clip.mp4", "--output-dir", "out",
+                                "--dry-run", "--frames", "x2", "--shard", "1/2", "--shard-chunk", "4")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path))
+        let resolved = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let nodes = resolved?["nodes"] as? [[String: Any]]
+        XCTAssertEqual(nodes?.map { $0["id"] as? String }, ["frames", "save", "thumbnail", "previews"])
+        XCTAssertEqual((nodes?[1]["params"] as? [String: Any])?["compressionLevel"] as? Int, 6)
+        XCTAssertTrue(result.stderr.contains("the inputs hold 20 frames; 10 selected, shard 1/2 takes 4, 4 to process"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("frame 5 (input frame 8) would write"), result.stderr)
+    }
+
+    func testSequencePipelineAndJSONProgress() throws {
+        let result = try strata("run", pipeline("sequence-resize.json"), "--output-dir", "half", "--frames", "0-5", "--progress", "json")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let events = result.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        XCTAssertEqual(events.map { $0["event"] as? String }, ["start"] + Array(repeating: "frame", count: 6) + ["end"])
+        XCTAssertEqual(events.first?["available"] as? Int, 36)
+        XCTAssertEqual(events.dropFirst().dropLast().map { $0["done"] as? Int }, Array(1...6))
+        XCTAssertEqual(events.last?["status"] as? String, "completed")
+        XCTAssertEqual(events.last?["processed"] as? Int, 6)
+        XCTAssertEqual(files("half/half").count, 6)
+        XCTAssertEqual(try ImageFile.info(folder.appendingPathComponent("half/half/00006.png")).width, 256)
+    }
+
+    func testEveryMalformedPipelineExitsWithItsCodeFromTheBinary() throws {
+        let corpus = repository.appendingPathComponent("Tests/StrataPipelineTests/Fixtures/malformed")
+        struct Expected: Decodable {
+            struct Args: Decodable { var inputs: [String: String]; var set: [String]?; var outputDir: String?; var frames: String? }
+            var code: String, pointer: String, exit: Int32, args: Args
+        }
+        let expected = try JSONDecoder().decode([String: Expected].self, from: Data(contentsOf: corpus.appendingPathComponent("expected.json")))
+        _ = try makeVideo(frames: 12)
+        try Data("not a video".utf8).write(to: folder.appendingPathComponent("notes.mp4"))
+        func place(_ text: String) -> String {
+            text.replacingOccurrences(of: "$video", with: "clip.mp4").replacingOccurrences(of: "$text", with: "notes.mp4")
+                .replacingOccurrences(of: "$folder", with: ".").replacingOccurrences(of: "$missing", with: "missing")
+                .replacingOccurrences(of: "$underFile", with: "notes.mp4/out")
+        }
+        for (name, want) in expected.sorted(by: { $0.key < $1.key }) {
+            var arguments = ["run", corpus.appendingPathComponent(name).path, "--output-dir", place(want.args.outputDir ?? "out-\(name)")]
+            for (key, value) in want.args.inputs.sorted(by: { $0.key < $1.key }) { arguments += ["--input", "\(key)=\(place(value))"] }
+            for value in want.args.set ?? [] { arguments += ["--set", value] }
+            if let frames = want.args.frames { arguments += ["--frames", frames] }
+            let result = try strata(arguments)
+            XCTAssertEqual(result.status, want.exit, "\(name): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(":\(want.pointer): error[\(want.code)]"), "\(name): \(result.stderr)")
+        }
+    }
+
+    // MARK: Interrupted runs
+
+    /// Starts a run of the panorama pipeline (60 small frames, a few seconds in a debug build)
+    /// and returns once `frames` frames are done, with the process still running.
+    func startLongRun(until frames: Int) throws -> Process {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["run", pipeline("synth-pano-depth.json"), "--output-dir", "pano", "--progress", "json", "--threads", "2",
+                             "--set", "render.width=96", "--set", "render.height=48", "--set", "render.frames=60", "--set", "render.supersampling=1"]
+        process.currentDirectoryURL = folder
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        while !text.contains("\"done\":\(frames),") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        XCTAssertTrue(process.isRunning, "the run finished before it could be interrupted")
+        // Keep draining stdout so the child never blocks on a full pipe.
+        let handle = out.fileHandleForReading
+        DispatchQueue.global().async { while !handle.availableData.isEmpty {} }
+        return process
+    }
+
+    static let outputFolders = ["color", "depth", "depth-float", "depth-preview", "fluid"]
+
+    /// The frame numbers with a file in every output folder, and those with a file in some.
+    func frameSets() -> (complete: Set<String>, any: Set<String>) {
+        let sets = Self.outputFolders.map { sub in Set(files("pano/\(sub)").filter { !$0.hasPrefix(".") && $0 != "depth.json" }.map { String($0.prefix(5)) }) }
+        return (sets.dropFirst().reduce(sets[0]) { $0.intersection($1) }, sets.reduce(Set()) { $0.union($1) })
+    }
+
+    func temporaryFiles() -> [String] { Self.outputFolders.flatMap { sub in files("pano/\(sub)").filter { $0.hasSuffix(".tmp") } } }
+
+    /// Every visible output decodes in full.
+    func assertEveryFileIsWhole(file: StaticString = #filePath, line: UInt = #line) {
+        for sub in Self.outputFolders {
+            for name in files("pano/\(sub)") where !name.hasPrefix(".") && name != "depth.json" {
+                let url = folder.appendingPathComponent("pano/\(sub)/\(name)")
+                let isDepth = sub == "depth" || sub == "depth-float"
+                XCTAssertNoThrow(isDepth ? try DepthFile.read(url).values : try ImageFile.read(url), "\(sub)/\(name)", file: file, line: line)
+            }
+        }
+    }
+
+    func resume() throws -> (start: [String: Any], end: [String: Any]) {
+        let result = try strata("run", pipeline("synth-pano-depth.json"), "--output-dir", "pano", "--progress", "json", "--resume",
+                                "--set", "render.width=96", "--set", "render.height=48", "--set", "render.frames=60", "--set", "render.supersampling=1")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let events = result.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        return (events.first ?? [:], events.last ?? [:])
+    }
+
+    func testSIGINTFinishesTheFramesInFlightExits130AndResumeCompletesTheRest() throws {
+        let process = try startLongRun(until: 3)
+        process.interrupt()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .exit)
+        XCTAssertEqual(process.terminationStatus, 130)
+        let (complete, any) = frameSets()
+        XCTAssertEqual(complete, any, "a frame in flight was left with some of its outputs")
+        XCTAssertGreaterThanOrEqual(complete.count, 3)
+        XCTAssertLessThan(complete.count, 60)
+        XCTAssertEqual(temporaryFiles(), [])
+        assertEveryFileIsWhole()
+
+        let (start, end) = try resume()
+        XCTAssertEqual(start["alreadyDone"] as? Int, complete.count)
+        XCTAssertEqual(end["processed"] as? Int, 60 - complete.count)
+        XCTAssertEqual(frameSets().complete.count, 60)
+    }
+
+    func testSIGKILLLeavesOnlyWholeFilesAndResumeFinishesExactlyTheMissingFrames() throws {
+        let process = try startLongRun(until: 3)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .uncaughtSignal)
+        assertEveryFileIsWhole()
+        let (complete, _) = frameSets()
+        XCTAssertGreaterThanOrEqual(complete.count, 3)
+
+        let (start, end) = try resume()
+        XCTAssertEqual(start["alreadyDone"] as? Int, complete.count)
+        XCTAssertEqual(start["pending"] as? Int, 60 - complete.count)
+        XCTAssertEqual(end["processed"] as? Int, 60 - complete.count)
+        XCTAssertEqual(frameSets().complete.count, 60)
+        XCTAssertEqual(frameSets().any.count, 60)
+        XCTAssertEqual(temporaryFiles(), [], "temporary files of the killed run were left behind")
+        assertEveryFileIsWhole()
+    }
+}
