@@ -41,7 +41,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "strata-bench",
-            dependencies: ["StrataCore", "StrataIO"],
+            dependencies: ["StrataCore", "StrataIO", "StrataPipeline"],
             path: "Benchmarks/StrataBench"
         ),
 

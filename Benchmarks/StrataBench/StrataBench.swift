@@ -7,10 +7,21 @@ import StrataIO
 ///
 ///     strata-bench png image.png ITERATIONS LEVEL [FILTER]
 ///     strata-bench decode clip.mp4 FRAMES
+///     strata-bench runner FRAMES SIZE THREADS      (runner overhead, see RunnerBench.swift)
+///     strata-bench runner-memory FRAMES SIZE      (peak memory of a run)
 @main
 enum StrataBench {
     static func main() throws {
         let arguments = CommandLine.arguments
+        if arguments.count == 5, arguments[1] == "runner", let frames = Int(arguments[2]), let size = Int(arguments[3]),
+           let threads = Int(arguments[4]) {
+            try RunnerBench.overhead(frames: frames, size: size, threads: threads)
+            return
+        }
+        if arguments.count == 4, arguments[1] == "runner-memory", let frames = Int(arguments[2]), let size = Int(arguments[3]) {
+            try RunnerBench.memory(frames: frames, size: size)
+            return
+        }
         if arguments.count == 4, arguments[1] == "decode", let limit = Int(arguments[3]) {
             // Decode-only throughput: frames to planar float images, nothing written.
             let reader = try VideoReader(url: URL(fileURLWithPath: arguments[2]))

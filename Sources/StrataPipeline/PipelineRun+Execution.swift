@@ -2,9 +2,10 @@ import Foundation
 import StrataCore
 
 extension PipelineRun {
-    /// Processes the pending frames: each worker thread takes the next frame in order, reads
-    /// it from the sources, and carries it through every stage. At most `threads` frames are
-    /// alive at once, so memory does not grow with the length of the input.
+    /// Processes the pending frames: a reader thread takes them in order from the sequential
+    /// sources (a video decoder), and `threads` workers each carry one frame through every
+    /// stage. At most `threads` + 2 frames are alive at once, so memory does not grow with
+    /// the length of the input.
     ///
     /// A failing frame stops the run: no new frame starts, frames in flight finish (their
     /// files are kept), and the failure is thrown with the frame, node and cause.
@@ -23,29 +24,37 @@ extension PipelineRun {
         let start = Date()
         let pending = plan.pending
         let execution = Execution(gates: steps.map { $0.kind == .stateful ? OrderGate() : nil })
-        var shared: [String: any Sendable] = inputValues
+        var shared = [(any Sendable)?](repeating: nil, count: slotCount)
+        for (slot, value) in initialValues { shared[slot] = value }
         for source in sources where source.broadcast {
             do {
                 let values = try source.source.read(0)
-                for port in values.ports { shared["\(source.id).\(port)"] = values[port] }
+                for (port, slot) in source.outputs { shared[slot] = values[port] }
             } catch {
                 throw FrameFailure(frame: pending.first, node: source.id, underlying: error)
             }
         }
-        let base = UncheckedSendable(shared)  // values are Sendable; the dictionary is only read
+        let base = UncheckedSendable(shared)  // the values are Sendable; the array is only copied
 
+        // Sequential sources (a video decoder) are read ahead on their own thread into a queue
+        // as deep as there are workers, so decoding overlaps the stages; without them the
+        // workers take frame numbers straight from the queue. Either way at most
+        // 2 × threads + 1 frames are alive at once.
         let workers = max(1, min(options.threads, pending.count))
+        let sequential = sources.contains { !$0.broadcast && !$0.source.isRandomAccess }
+        let queue = sequential ? FrameQueue(capacity: workers) : FrameQueue(tickets: pending.count, values: base.value)
+        execution.queue = queue
+        current.withLock { $0 = execution }
+        if cancelled.withLock({ $0 }) { queue.close() }
         let group = DispatchGroup()
+        if sequential {
+            spawn(group) { [self] in read(pending: pending, base: base.value, into: queue, execution: execution) }
+        }
         for _ in 0..<workers {
-            group.enter()
-            let thread = Thread { [self] in
-                work(pending: pending, base: base.value, execution: execution, start: start, progress: progress)
-                group.leave()
-            }
-            thread.stackSize = 8 << 20
-            thread.start()
+            spawn(group) { [self] in work(pending: pending, queue: queue, execution: execution, start: start, progress: progress) }
         }
         group.wait()
+        current.withLock { $0 = nil }
 
         let (done, failure) = execution.state.withLock { ($0.done, $0.failure) }
         if let failure { throw failure }
@@ -59,89 +68,173 @@ extension PipelineRun {
         return RunSummary(plan: plan, processed: done, interrupted: interrupted, seconds: Date().timeIntervalSince(start))
     }
 
-    /// Shared state of the workers.
-    final class Execution: Sendable {
+    private func spawn(_ group: DispatchGroup, _ body: @escaping @Sendable () -> Void) {
+        group.enter()
+        let thread = Thread {
+            body()
+            group.leave()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    /// Shared state of the reader and the workers.
+    final class Execution: @unchecked Sendable {
         struct State {
-            var next = 0
             var done = 0
             var failure: FrameFailure?
         }
         let state = Mutex(State())
-        /// Held while taking a frame and reading it from sequential sources, so they see increasing indices.
-        let reader = NSLock()
+        /// Set before the threads start.
+        var queue: FrameQueue!
         /// One per step; stateful steps have a gate that admits frames in order.
         let gates: [OrderGate?]
 
         init(gates: [OrderGate?]) { self.gates = gates }
 
-        /// Keeps the failure of the earliest frame; later frames waiting at a gate give up.
+        /// Keeps the failure of the earliest frame; no frame starts after it, and frames
+        /// waiting at a gate give up.
         func fail(_ failure: FrameFailure) {
             state.withLock { state in
                 if let earlier = state.failure, let a = earlier.frame?.position, let b = failure.frame?.position, a <= b { return }
                 state.failure = failure
             }
+            queue.close()
             for gate in gates { gate?.abort() }
         }
     }
 
-    private func work(pending: [FrameInfo], base: [String: any Sendable], execution: Execution, start: Date,
-                      progress: (@Sendable (RunProgress) -> Void)?) {
-        while true {
-            execution.reader.lock()
-            let taken: Int? = execution.state.withLock { state in
-                guard state.failure == nil, state.next < pending.count, !cancelled.withLock({ $0 }) else { return nil }
-                state.next += 1
-                return state.next - 1
-            }
-            guard let ticket = taken else {
-                execution.reader.unlock()
-                return
-            }
-            let frame = pending[ticket]
+    /// The reader thread: frames in order from the sequential sources (a decoder reads forward).
+    private func read(pending: [FrameInfo], base: [(any Sendable)?], into queue: FrameQueue, execution: Execution) {
+        defer { queue.finish() }
+        for ticket in pending.indices {
             var values = base
-            var node = ""
-            var holdingReader = true
-            do {
-                for source in sources where !source.broadcast && !source.source.isRandomAccess {
-                    node = source.id
-                    let out = try source.source.read(frame.index)
-                    for port in out.ports { values["\(source.id).\(port)"] = out[port] }
+            for source in sources where !source.broadcast && !source.source.isRandomAccess {
+                do {
+                    let out = try source.source.read(pending[ticket].index)
+                    for (port, slot) in source.outputs { values[slot] = out[port] }
+                } catch {
+                    execution.fail(FrameFailure(frame: pending[ticket], node: source.id, underlying: error))
+                    return
                 }
-                execution.reader.unlock()
-                holdingReader = false
+            }
+            guard queue.put(ticket, values) else { return }
+        }
+    }
+
+    /// A worker thread: takes the next frame and carries it through every stage.
+    private func work(pending: [FrameInfo], queue: FrameQueue, execution: Execution, start: Date,
+                      progress: (@Sendable (RunProgress) -> Void)?) {
+        // One binding for the frame's values: a second would keep them referenced, and a stage
+        // taking one to change in place would then have to copy it.
+        while case (let ticket, var values)? = queue.take() {
+            let frame = pending[ticket]
+            var node = ""
+            do {
                 for source in sources where !source.broadcast && source.source.isRandomAccess {
                     node = source.id
                     let out = try source.source.read(frame.index)
-                    for port in out.ports { values["\(source.id).\(port)"] = out[port] }
+                    for (port, slot) in source.outputs { values[slot] = out[port] }
                 }
                 for (s, step) in steps.enumerated() {
                     node = step.id
                     var inputs = PortValues()
-                    for (port, key) in step.inputs { inputs[port] = values[key] }
+                    for (port, slot) in step.inputs { inputs[port] = values[slot] }
+                    // Values this step reads last move into its inputs, so a stage that takes
+                    // one holds the only reference and may change it in place without a copy.
+                    for slot in step.release { values[slot] = nil }
                     if let processor = step.processor {
                         let gate = execution.gates[s]
                         try gate?.wait(for: ticket)
                         defer { gate?.pass(ticket) }
-                        let out = try processor.process(inputs, frame: frame)
-                        for port in out.ports { values["\(step.id).\(port)"] = out[port] }
+                        let out = try processor.process(consume inputs, frame: frame)
+                        for (port, slot) in step.outputs { values[slot] = out[port] }
                     } else if let sink = step.sink {
-                        try sink.write(inputs, frame: frame)
+                        try sink.write(consume inputs, frame: frame)
                     }
-                    for key in step.release { values[key] = nil }
                 }
             } catch is OrderGate.Aborted {
                 return
             } catch {
-                if holdingReader { execution.reader.unlock() }
                 execution.fail(FrameFailure(frame: frame, node: node, underlying: error))
                 return
             }
             execution.state.withLock { state in
                 state.done += 1
                 // Reported under the lock so that observers see `done` count up one by one.
-                progress?(RunProgress(done: state.done, total: pending.count, frame: frame, elapsed: Date().timeIntervalSince(start)))
+                if let progress {
+                    progress(RunProgress(done: state.done, total: pending.count, frame: frame, elapsed: Date().timeIntervalSince(start)))
+                }
             }
         }
+    }
+}
+
+/// The bounded hand-off from the reader thread to the workers. Frames leave in the order
+/// they came; once closed (a failure, a cancel) no frame leaves, so the frames processed are
+/// always the first ones taken, which keeps stateful stages' order gap-free.
+final class FrameQueue: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items: [(ticket: Int, values: [(any Sendable)?])] = []
+    private var closed = false
+    private var finished = false
+    private let capacity: Int
+    /// Without a reader: the next frame number to hand out, of `tickets`, each with `values`.
+    private var nextTicket = 0
+    private let tickets: Int?
+    private let values: [(any Sendable)?]
+
+    /// A queue a reader thread fills with `put`.
+    init(capacity: Int) {
+        (self.capacity, tickets, values) = (capacity, nil, [])
+    }
+
+    /// A queue that hands out frame numbers 0..<tickets, each with the same starting values.
+    init(tickets: Int, values: [(any Sendable)?]) {
+        (capacity, self.tickets, self.values) = (0, tickets, values)
+    }
+
+    /// Adds a frame, waiting while the queue is full; false once the queue is closed.
+    func put(_ ticket: Int, _ values: [(any Sendable)?]) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.count >= capacity && !closed { condition.wait() }
+        guard !closed else { return false }
+        items.append((ticket, values))
+        condition.broadcast()
+        return true
+    }
+
+    /// The next frame, or nil when the reader is done and the queue empty, or it was closed.
+    func take() -> (ticket: Int, values: [(any Sendable)?])? {
+        condition.lock()
+        defer { condition.unlock() }
+        if let tickets {
+            guard !closed, nextTicket < tickets else { return nil }
+            nextTicket += 1
+            return (nextTicket - 1, values)
+        }
+        while items.isEmpty && !closed && !finished { condition.wait() }
+        guard !closed, !items.isEmpty else { return nil }
+        condition.broadcast()
+        return items.removeFirst()
+    }
+
+    /// The reader has no more frames.
+    func finish() {
+        condition.lock()
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Stops the hand-off: frames waiting in the queue are dropped.
+    func close() {
+        condition.lock()
+        closed = true
+        items.removeAll()
+        condition.broadcast()
+        condition.unlock()
     }
 }
 

@@ -16,26 +16,45 @@ public final class PipelineRun: @unchecked Sendable {
     struct Source {
         let id: String
         let source: any FrameSource
+        /// Output port → slot of the frame's values.
+        let outputs: [(port: String, slot: Int)]
         /// A one-frame source beside longer ones: read once, shared by every frame.
-        let broadcast: Bool
+        var broadcast = false
     }
 
     struct Step {
         let id: String
         let kind: StageKind
-        /// Input port → key of the value ("node.port" or "$inputs.name").
-        let inputs: [(port: String, key: String)]
+        /// Input port → slot of the value it reads.
+        let inputs: [(port: String, slot: Int)]
+        let outputs: [(port: String, slot: Int)]
         let processor: (any FrameProcessor)?
         let sink: (any FrameSink)?
-        /// Keys no later step reads: dropped after this step so a frame holds only what is still needed.
-        var release: [String] = []
+        /// Slots no later step reads: dropped after this step so a frame holds only what is still needed.
+        var release: [Int] = []
+    }
+
+    /// Numbers every value a frame carries ("node.port" or "$inputs.name") so that a frame's
+    /// values are an array, not a dictionary keyed by strings built per frame.
+    struct Slots {
+        private(set) var index: [String: Int] = [:]
+        mutating func callAsFunction(_ key: String) -> Int {
+            if let slot = index[key] { return slot }
+            index[key] = index.count
+            return index.count - 1
+        }
     }
 
     let sources: [Source]
     let steps: [Step]
     /// "$inputs.name" → value, available to every node.
     let inputValues: [String: JSONValue]
+    /// How many values a frame carries, and those every frame starts with (the pipeline inputs).
+    let slotCount: Int
+    let initialValues: [(slot: Int, value: any Sendable)]
     let cancelled = Mutex(false)
+    /// The execution in progress, for `cancel()`.
+    let current = Mutex<Execution?>(nil)
 
     /// Builds a run from pipeline JSON. Throws a ``PipelineError`` holding every problem.
     public convenience init(data: Data, registry: StageRegistry, options: RunOptions) throws {
@@ -63,6 +82,7 @@ public final class PipelineRun: @unchecked Sendable {
         var resolvedNodes: [PipelineSpec.Node] = []
         var sources: [Source] = []
         var steps: [Step] = []
+        var slot = Slots()
         var setupProblems: [Diagnostic] = []
         var setupCode: Int32?
         for i in order {
@@ -80,15 +100,15 @@ public final class PipelineRun: @unchecked Sendable {
                     throw StageError("stage \(node.stage) has no implementation in this build", exitCode: 70)
                 }
                 let instance = try factory(context)
+                let inputs = node.inputs.sorted { $0.key < $1.key }.map { (port: $0.key, slot: slot($0.value)) }
+                let outputs = stage.outputs.map { (port: $0.name, slot: slot("\(node.id).\($0.name)")) }
                 switch (instance, stage.kind) {
                 case (.source(let source), .source):
-                    sources.append(Source(id: node.id, source: source, broadcast: false))
+                    sources.append(Source(id: node.id, source: source, outputs: outputs))
                 case (.processor(let processor), .perFrame), (.processor(let processor), .stateful):
-                    steps.append(Step(id: node.id, kind: stage.kind, inputs: node.inputs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                                      processor: processor, sink: nil))
+                    steps.append(Step(id: node.id, kind: stage.kind, inputs: inputs, outputs: outputs, processor: processor, sink: nil))
                 case (.sink(let sink), .sink):
-                    steps.append(Step(id: node.id, kind: .sink, inputs: node.inputs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                                      processor: nil, sink: sink))
+                    steps.append(Step(id: node.id, kind: .sink, inputs: inputs, outputs: [], processor: nil, sink: sink))
                 default:
                     throw StageError("stage \(node.stage) is declared \(stage.kind.rawValue) but built as something else", exitCode: 70)
                 }
@@ -113,12 +133,16 @@ public final class PipelineRun: @unchecked Sendable {
         }
 
         // Drop each value after its last reader.
-        var lastReader: [String: Int] = [:]
+        let inputSlots = Set(inputValues.keys.compactMap { slot.index[$0] })
+        var lastReader: [Int: Int] = [:]
         for (s, step) in steps.enumerated() { for (_, key) in step.inputs { lastReader[key] = s } }
-        for (key, s) in lastReader where !key.hasPrefix("$inputs.") { steps[s].release.append(key) }
+        for (key, s) in lastReader where !inputSlots.contains(key) { steps[s].release.append(key) }
+        slotCount = slot.index.count
+        initialValues = inputValues.compactMap { key, value in slot.index[key].map { ($0, value as any Sendable) } }
 
         let available = Self.frameCount(sources.map(\.source))
-        self.sources = sources.map { Source(id: $0.id, source: $0.source, broadcast: available > 1 && $0.source.frameCount == 1) }
+        for i in sources.indices { sources[i].broadcast = available > 1 && sources[i].source.frameCount == 1 }
+        self.sources = sources
         self.steps = steps
         plan = try Self.plan(available: available, sources: self.sources, sinks: steps.compactMap { s in s.sink.map { (s.id, $0) } },
                              options: options)
@@ -134,7 +158,10 @@ public final class PipelineRun: @unchecked Sendable {
     }
 
     /// Stops taking new frames; frames in flight finish and `run` returns an interrupted summary.
-    public func cancel() { cancelled.withLock { $0 = true } }
+    public func cancel() {
+        cancelled.withLock { $0 = true }
+        current.withLock { $0 }?.queue.close()
+    }
 
     /// Frames the sources hold together: the shortest of those longer than one frame (stills
     /// accompany every frame), one when all are stills or there are none.

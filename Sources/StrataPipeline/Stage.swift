@@ -16,23 +16,52 @@ public struct FrameInfo: Sendable, Equatable, Hashable {
 }
 
 /// The values on a node's ports for one frame, by port name.
+///
+/// Stages have a handful of ports, so the values sit in a small array searched by name:
+/// cheaper per frame than hashing into a dictionary.
 public struct PortValues: Sendable {
-    private var values: [String: any Sendable]
+    private var entries: [(port: String, value: any Sendable)] = []
 
-    public init(_ values: [String: any Sendable] = [:]) { self.values = values }
+    public init() {}
+
+    /// Values by port: `PortValues(["image": image, "depth": depth])`.
+    public init(_ values: KeyValuePairs<String, any Sendable>) {
+        entries.reserveCapacity(values.count)
+        for (port, value) in values { entries.append((port, value)) }
+    }
 
     public subscript(port: String) -> (any Sendable)? {
-        get { values[port] }
-        set { values[port] = newValue }
+        get { entries.first { $0.port == port }?.value }
+        set {
+            if let i = entries.firstIndex(where: { $0.port == port }) {
+                if let newValue { entries[i].value = newValue } else { entries.remove(at: i) }
+            } else if let newValue {
+                entries.append((port, newValue))
+            }
+        }
     }
 
     /// The ports that carry a value.
-    public var ports: Dictionary<String, any Sendable>.Keys { values.keys }
+    public var ports: [String] { entries.map(\.port) }
+
+    /// Moves the value on `port` out as a `T`. When this node is the value's last reader the
+    /// caller then holds the only reference, so an image can be changed in place (no copy).
+    public mutating func take<T>(_ port: String, as type: T.Type = T.self) throws -> T {
+        guard let i = entries.firstIndex(where: { $0.port == port }) else {
+            throw StageError("no value arrived on port \"\(port)\"", exitCode: 70)
+        }
+        // Out of the array first, so that once the cast's copy is made nothing else holds it.
+        let value = entries.remove(at: i).value
+        guard let typed = value as? T else {
+            throw StageError("port \"\(port)\" carries \(Swift.type(of: value)), not \(T.self)", exitCode: 70)
+        }
+        return typed
+    }
 
     /// The value on `port` as a `T`; the validator has checked the wiring, so a missing or
     /// mistyped value is a bug in a stage, reported as such.
     public func get<T>(_ port: String, as type: T.Type = T.self) throws -> T {
-        guard let value = values[port] else { throw StageError("no value arrived on port \"\(port)\"", exitCode: 70) }
+        guard let value = self[port] else { throw StageError("no value arrived on port \"\(port)\"", exitCode: 70) }
         guard let typed = value as? T else {
             throw StageError("port \"\(port)\" carries \(Swift.type(of: value)), not \(T.self)", exitCode: 70)
         }
@@ -64,7 +93,8 @@ extension FrameSource {
 /// A per-frame or stateful stage: inputs in, outputs out. Per-frame processors are called
 /// on several frames at once; stateful ones one frame at a time, in frame order.
 public protocol FrameProcessor: AnyObject, Sendable {
-    func process(_ inputs: PortValues, frame: FrameInfo) throws -> PortValues
+    /// The outputs for one frame. `inputs` is the stage's own: `take` a value to modify it in place.
+    func process(_ inputs: consuming PortValues, frame: FrameInfo) throws -> PortValues
 }
 
 /// A stage that writes outputs. Sinks are called on several frames at once; each frame's
@@ -76,7 +106,7 @@ public protocol FrameSink: AnyObject, Sendable {
     /// Creates folders and the like; called once before the first frame (not in a dry run).
     func prepare() throws
     /// Writes frame `frame`.
-    func write(_ inputs: PortValues, frame: FrameInfo) throws
+    func write(_ inputs: consuming PortValues, frame: FrameInfo) throws
     /// Called once after the last frame of a run that was neither interrupted nor failed.
     func finish() throws
 }

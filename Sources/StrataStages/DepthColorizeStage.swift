@@ -26,7 +26,7 @@ final class DepthColorizeStage: FrameProcessor {
         }
     }
 
-    func process(_ inputs: PortValues, frame: FrameInfo) throws -> PortValues {
+    func process(_ inputs: consuming PortValues, frame: FrameInfo) throws -> PortValues {
         let depth: DepthMap = try inputs.get("depth")
         return PortValues(["image": DepthPreview.render(depth, colormap: colormap, range: range)])
     }

@@ -21,7 +21,7 @@ final class ImageResizeStage: FrameProcessor {
         filter = ResizeFilter(rawValue: try context.string("filter"))!
     }
 
-    func process(_ inputs: PortValues, frame: FrameInfo) throws -> PortValues {
+    func process(_ inputs: consuming PortValues, frame: FrameInfo) throws -> PortValues {
         let image: Image = try inputs.get("image")
         let w = width ?? max(1, Int((Double(image.width) * Double(height!) / Double(image.height)).rounded()))
         let h = height ?? max(1, Int((Double(image.height) * Double(width!) / Double(image.width)).rounded()))

@@ -1,5 +1,6 @@
 import Foundation
 import StrataIO
+import StrataPipeline
 
 /// Human messages go to stderr, so stdout carries only data.
 enum FileHandleStream {
@@ -21,5 +22,17 @@ enum MediaKind {
         defer { try? handle.close() }
         let head = (try? handle.read(upToCount: 16)) ?? Data()
         return ImageFormat.sniff(head) != nil ? .image : .video
+    }
+}
+
+/// Pipeline problems: one `file:/pointer: error[code]: message` line each on stderr, or a
+/// JSON array on stdout for machines.
+func printDiagnostics(_ found: [Diagnostic], file: String, json: Bool) throws {
+    if json {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        print(String(decoding: try encoder.encode(found), as: UTF8.self))
+    } else {
+        for problem in found { FileHandleStream.standardError.write(problem.formatted(file: file) + "\n") }
     }
 }
