@@ -1,7 +1,7 @@
 # Strata's set-up, demo and tests on Debian/Ubuntu. Each target installs the system
 # packages that are missing first (apt-get update, then apt-get install), then builds.
 #
-#   make demo    convert the committed sample video to a PNG sequence in out/
+#   make demo    convert the committed sample video to a PNG sequence in out/, and run a pipeline
 #   make test    run the test suite
 
 PACKAGES := libpng-dev libjpeg-dev libavformat-dev libavcodec-dev libswscale-dev \
@@ -25,6 +25,7 @@ build: deps
 demo: build
 	.build/release/strata info $(SAMPLE)
 	.build/release/strata convert $(SAMPLE) 'out/frames/%05d.png'
+	.build/release/strata run Pipelines/video-to-png.json --output-dir out/walk
 
 test: deps
 	swift test --disable-swift-testing
@@ -32,6 +33,7 @@ test: deps
 bench: deps
 	@command -v ffmpeg >/dev/null || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg
 	bash Benchmarks/run.sh
+	bash Benchmarks/runner.sh
 
 clean:
 	rm -rf .build out Benchmarks/work

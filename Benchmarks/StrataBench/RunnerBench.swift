@@ -7,8 +7,8 @@ import Glibc
 #endif
 
 /// The runner's cost: a pipeline of pass-through stages (make a frame, scale it in place
-/// twice, sum it) against the same calls made directly from Swift on the same number of
-/// threads. The stages `take` their input, so neither side copies an image.
+/// twice, sum it) against the same stage objects called directly from Swift on the same
+/// number of threads. The stages `take` their input, so neither side copies an image.
 enum RunnerBench {
     /// Frame `index`: a gradient that differs per frame.
     static func frame(_ index: Int, size: Int) -> Image {
@@ -26,7 +26,7 @@ enum RunnerBench {
         image.pixels.withUnsafeBufferPointer { p in p.reduce(0) { $0 + Double($1) } }
     }
 
-    final class Source: FrameSource {
+    final class Source: FrameSource, Sendable {
         let frameCount: Int
         let size: Int
         init(frames: Int, size: Int) { (frameCount, self.size) = (frames, size) }
@@ -84,11 +84,12 @@ enum RunnerBench {
         return (StrataBench.seconds(since: start), sink.total.withLock { $0 })
     }
 
-    /// The same calls without the runner: frames handed out in order to `threads` threads,
+    /// The same stage objects called directly, without the runner: each thread takes the
+    /// next frame number and calls read → process → process → write itself. Threads are
     /// started the way the runner starts its workers (the main thread's malloc arena trims
     /// and refaults large blocks, which would flatter the runner by 3× if the loop ran there).
-    static func direct(frames: Int, size: Int, threads: Int) -> (seconds: Double, total: Double) {
-        let total = Mutex(0.0)
+    static func direct(frames: Int, size: Int, threads: Int) throws -> (seconds: Double, total: Double) {
+        let source = Source(frames: frames, size: size), pass = Pass(), sink = Sum()
         let next = Mutex(0)
         let group = DispatchGroup()
         let start = DispatchTime.now()
@@ -98,11 +99,11 @@ enum RunnerBench {
                 while true {
                     let i = next.withLock { n -> Int in defer { n += 1 }; return n }
                     guard i < frames else { break }
-                    var image = frame(i, size: size)
-                    scale(&image)
-                    scale(&image)
-                    let s = sum(image)
-                    total.withLock { $0 += s }
+                    let info = FrameInfo(index: i, position: i, number: i + 1)
+                    var values = try! source.read(i)
+                    values = try! pass.process(consume values, frame: info)
+                    values = try! pass.process(consume values, frame: info)
+                    try! sink.write(consume values, frame: info)
                 }
                 group.leave()
             }
@@ -110,7 +111,7 @@ enum RunnerBench {
             thread.start()
         }
         group.wait()
-        return (StrataBench.seconds(since: start), total.withLock { $0 })
+        return (StrataBench.seconds(since: start), sink.total.withLock { $0 })
     }
 
     static func overhead(frames: Int, size: Int, threads: Int) throws {
@@ -118,7 +119,7 @@ enum RunnerBench {
         var totals: (Double, Double) = (0, 0)
         for _ in 0..<9 {  // alternating, best of nine
             let r = try viaRunner(frames: frames, size: size, threads: threads)
-            let d = direct(frames: frames, size: size, threads: threads)
+            let d = try direct(frames: frames, size: size, threads: threads)
             bestDirect = min(bestDirect, d.seconds)
             bestRunner = min(bestRunner, r.seconds)
             totals = (d.total, r.total)

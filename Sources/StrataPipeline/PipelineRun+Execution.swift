@@ -42,7 +42,7 @@ extension PipelineRun {
         // 2 × threads + 1 frames are alive at once.
         let workers = max(1, min(options.threads, pending.count))
         let sequential = sources.contains { !$0.broadcast && !$0.source.isRandomAccess }
-        let queue = sequential ? FrameQueue(capacity: workers) : FrameQueue(tickets: pending.count, values: base.value)
+        let queue = sequential ? FrameQueue(capacity: workers) : FrameQueue(tickets: pending.count)
         execution.queue = queue
         current.withLock { $0 = execution }
         if cancelled.withLock({ $0 }) { queue.close() }
@@ -51,7 +51,9 @@ extension PipelineRun {
             spawn(group) { [self] in read(pending: pending, base: base.value, into: queue, execution: execution) }
         }
         for _ in 0..<workers {
-            spawn(group) { [self] in work(pending: pending, queue: queue, execution: execution, start: start, progress: progress) }
+            spawn(group) { [self] in
+                work(pending: pending, base: base.value, queue: queue, execution: execution, start: start, progress: progress)
+            }
         }
         group.wait()
         current.withLock { $0 = nil }
@@ -107,9 +109,10 @@ extension PipelineRun {
     /// The reader thread: frames in order from the sequential sources (a decoder reads forward).
     private func read(pending: [FrameInfo], base: [(any Sendable)?], into queue: FrameQueue, execution: Execution) {
         defer { queue.finish() }
+        let sequential = sources.filter { !$0.broadcast && !$0.source.isRandomAccess }
         for ticket in pending.indices {
             var values = base
-            for source in sources where !source.broadcast && !source.source.isRandomAccess {
+            for source in sequential {
                 do {
                     let out = try source.source.read(pending[ticket].index)
                     for (port, slot) in source.outputs { values[slot] = out[port] }
@@ -123,15 +126,15 @@ extension PipelineRun {
     }
 
     /// A worker thread: takes the next frame and carries it through every stage.
-    private func work(pending: [FrameInfo], queue: FrameQueue, execution: Execution, start: Date,
+    private func work(pending: [FrameInfo], base: [(any Sendable)?], queue: FrameQueue, execution: Execution, start: Date,
                       progress: (@Sendable (RunProgress) -> Void)?) {
-        // One binding for the frame's values: a second would keep them referenced, and a stage
-        // taking one to change in place would then have to copy it.
-        while case (let ticket, var values)? = queue.take() {
+        let randomAccess = sources.filter { !$0.broadcast && $0.source.isRandomAccess }
+        var values = base  // this worker's frame values, refilled for each frame
+        while let ticket = queue.take(into: &values, base: base) {
             let frame = pending[ticket]
             var node = ""
             do {
-                for source in sources where !source.broadcast && source.source.isRandomAccess {
+                for source in randomAccess {
                     node = source.id
                     let out = try source.source.read(frame.index)
                     for (port, slot) in source.outputs { values[slot] = out[port] }
@@ -179,19 +182,18 @@ final class FrameQueue: @unchecked Sendable {
     private var closed = false
     private var finished = false
     private let capacity: Int
-    /// Without a reader: the next frame number to hand out, of `tickets`, each with `values`.
+    /// Without a reader: the next frame number to hand out, of `tickets`.
     private var nextTicket = 0
     private let tickets: Int?
-    private let values: [(any Sendable)?]
 
     /// A queue a reader thread fills with `put`.
     init(capacity: Int) {
-        (self.capacity, tickets, values) = (capacity, nil, [])
+        (self.capacity, tickets) = (capacity, nil)
     }
 
-    /// A queue that hands out frame numbers 0..<tickets, each with the same starting values.
-    init(tickets: Int, values: [(any Sendable)?]) {
-        (capacity, self.tickets, self.values) = (0, tickets, values)
+    /// A queue that hands out frame numbers 0..<tickets, without values.
+    init(tickets: Int) {
+        (capacity, self.tickets) = (0, tickets)
     }
 
     /// Adds a frame, waiting while the queue is full; false once the queue is closed.
@@ -205,19 +207,26 @@ final class FrameQueue: @unchecked Sendable {
         return true
     }
 
-    /// The next frame, or nil when the reader is done and the queue empty, or it was closed.
-    func take() -> (ticket: Int, values: [(any Sendable)?])? {
+    /// The next frame's number, with its values moved into `values` (the reader's, or `base`
+    /// without a reader); nil when the reader is done and the queue empty, or it was closed.
+    ///
+    /// The values move rather than being returned: a second binding to them would keep each
+    /// one referenced, and a stage taking one to change in place would then have to copy it.
+    func take(into values: inout [(any Sendable)?], base: [(any Sendable)?]) -> Int? {
         condition.lock()
         defer { condition.unlock() }
         if let tickets {
             guard !closed, nextTicket < tickets else { return nil }
             nextTicket += 1
-            return (nextTicket - 1, values)
+            for slot in base.indices { values[slot] = base[slot] }  // reuses the worker's array
+            return nextTicket - 1
         }
         while items.isEmpty && !closed && !finished { condition.wait() }
         guard !closed, !items.isEmpty else { return nil }
         condition.broadcast()
-        return items.removeFirst()
+        let ticket = items[0].ticket
+        values = items.removeFirst().values
+        return ticket
     }
 
     /// The reader has no more frames.
