@@ -85,6 +85,7 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
+        let interruption = Interruption()
         guard let data = FileManager.default.contents(atPath: pipeline) else {
             printError("\(pipeline): no such file")
             throw ExitCode(66)
@@ -125,10 +126,10 @@ struct Run: ParsableCommand {
 
         let display = ProgressDisplay(mode: progress == "auto" ? (isatty(2) == 1 ? .bar : .none) : progress == "json" ? .json : .none)
         display.start(run)
-        let interruption = Interruption(run: run)
+        interruption.watch(run)
         let summary: RunSummary
         do {
-            summary = try withExtendedLifetime(interruption) { try run.run(progress: display.frameDone) }
+            summary = try run.run(progress: display.frameDone)
         } catch let error as FrameFailure {
             display.failed(error)
             printError(error.description)
@@ -179,33 +180,42 @@ struct Run: ParsableCommand {
 
 /// Turns the first SIGINT or SIGTERM into `cancel()` (frames in flight finish) and a second
 /// into an immediate exit.
+///
+/// The signals are blocked before any other thread exists (threads inherit the mask, FFmpeg's
+/// decoder threads included) and one thread takes them with `sigwait`: with a handler or a
+/// dispatch source the kernel may deliver a signal to any thread, and an ignored one is lost.
 final class Interruption: @unchecked Sendable {
-    private let sources: [DispatchSourceSignal]
+    private let target = Mutex<PipelineRun?>(nil)
     private let received = Mutex<Int32?>(nil)
 
-    init(run: PipelineRun) {
-        var sources: [DispatchSourceSignal] = []
-        let received = self.received
-        for number in [SIGINT, SIGTERM] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
+    init() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+        let (target, received, blocked) = (self.target, self.received, set)
+        let waiter = Thread {
+            var signals = blocked
+            while true {
+                var number: Int32 = 0
+                guard sigwait(&signals, &number) == 0 else { continue }
                 let first = received.withLock { value -> Bool in
                     defer { value = value ?? number }
                     return value == nil
                 }
-                guard first else { _exit(128 + number) }
-                run.cancel()
+                // A second signal, or one before any frame started: nothing to finish.
+                guard first, let run = target.withLock({ $0 }) else { _exit(128 + number) }
                 FileHandleStream.standardError.write("\nstrata: interrupted: finishing the frames in flight (again to stop at once)\n")
+                run.cancel()
             }
-            source.resume()
-            sources.append(source)
         }
-        self.sources = sources
+        waiter.start()
     }
+
+    /// From now on a signal cancels `run` instead of exiting.
+    func watch(_ run: PipelineRun) { target.withLock { $0 = run } }
 
     /// 128 + the signal that stopped the run.
     var exitCode: Int32 { 128 + (received.withLock { $0 } ?? SIGINT) }
-
-    deinit { for source in sources { source.cancel() } }
 }

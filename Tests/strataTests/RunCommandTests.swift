@@ -217,6 +217,17 @@ final class RunCommandTests: CommandTestCase {
         XCTAssertEqual(frameSets().complete.count, 60)
     }
 
+    func testSIGTERMAsABatchSchedulerSendsItExits143WithWholeFrames() throws {
+        let process = try startLongRun(until: 2)
+        process.terminate()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .exit)
+        XCTAssertEqual(process.terminationStatus, 143)
+        let (complete, any) = frameSets()
+        XCTAssertEqual(complete, any)
+        XCTAssertEqual(temporaryFiles(), [])
+    }
+
     func testSIGKILLLeavesOnlyWholeFilesAndResumeFinishesExactlyTheMissingFrames() throws {
         let process = try startLongRun(until: 3)
         kill(process.processIdentifier, SIGKILL)
