@@ -85,7 +85,6 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        let interruption = Interruption()
         guard let data = FileManager.default.contents(atPath: pipeline) else {
             printError("\(pipeline): no such file")
             throw ExitCode(66)
@@ -126,7 +125,7 @@ struct Run: ParsableCommand {
 
         let display = ProgressDisplay(mode: progress == "auto" ? (isatty(2) == 1 ? .bar : .none) : progress == "json" ? .json : .none)
         display.start(run)
-        interruption.watch(run)
+        Interruption.watch(run)
         let summary: RunSummary
         do {
             summary = try run.run(progress: display.frameDone)
@@ -144,7 +143,7 @@ struct Run: ParsableCommand {
         let skipped = summary.plan.alreadyDone > 0 ? "; \(summary.plan.alreadyDone) were already done" : ""
         if summary.interrupted {
             FileHandleStream.standardError.write("strata: interrupted after \(summary.processed) of \(summary.plan.pending.count) frames\(skipped); finish with --resume\n")
-            throw ExitCode(interruption.exitCode)
+            throw ExitCode(Interruption.exitCode)
         }
         FileHandleStream.standardError.write("strata: \(summary.processed) frames to \(outputDir) in \(String(format: "%.1f", summary.seconds)) s\(rate)\(skipped)\n")
     }
@@ -178,23 +177,26 @@ struct Run: ParsableCommand {
     }
 }
 
-/// Turns the first SIGINT or SIGTERM into `cancel()` (frames in flight finish) and a second
-/// into an immediate exit.
+/// SIGINT and SIGTERM for the whole process: blocked in `Strata.main` before any other
+/// thread exists (threads inherit the mask, FFmpeg's decoder threads included) and taken
+/// by one thread with `sigwait`. Without a run to stop, a signal exits at once as the
+/// default action would (128 + the signal); while `strata run` processes frames, the first
+/// one cancels the run (frames in flight finish) and a second exits at once.
 ///
-/// The signals are blocked before any other thread exists (threads inherit the mask, FFmpeg's
-/// decoder threads included) and one thread takes them with `sigwait`: with a handler or a
-/// dispatch source the kernel may deliver a signal to any thread, and an ignored one is lost.
-final class Interruption: @unchecked Sendable {
-    private let target = Mutex<PipelineRun?>(nil)
-    private let received = Mutex<Int32?>(nil)
+/// A handler or a dispatch source is not enough: the kernel may deliver the signal to any
+/// thread that does not block it, and one created before the handler may not.
+enum Interruption {
+    private static let target = Mutex<PipelineRun?>(nil)
+    private static let received = Mutex<Int32?>(nil)
 
-    init() {
+    /// Blocks the signals and starts the thread that takes them; call first thing in `main`.
+    static func install() {
         var set = sigset_t()
         sigemptyset(&set)
         sigaddset(&set, SIGINT)
         sigaddset(&set, SIGTERM)
         pthread_sigmask(SIG_BLOCK, &set, nil)
-        let (target, received, blocked) = (self.target, self.received, set)
+        let blocked = set
         let waiter = Thread {
             var signals = blocked
             while true {
@@ -204,18 +206,17 @@ final class Interruption: @unchecked Sendable {
                     defer { value = value ?? number }
                     return value == nil
                 }
-                // A second signal, or one before any frame started: nothing to finish.
                 guard first, let run = target.withLock({ $0 }) else { _exit(128 + number) }
-                FileHandleStream.standardError.write("\nstrata: interrupted: finishing the frames in flight (again to stop at once)\n")
                 run.cancel()
+                FileHandleStream.standardError.write("\nstrata: interrupted: finishing the frames in flight (again to stop at once)\n")
             }
         }
         waiter.start()
     }
 
     /// From now on a signal cancels `run` instead of exiting.
-    func watch(_ run: PipelineRun) { target.withLock { $0 = run } }
+    static func watch(_ run: PipelineRun) { target.withLock { $0 = run } }
 
     /// 128 + the signal that stopped the run.
-    var exitCode: Int32 { 128 + (received.withLock { $0 } ?? SIGINT) }
+    static var exitCode: Int32 { 128 + (received.withLock { $0 } ?? SIGINT) }
 }

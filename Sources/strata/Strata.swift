@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import StrataCore
 import StrataIO
 
@@ -11,6 +14,14 @@ struct Strata: ParsableCommand {
         version: "0.1.0",
         subcommands: [Run.self, Validate.self, Stages.self, Schema.self, Info.self, Convert.self, Synth.self, EvalDepth.self]
     )
+
+    static func main() {
+        // A parent may start us with a standard stream closed; the first file opened would
+        // then become "stderr" and messages would be written into it. /dev/null takes the place.
+        for fd in Int32(0)...2 where fcntl(fd, F_GETFD) == -1 { _ = open("/dev/null", O_RDWR) }
+        Interruption.install()  // before any other thread starts
+        main(nil)
+    }
 }
 
 /// Runs a command body, turning Strata's typed errors into a message on stderr and a sysexits code.

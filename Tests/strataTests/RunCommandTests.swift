@@ -145,27 +145,26 @@ final class RunCommandTests: CommandTestCase {
     // MARK: Interrupted runs
 
     /// Starts a run of the panorama pipeline (60 small frames, a few seconds in a debug build)
-    /// and returns once `frames` frames are done, with the process still running.
+    /// and returns once `frames` frames are done, with the process still running. Progress
+    /// goes to a file that is polled: no pipe, so nothing in this process can hold up
+    /// reading it.
     func startLongRun(until frames: Int) throws -> Process {
         let process = Process()
         process.executableURL = binary
         process.arguments = ["run", pipeline("synth-pano-depth.json"), "--output-dir", "pano", "--progress", "json", "--threads", "2",
                              "--set", "render.width=96", "--set", "render.height=48", "--set", "render.frames=60", "--set", "render.supersampling=1"]
         process.currentDirectoryURL = folder
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
+        let log = folder.appendingPathComponent("progress.jsonl")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: log)
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
-        var text = ""
-        while !text.contains("\"done\":\(frames),") {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning && Date() < deadline,
+              !(try String(contentsOf: log, encoding: .utf8)).contains("\"done\":\(frames),") {
+            usleep(10_000)
         }
         XCTAssertTrue(process.isRunning, "the run finished before it could be interrupted")
-        // Keep draining stdout so the child never blocks on a full pipe.
-        let handle = out.fileHandleForReading
-        DispatchQueue.global().async { while !handle.availableData.isEmpty {} }
         return process
     }
 
@@ -226,6 +225,28 @@ final class RunCommandTests: CommandTestCase {
         let (complete, any) = frameSets()
         XCTAssertEqual(complete, any)
         XCTAssertEqual(temporaryFiles(), [])
+    }
+
+    func testARunStartedWithStandardStreamsClosedStillStopsOnSIGINT() throws {
+        // Foundation's nullDevice starts the child with fd 2 closed: the first file strata
+        // opened (libdispatch's epoll descriptor) took its place, and writing the interrupt
+        // message there stopped the signal thread before it could cancel the run.
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["run", pipeline("synth-pano-depth.json"), "--output-dir", "pano", "--progress", "none", "--threads", "2",
+                             "--set", "render.width=96", "--set", "render.height=48", "--set", "render.frames=60", "--set", "render.supersampling=1"]
+        process.currentDirectoryURL = folder
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while files("pano/depth").filter({ $0.hasSuffix(".png") }).count < 2 && Date() < deadline && process.isRunning { usleep(20_000) }
+        XCTAssertTrue(process.isRunning, "the run finished before it could be interrupted")
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(process.processIdentifier)/fd/2"), "/dev/null")
+        process.interrupt()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 130)
+        XCTAssertLessThan(frameSets().complete.count, 60)
     }
 
     func testSIGKILLLeavesOnlyWholeFilesAndResumeFinishesExactlyTheMissingFrames() throws {
