@@ -149,14 +149,7 @@ struct Run: ParsableCommand {
     }
 
     func report(_ found: [Diagnostic]) throws {
-        guard !found.isEmpty else { return }
-        if diagnostics == "json" {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(found), as: UTF8.self))
-        } else {
-            for problem in found { FileHandleStream.standardError.write(problem.formatted(file: pipeline) + "\n") }
-        }
+        if !found.isEmpty { try printDiagnostics(found, file: pipeline, json: diagnostics == "json") }
     }
 
     func printDryRun(_ run: PipelineRun) throws {

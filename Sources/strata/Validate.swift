@@ -25,13 +25,7 @@ struct Validate: ParsableCommand {
             throw ExitCode(66)
         }
         let found = PipelineValidator(registry: StageLibrary.registry).validate(data: data).diagnostics
-        if diagnostics == "json" {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(found), as: UTF8.self))
-        } else {
-            for problem in found { FileHandleStream.standardError.write(problem.formatted(file: file) + "\n") }
-        }
+        try printDiagnostics(found, file: file, json: diagnostics == "json")
         if found.contains(where: { $0.severity == .error }) { throw ExitCode(65) }
     }
 }
