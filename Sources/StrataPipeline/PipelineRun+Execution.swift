@@ -121,7 +121,8 @@ extension PipelineRun {
                     return
                 }
             }
-            guard queue.put(ticket, values) else { return }
+            // Handed over, not shared: a copy kept here would make an in-place stage copy the image.
+            guard queue.put(ticket, consume values) else { return }
         }
     }
 

@@ -338,10 +338,13 @@ final class RunnerTests: XCTestCase {
 
     func imageRegistry(_ addresses: Addresses) -> StageRegistry {
         var registry = StageRegistry()
-        final class Make: FrameSource {
+        // Random-access, so frames are read on the workers: the hand-off from the reader
+        // thread can still share a frame's values for a moment (see the issue notes).
+        final class Make: FrameSource, Sendable {
             let addresses: Addresses
             init(_ a: Addresses) { addresses = a }
             var frameCount: Int { 6 }
+            var isRandomAccess: Bool { true }
             func read(_ index: Int) throws -> PortValues {
                 let image = Image(width: 64, height: 64, channels: 1) { _, _, _ in Float(index) }
                 addresses.made.withLock { $0[index] = RunnerTests.address(image) }

@@ -144,15 +144,15 @@ final class RunCommandTests: CommandTestCase {
 
     // MARK: Interrupted runs
 
-    /// Starts a run of the panorama pipeline (60 small frames, a few seconds in a debug build)
+    /// Starts a run of the panorama pipeline (`Self.frames` frames, some seconds in a debug build)
     /// and returns once `frames` frames are done, with the process still running. Progress
     /// goes to a file that is polled: no pipe, so nothing in this process can hold up
     /// reading it.
     func startLongRun(until frames: Int) throws -> Process {
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["run", pipeline("synth-pano-depth.json"), "--output-dir", "pano", "--progress", "json", "--threads", "2",
-                             "--set", "render.width=96", "--set", "render.height=48", "--set", "render.frames=60", "--set", "render.supersampling=1"]
+        process.arguments = ["run", pipeline("synth-pano-depth.json"), "--output-dir", "pano", "--progress", "json", "--threads", "2"]
+            + Self.longRun
         process.currentDirectoryURL = folder
         let log = folder.appendingPathComponent("progress.jsonl")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
@@ -167,6 +167,12 @@ final class RunCommandTests: CommandTestCase {
         XCTAssertTrue(process.isRunning, "the run finished before it could be interrupted")
         return process
     }
+
+    /// 30 frames of about half a second each in a debug build: long enough that the run is
+    /// still going when the test process, competing with it for the cores, gets to signal it.
+    static let frames = 30
+    static let longRun = ["--set", "render.width=192", "--set", "render.height=96", "--set", "render.frames=\(frames)",
+                          "--set", "render.supersampling=1"]
 
     static let outputFolders = ["color", "depth", "depth-float", "depth-preview", "fluid"]
 
@@ -190,8 +196,8 @@ final class RunCommandTests: CommandTestCase {
     }
 
     func resume() throws -> (start: [String: Any], end: [String: Any]) {
-        let result = try strata("run", pipeline("synth-pano-depth.json"), "--output-dir", "pano", "--progress", "json", "--resume",
-                                "--set", "render.width=96", "--set", "render.height=48", "--set", "render.frames=60", "--set", "render.supersampling=1")
+        let result = try strata(["run", pipeline("synth-pano-depth.json"), "--output-dir", "pano", "--progress", "json", "--resume"]
+                                + Self.longRun)
         XCTAssertEqual(result.status, 0, result.stderr)
         let events = result.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         return (events.first ?? [:], events.last ?? [:])
@@ -206,14 +212,14 @@ final class RunCommandTests: CommandTestCase {
         let (complete, any) = frameSets()
         XCTAssertEqual(complete, any, "a frame in flight was left with some of its outputs")
         XCTAssertGreaterThanOrEqual(complete.count, 3)
-        XCTAssertLessThan(complete.count, 60)
+        XCTAssertLessThan(complete.count, Self.frames)
         XCTAssertEqual(temporaryFiles(), [])
         assertEveryFileIsWhole()
 
         let (start, end) = try resume()
         XCTAssertEqual(start["alreadyDone"] as? Int, complete.count)
-        XCTAssertEqual(end["processed"] as? Int, 60 - complete.count)
-        XCTAssertEqual(frameSets().complete.count, 60)
+        XCTAssertEqual(end["processed"] as? Int, Self.frames - complete.count)
+        XCTAssertEqual(frameSets().complete.count, Self.frames)
     }
 
     func testSIGTERMAsABatchSchedulerSendsItExits143WithWholeFrames() throws {
@@ -233,8 +239,8 @@ final class RunCommandTests: CommandTestCase {
         // message there stopped the signal thread before it could cancel the run.
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["run", pipeline("synth-pano-depth.json"), "--output-dir", "pano", "--progress", "none", "--threads", "2",
-                             "--set", "render.width=96", "--set", "render.height=48", "--set", "render.frames=60", "--set", "render.supersampling=1"]
+        process.arguments = ["run", pipeline("synth-pano-depth.json"), "--output-dir", "pano", "--progress", "none", "--threads", "2"]
+            + Self.longRun
         process.currentDirectoryURL = folder
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -246,7 +252,7 @@ final class RunCommandTests: CommandTestCase {
         process.interrupt()
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 130)
-        XCTAssertLessThan(frameSets().complete.count, 60)
+        XCTAssertLessThan(frameSets().complete.count, Self.frames)
     }
 
     func testSIGKILLLeavesOnlyWholeFilesAndResumeFinishesExactlyTheMissingFrames() throws {
@@ -260,10 +266,10 @@ final class RunCommandTests: CommandTestCase {
 
         let (start, end) = try resume()
         XCTAssertEqual(start["alreadyDone"] as? Int, complete.count)
-        XCTAssertEqual(start["pending"] as? Int, 60 - complete.count)
-        XCTAssertEqual(end["processed"] as? Int, 60 - complete.count)
-        XCTAssertEqual(frameSets().complete.count, 60)
-        XCTAssertEqual(frameSets().any.count, 60)
+        XCTAssertEqual(start["pending"] as? Int, Self.frames - complete.count)
+        XCTAssertEqual(end["processed"] as? Int, Self.frames - complete.count)
+        XCTAssertEqual(frameSets().complete.count, Self.frames)
+        XCTAssertEqual(frameSets().any.count, Self.frames)
         XCTAssertEqual(temporaryFiles(), [], "temporary files of the killed run were left behind")
         assertEveryFileIsWhole()
     }
