@@ -144,15 +144,24 @@ final class RunCommandTests: CommandTestCase {
 
     // MARK: Interrupted runs
 
+    /// `strata ARGUMENTS` with SIGINT and SIGTERM at their default dispositions, as a shell in
+    /// a terminal starts it. A process started in the background by a non-interactive shell
+    /// (make under CI, for one) inherits SIGINT ignored, and strata, like any well-behaved
+    /// tool, leaves an ignored SIGINT ignored.
+    func signalable(_ arguments: [String]) -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["--default-signal=INT,TERM", binary.path] + arguments
+        return process
+    }
+
     /// Starts a run of the panorama pipeline (`Self.frames` frames, some seconds in a debug build)
     /// and returns once `frames` frames are done, with the process still running. Progress
     /// goes to a file that is polled: no pipe, so nothing in this process can hold up
     /// reading it.
     func startLongRun(until frames: Int) throws -> Process {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["run", pipeline("synth-pano-depth.json"), "--output-dir", "pano", "--progress", "json", "--threads", "2"]
-            + Self.longRun
+        let process = signalable(["run", pipeline("synth-pano-depth.json"), "--output-dir", "pano", "--progress", "json", "--threads", "2"]
+                                 + Self.longRun)
         process.currentDirectoryURL = folder
         let log = folder.appendingPathComponent("progress.jsonl")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
@@ -237,10 +246,8 @@ final class RunCommandTests: CommandTestCase {
         // Foundation's nullDevice starts the child with fd 2 closed: the first file strata
         // opened (libdispatch's epoll descriptor) took its place, and writing the interrupt
         // message there stopped the signal thread before it could cancel the run.
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["run", pipeline("synth-pano-depth.json"), "--output-dir", "pano", "--progress", "none", "--threads", "2"]
-            + Self.longRun
+        let process = signalable(["run", pipeline("synth-pano-depth.json"), "--output-dir", "pano", "--progress", "none", "--threads", "2"]
+                                 + Self.longRun)
         process.currentDirectoryURL = folder
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
