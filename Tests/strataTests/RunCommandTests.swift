@@ -155,6 +155,16 @@ final class RunCommandTests: CommandTestCase {
         return process
     }
 
+    /// Whether the child still exists. Not `Process.isRunning`: in a CI run it was seen to
+    /// block for the whole life of the child, so the test signalled only after the run ended.
+    func alive(_ process: Process) -> Bool { kill(process.processIdentifier, 0) == 0 }
+
+    /// Polls `done` every 10 ms until it holds, the child exits, or two minutes pass.
+    func waitWhileRunning(_ process: Process, until done: () -> Bool) {
+        let deadline = Date().addingTimeInterval(120)
+        while alive(process) && Date() < deadline && !done() { usleep(10_000) }
+    }
+
     /// Starts a run of the panorama pipeline (`Self.frames` frames, some seconds in a debug build)
     /// and returns once `frames` frames are done, with the process still running. Progress
     /// goes to a file that is polled: no pipe, so nothing in this process can hold up
@@ -168,12 +178,9 @@ final class RunCommandTests: CommandTestCase {
         process.standardOutput = try FileHandle(forWritingTo: log)
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
-        let deadline = Date().addingTimeInterval(120)
-        while process.isRunning && Date() < deadline,
-              !(try String(contentsOf: log, encoding: .utf8)).contains("\"done\":\(frames),") {
-            usleep(10_000)
-        }
-        XCTAssertTrue(process.isRunning, "the run finished before it could be interrupted")
+        let marker = Data("\"done\":\(frames),".utf8)
+        waitWhileRunning(process) { FileManager.default.contents(atPath: log.path)?.range(of: marker) != nil }
+        XCTAssertTrue(alive(process), "the run finished before it could be interrupted")
         return process
     }
 
@@ -252,9 +259,8 @@ final class RunCommandTests: CommandTestCase {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(60)
-        while files("pano/depth").filter({ $0.hasSuffix(".png") }).count < 2 && Date() < deadline && process.isRunning { usleep(20_000) }
-        XCTAssertTrue(process.isRunning, "the run finished before it could be interrupted")
+        waitWhileRunning(process) { self.files("pano/depth").filter { $0.hasSuffix(".png") }.count >= 2 }
+        XCTAssertTrue(alive(process), "the run finished before it could be interrupted")
         XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(process.processIdentifier)/fd/2"), "/dev/null")
         process.interrupt()
         process.waitUntilExit()
