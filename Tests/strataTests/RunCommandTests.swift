@@ -165,6 +165,38 @@ final class RunCommandTests: CommandTestCase {
         while alive(process) && Date() < deadline && !done() { usleep(10_000) }
     }
 
+    /// Runs the panorama pipeline from a shell that waits for `frames` frames, sends
+    /// `signal`, waits for strata and reports its exit status. The shell drives the child as
+    /// a batch system would; the test only reads the shell's output at the end, so nothing in
+    /// this process can delay the signal.
+    func interruptedRun(signal: String, after frames: Int) throws -> Int32? {
+        let script = #"""
+        marker="\"done\":$1,"; sig="$2"; shift 2
+        env --default-signal=INT,TERM "$@" > progress.jsonl 2>/dev/null &
+        pid=$!
+        i=0
+        until grep -q "$marker" progress.jsonl 2>/dev/null; do
+            kill -0 "$pid" 2>/dev/null || break
+            i=$((i + 1)); [ "$i" -gt 12000 ] && break
+            sleep 0.01
+        done
+        kill -"$sig" "$pid"
+        wait "$pid"
+        echo "status=$?"
+        """#
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", script, "sh", "\(frames)", signal, binary.path, "run", pipeline("synth-pano-depth.json"),
+                             "--output-dir", "pano", "--progress", "json", "--threads", "2"] + Self.longRun
+        process.currentDirectoryURL = folder
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return text.split(separator: "\n").last { $0.hasPrefix("status=") }.flatMap { Int32($0.dropFirst("status=".count)) }
+    }
+
     /// Starts a run of the panorama pipeline (`Self.frames` frames, some seconds in a debug build)
     /// and returns once `frames` frames are done, with the process still running. Progress
     /// goes to a file that is polled: no pipe, so nothing in this process can hold up
@@ -220,11 +252,7 @@ final class RunCommandTests: CommandTestCase {
     }
 
     func testSIGINTFinishesTheFramesInFlightExits130AndResumeCompletesTheRest() throws {
-        let process = try startLongRun(until: 3)
-        process.interrupt()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationReason, .exit)
-        XCTAssertEqual(process.terminationStatus, 130)
+        XCTAssertEqual(try interruptedRun(signal: "INT", after: 3), 130)
         let (complete, any) = frameSets()
         XCTAssertEqual(complete, any, "a frame in flight was left with some of its outputs")
         XCTAssertGreaterThanOrEqual(complete.count, 3)
@@ -239,11 +267,7 @@ final class RunCommandTests: CommandTestCase {
     }
 
     func testSIGTERMAsABatchSchedulerSendsItExits143WithWholeFrames() throws {
-        let process = try startLongRun(until: 2)
-        process.terminate()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationReason, .exit)
-        XCTAssertEqual(process.terminationStatus, 143)
+        XCTAssertEqual(try interruptedRun(signal: "TERM", after: 2), 143)
         let (complete, any) = frameSets()
         XCTAssertEqual(complete, any)
         XCTAssertEqual(temporaryFiles(), [])
