@@ -23,7 +23,6 @@ extension PipelineRun {
 
         let start = Date()
         let pending = plan.pending
-        let execution = Execution(gates: steps.map { $0.kind == .stateful ? OrderGate() : nil })
         var shared = [(any Sendable)?](repeating: nil, count: slotCount)
         for (slot, value) in initialValues { shared[slot] = value }
         for source in sources where source.broadcast {
@@ -43,16 +42,16 @@ extension PipelineRun {
         let workers = max(1, min(options.threads, pending.count))
         let sequential = sources.contains { !$0.broadcast && !$0.source.isRandomAccess }
         let queue = sequential ? FrameQueue(capacity: workers) : FrameQueue(tickets: pending.count)
-        execution.queue = queue
+        let execution = Execution(queue: queue, gates: steps.map { $0.kind == .stateful ? OrderGate() : nil })
         current.withLock { $0 = execution }
         if cancelled.withLock({ $0 }) { queue.close() }
         let group = DispatchGroup()
         if sequential {
-            spawn(group) { [self] in read(pending: pending, base: base.value, into: queue, execution: execution) }
+            spawn(group) { [self] in read(pending: pending, base: base.value, execution: execution) }
         }
         for _ in 0..<workers {
             spawn(group) { [self] in
-                work(pending: pending, base: base.value, queue: queue, execution: execution, start: start, progress: progress)
+                work(pending: pending, base: base.value, execution: execution, start: start, progress: progress)
             }
         }
         group.wait()
@@ -81,18 +80,18 @@ extension PipelineRun {
     }
 
     /// Shared state of the reader and the workers.
-    final class Execution: @unchecked Sendable {
+    final class Execution: Sendable {
         struct State {
             var done = 0
             var failure: FrameFailure?
         }
         let state = Mutex(State())
-        /// Set before the threads start.
-        var queue: FrameQueue!
+        /// Frames handed to the workers.
+        let queue: FrameQueue
         /// One per step; stateful steps have a gate that admits frames in order.
         let gates: [OrderGate?]
 
-        init(gates: [OrderGate?]) { self.gates = gates }
+        init(queue: FrameQueue, gates: [OrderGate?]) { (self.queue, self.gates) = (queue, gates) }
 
         /// Keeps the failure of the earliest frame; no frame starts after it, and frames
         /// waiting at a gate give up.
@@ -107,7 +106,8 @@ extension PipelineRun {
     }
 
     /// The reader thread: frames in order from the sequential sources (a decoder reads forward).
-    private func read(pending: [FrameInfo], base: [(any Sendable)?], into queue: FrameQueue, execution: Execution) {
+    private func read(pending: [FrameInfo], base: [(any Sendable)?], execution: Execution) {
+        let queue = execution.queue
         defer { queue.finish() }
         let sequential = sources.filter { !$0.broadcast && !$0.source.isRandomAccess }
         for ticket in pending.indices {
@@ -127,8 +127,9 @@ extension PipelineRun {
     }
 
     /// A worker thread: takes the next frame and carries it through every stage.
-    private func work(pending: [FrameInfo], base: [(any Sendable)?], queue: FrameQueue, execution: Execution, start: Date,
+    private func work(pending: [FrameInfo], base: [(any Sendable)?], execution: Execution, start: Date,
                       progress: (@Sendable (RunProgress) -> Void)?) {
+        let queue = execution.queue
         let randomAccess = sources.filter { !$0.broadcast && $0.source.isRandomAccess }
         var values = base  // this worker's frame values, refilled for each frame
         while let ticket = queue.take(into: &values, base: base) {

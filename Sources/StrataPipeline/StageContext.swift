@@ -31,8 +31,11 @@ public struct StageContext: Sendable {
         StageSetupError(nodeIndex: nodeIndex, param: name, message: "\(name): \(why)")
     }
 
-    public func int(_ name: String) throws -> Int {
-        guard let value = try optionalInt(name) else { throw invalid(name, "a value is required") }
+    public func int(_ name: String) throws -> Int { try required(name, optionalInt) }
+
+    /// The value `optional` reads for `name`, which must be there.
+    private func required<T>(_ name: String, _ optional: (String) throws -> T?) throws -> T {
+        guard let value = try optional(name) else { throw invalid(name, "a value is required") }
         return value
     }
 
@@ -42,10 +45,7 @@ public struct StageContext: Sendable {
         return Int(n)
     }
 
-    public func double(_ name: String) throws -> Double {
-        guard let value = try optionalDouble(name) else { throw invalid(name, "a value is required") }
-        return value
-    }
+    public func double(_ name: String) throws -> Double { try required(name, optionalDouble) }
 
     public func optionalDouble(_ name: String) throws -> Double? {
         guard let value = params[name], value != .null else { return nil }
@@ -53,10 +53,7 @@ public struct StageContext: Sendable {
         return n
     }
 
-    public func string(_ name: String) throws -> String {
-        guard let value = try optionalString(name) else { throw invalid(name, "a value is required") }
-        return value
-    }
+    public func string(_ name: String) throws -> String { try required(name, optionalString) }
 
     public func optionalString(_ name: String) throws -> String? {
         guard let value = params[name], value != .null else { return nil }
