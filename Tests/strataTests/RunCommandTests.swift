@@ -169,17 +169,22 @@ final class RunCommandTests: CommandTestCase {
     /// `signal`, waits for strata and reports its exit status. The shell drives the child as
     /// a batch system would; the test only reads the shell's output at the end, so nothing in
     /// this process can delay the signal.
-    func interruptedRun(signal: String, after seconds: Int) throws -> Int32? {
+    /// Runs the long panorama pipeline under a shell that signals it after `seconds`, as a
+    /// batch system would; returns strata's exit status and what the shell saw (times, the
+    /// frames done when it signalled, strata's stderr) for the failure message.
+    func interruptedRun(signal: String, after seconds: Int) throws -> (status: Int32?, log: String) {
         // The shell waits a fixed time rather than reading the progress file while strata
         // writes it (see the issue notes on what went wrong with polling from the test).
         let script = #"""
         seconds="$1"; sig="$2"; shift 2
-        env --default-signal=INT,TERM "$@" > progress.jsonl 2>/dev/null &
+        echo "start=$(date +%s.%N) load=$(cut -d' ' -f1-3 /proc/loadavg)"
+        env --default-signal=INT,TERM "$@" > progress.jsonl 2>stderr.txt &
         pid=$!
         sleep "$seconds"
+        echo "signal=$(date +%s.%N) frames-done=$(grep -c '"event":"frame"' progress.jsonl) load=$(cut -d' ' -f1-3 /proc/loadavg)"
         kill -"$sig" "$pid"
         wait "$pid"
-        echo "status=$?"
+        echo "status=$? end=$(date +%s.%N)"
         """#
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -191,7 +196,10 @@ final class RunCommandTests: CommandTestCase {
         try process.run()
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        return text.split(separator: "\n").last { $0.hasPrefix("status=") }.flatMap { Int32($0.dropFirst("status=".count)) }
+        let stderr = (try? String(contentsOf: folder.appendingPathComponent("stderr.txt"), encoding: .utf8)) ?? ""
+        let status = text.split(separator: "\n").last { $0.hasPrefix("status=") }
+            .flatMap { Int32($0.dropFirst("status=".count).prefix { $0.isNumber }) }
+        return (status, text + "strata stderr: " + stderr)
     }
 
     /// Starts a run of the panorama pipeline (`Self.frames` frames, some seconds in a debug build)
@@ -259,7 +267,8 @@ final class RunCommandTests: CommandTestCase {
 
     func testSIGINTFinishesTheFramesInFlightExits130AndResumeCompletesTheRest() throws {
         try requireSignalTests()
-        XCTAssertEqual(try interruptedRun(signal: "INT", after: 4), 130)
+        let (status, log) = try interruptedRun(signal: "INT", after: 4)
+        XCTAssertEqual(status, 130, log)
         let (complete, any) = frameSets()
         XCTAssertEqual(complete, any, "a frame in flight was left with some of its outputs")
         XCTAssertGreaterThanOrEqual(complete.count, 1)
@@ -275,7 +284,8 @@ final class RunCommandTests: CommandTestCase {
 
     func testSIGTERMAsABatchSchedulerSendsItExits143WithWholeFrames() throws {
         try requireSignalTests()
-        XCTAssertEqual(try interruptedRun(signal: "TERM", after: 3), 143)
+        let (status, log) = try interruptedRun(signal: "TERM", after: 3)
+        XCTAssertEqual(status, 143, log)
         let (complete, any) = frameSets()
         XCTAssertEqual(complete, any)
         XCTAssertEqual(temporaryFiles(), [])
