@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "StrataIO", targets: ["StrataIO"]),
         .library(name: "StrataSynth", targets: ["StrataSynth"]),
         .library(name: "StrataDepth", targets: ["StrataDepth"]),
+        .library(name: "StrataSphere", targets: ["StrataSphere"]),
         .executable(name: "strata", targets: ["strata"]),
     ],
     dependencies: [
@@ -31,6 +32,7 @@ let package = Package(
         .target(name: "StrataIO", dependencies: ["StrataCore", "CStrataCodecs", "CFFmpeg"]),
         .target(name: "StrataSynth", dependencies: ["StrataCore"]),  // writes files only through the CLI
         .target(name: "StrataDepth", dependencies: ["StrataCore"]),
+        .target(name: "StrataSphere", dependencies: ["StrataCore"]),
         .target(name: "StrataPipeline", dependencies: ["StrataCore"]),
         .target(name: "StrataStages", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataPipeline"]),
 
@@ -49,6 +51,7 @@ let package = Package(
         .testTarget(name: "StrataIOTests", dependencies: ["StrataCore", "StrataIO", "CFFmpeg"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataDepthTests", dependencies: ["StrataCore", "StrataDepth"]),
         .testTarget(name: "StrataSynthTests", dependencies: ["StrataCore", "StrataSynth"]),
+        .testTarget(name: "StrataSphereTests", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataSphere"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataPipelineTests", dependencies: ["StrataCore", "StrataIO", "StrataPipeline", "StrataStages"], resources: [.copy("Fixtures")]),
         .testTarget(name: "strataTests", dependencies: ["strata", "StrataCore", "StrataIO", "StrataSynth"]),
     ],

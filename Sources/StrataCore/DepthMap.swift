@@ -19,7 +19,7 @@ public enum DepthQuantity: String, Sendable, Codable, CaseIterable {
 }
 
 /// Pinhole camera intrinsics in pixels, for an image of the given size.
-public struct PinholeIntrinsics: Sendable, Codable, Equatable {
+public struct PinholeIntrinsics: Sendable, Codable, Hashable {
     public var fx: Double, fy: Double, cx: Double, cy: Double
     public var width: Int, height: Int
 

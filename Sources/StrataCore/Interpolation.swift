@@ -18,11 +18,11 @@ public enum BorderMode: Sendable, Equatable {
     case constant(Float)
 }
 
-@usableFromInline
-enum Cubic {
+/// Keys cubic convolution, shared by every bicubic sampler in Strata.
+public enum Cubic {
     /// Keys cubic convolution weights for the taps at offsets −1, 0, 1, 2 from floor(x).
     @inlinable
-    static func weights(_ t: Float, a: Float = -0.75) -> (Float, Float, Float, Float) {
+    public static func weights(_ t: Float, a: Float = -0.75) -> (Float, Float, Float, Float) {
         let t1 = t + 1, t2 = t, t3 = 1 - t, t4 = 2 - t
         let w0 = ((a * t1 - 5 * a) * t1 + 8 * a) * t1 - 4 * a
         let w1 = ((a + 2) * t2 - (a + 3)) * t2 * t2 + 1

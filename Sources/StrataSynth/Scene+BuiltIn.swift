@@ -1,3 +1,4 @@
+import StrataCore
 /// The scenes Strata ships, by name: each exercises a later stage.
 extension Scene {
     /// Names accepted by ``builtIn(_:)``.

@@ -1,4 +1,5 @@
 import Foundation
+import StrataCore
 
 /// A surface: the geometry the renderer intersects.
 public enum Shape: Sendable, Equatable, Codable {

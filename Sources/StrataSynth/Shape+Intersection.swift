@@ -1,4 +1,5 @@
 import Foundation
+import StrataCore
 
 /// The nearest intersection of a ray with a surface.
 struct Hit {

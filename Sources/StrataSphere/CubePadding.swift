@@ -1,0 +1,62 @@
+import StrataCore
+
+/// How ``Cubemap/padded(by:mode:)`` fills the strips around each face.
+public enum CubePaddingMode: Sendable, Equatable {
+    /// Cube padding as networks do it between layers: each strip is a copy of the adjacent
+    /// face's pixels next to the shared edge, turned to match, so a p-pixel strip holds the
+    /// neighbour's p nearest rows or columns exactly. Corners (where no face is adjacent)
+    /// take the nearest pixel along their ray. Exact copies, but for p > 1 the strip is the
+    /// neighbour unfolded flat rather than seen through the face's plane, so it drifts from
+    /// the image-level padding by up to about p²/N pixels.
+    case copy
+    /// Every padded pixel samples the sphere along its own ray, as the image-level padding
+    /// of ``StrataCore/Image/equirectToCube(faceSize:padding:interpolation:)`` does, read
+    /// from the faces instead of the panorama.
+    case resample(Interpolation)
+}
+
+extension Cubemap {
+    /// The faces extended by `p` pixels on every side from their neighbours (tensor-level
+    /// cube padding, for C × N × N faces of any channel count). Existing padding is
+    /// dropped first; `p` may be at most the face size.
+    public func padded(by p: Int, mode: CubePaddingMode = .copy) throws -> Cubemap {
+        guard p >= 0, p <= faceSize else { throw SphereError.invalid("cube padding \(p) must be between 0 and the face size \(faceSize)") }
+        let inner = unpadded
+        guard p > 0 else { return inner }
+        let n = faceSize
+        let side = n + 2 * p
+        let scale = 2 / Double(n)
+        let map: ResampleMap
+        switch mode {
+        case .copy:
+            map = MapCache.map(.cubePadding(faceSize: n, padding: p, nil)) {
+                ResampleMap(width: side, height: 6 * side, grid: .cube(faceSize: n, padding: 0), interpolation: .nearest) { x, y in
+                    let face = CubeFace(rawValue: y / side)!
+                    let (i, j) = (x - p, y % side - p)
+                    let outsideX = i < 0 || i >= n, outsideY = j < 0 || j >= n
+                    guard outsideX != outsideY else {
+                        // Inside the face, or a corner: the pixel its ray meets.
+                        return SamplePosition(face: face.rawValue, x: Double(i), y: Double(j))
+                    }
+                    // Fold the extended plane over the shared edge onto the neighbour.
+                    var a = (Double(i) + 0.5) * scale - 1, b = (Double(j) + 0.5) * scale - 1
+                    let depth: Double
+                    if outsideX { depth = abs(a) - 1; a = a > 0 ? 1 : -1 } else { depth = abs(b) - 1; b = b > 0 ? 1 : -1 }
+                    let folded = face.direction(a: a, b: b) - depth * face.direction(a: 0, b: 0)
+                    let (other, a2, b2) = CubeFace.locate(folded)
+                    return SamplePosition(face: other.rawValue, x: ((a2 + 1) / scale - 0.5).rounded(), y: ((b2 + 1) / scale - 0.5).rounded())
+                }
+            }
+        case .resample(let interpolation):
+            map = MapCache.map(.cubePadding(faceSize: n, padding: p, interpolation)) {
+                ResampleMap(width: side, height: 6 * side, grid: .cube(faceSize: n, padding: 0), interpolation: interpolation) { x, y in
+                    let face = CubeFace(rawValue: y / side)!
+                    let (i, j) = (x - p, y % side - p)
+                    let (other, a, b) = CubeFace.locate(face.direction(a: (Double(i) + 0.5) * scale - 1, b: (Double(j) + 0.5) * scale - 1))
+                    return SamplePosition(face: other.rawValue, x: (a + 1) / scale - 0.5, y: (b + 1) / scale - 0.5)
+                }
+            }
+        }
+        return Cubemap(stacked: inner.stacked.resampled(map), faceSize: n, padding: p)
+    }
+}
