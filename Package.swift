@@ -43,7 +43,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "strata-bench",
-            dependencies: ["StrataCore", "StrataIO", "StrataPipeline"],
+            dependencies: ["StrataCore", "StrataIO", "StrataPipeline", "StrataSphere"],
             path: "Benchmarks/StrataBench"
         ),
 

@@ -1,6 +1,7 @@
 import Foundation
 import StrataCore
 import StrataIO
+import StrataSphere
 
 /// Strata's side of the PNG benchmark: the same work as Benchmarks/png_c_loop.c, through
 /// StrataIO (decode to a planar float `Image`, encode from it again).
@@ -9,6 +10,7 @@ import StrataIO
 ///     strata-bench decode clip.mp4 FRAMES
 ///     strata-bench runner FRAMES SIZE THREADS      (runner overhead, see RunnerBench.swift)
 ///     strata-bench runner-memory FRAMES SIZE      (peak memory of a run)
+///     strata-bench sphere WIDTH HEIGHT REPEATS    (see SphereBench.swift)
 @main
 enum StrataBench {
     static func main() throws {
@@ -16,6 +18,11 @@ enum StrataBench {
         if arguments.count == 5, arguments[1] == "runner", let frames = Int(arguments[2]), let size = Int(arguments[3]),
            let threads = Int(arguments[4]) {
             try RunnerBench.overhead(frames: frames, size: size, threads: threads)
+            return
+        }
+        if arguments.count == 5, arguments[1] == "sphere", let width = Int(arguments[2]), let height = Int(arguments[3]),
+           let repeats = Int(arguments[4]) {
+            SphereBench.run(width: width, height: height, repeats: repeats)
             return
         }
         if arguments.count == 4, arguments[1] == "runner-memory", let frames = Int(arguments[2]), let size = Int(arguments[3]) {

@@ -18,12 +18,11 @@ public struct ResampleMap: Sendable {
     /// How samples between pixel centres are computed.
     public let interpolation: Interpolation
 
-    /// Per output pixel: ≥ 0, the first tap's index (direct); −1 − e, explicit entry e;
-    /// `Int32.min`, no source.
-    let origin: [Int32]
-    /// Fractional position between taps (bilinear and bicubic).
-    let fx: [Float]
-    let fy: [Float]
+    /// Per output pixel, packed in 8 bytes so the map is one stream of memory: the low 32
+    /// bits hold the first tap's index (≥ 0, direct), −1 − e (explicit entry e) or
+    /// `Int32.min` (no source); the high 32 bits the fractional position between taps as
+    /// two 16-bit fixed-point numbers (x, then y).
+    let entries: [UInt64]
     /// Explicit entries, `taps` taps each.
     let explicitIndex: [Int32]
     let explicitWeight: [Float]
@@ -41,17 +40,13 @@ public struct ResampleMap: Sendable {
         let count = width * height
         let k = interpolation == .nearest ? 1 : interpolation == .bilinear ? 2 : 4
         let offset = interpolation == .bicubic ? -1 : 0
-        var origin = [Int32](repeating: Int32.min, count: count)
-        var fx = [Float](repeating: 0, count: interpolation == .nearest ? 0 : count)
-        var fy = fx
+        var entries = [UInt64](repeating: Entry.noSource, count: count)
         // Explicit entries are gathered per band, then numbered in band order.
         let bandEntries = Mutex<[Int: (index: [Int32], weight: [Float])]>([:])
-        origin.withUnsafeMutableBufferPointer { o in
-            fx.withUnsafeMutableBufferPointer { fxb in
-                fy.withUnsafeMutableBufferPointer { fyb in
-                    let out = UncheckedSendable((o.baseAddress!, fxb.baseAddress, fyb.baseAddress))
+        entries.withUnsafeMutableBufferPointer { e in
+                    let out = UncheckedSendable(e.baseAddress!)
                     Parallel.forEachBand(height, minimumBand: 8) { rows in
-                        let (o, fx, fy) = out.value
+                        let e = out.value
                         var index = [Int32](), weight = [Float]()
                         for y in rows {
                             for x in 0..<width {
@@ -60,19 +55,17 @@ public struct ResampleMap: Sendable {
                                 let bx = p.x.rounded(.down), by = p.y.rounded(.down)
                                 if k == 1 {
                                     let ix = Int((p.x + 0.5).rounded(.down)), iy = Int((p.y + 0.5).rounded(.down))
-                                    o[i] = Int32(grid.directIndex(face: p.face, x: ix, y: iy, k: 1) ?? grid.resolve(face: p.face, x: ix, y: iy))
+                                    e[i] = Entry.pack(Int32(grid.directIndex(face: p.face, x: ix, y: iy, k: 1) ?? grid.resolve(face: p.face, x: ix, y: iy)), 0, 0)
                                     continue
                                 }
-                                let tx = Float(p.x - bx), ty = Float(p.y - by)
-                                fx![i] = tx
-                                fy![i] = ty
+                                let qx = Entry.quantize(p.x - bx), qy = Entry.quantize(p.y - by)
                                 let x0 = Int(bx) + offset, y0 = Int(by) + offset
                                 if let direct = grid.directIndex(face: p.face, x: x0, y: y0, k: k) {
-                                    o[i] = Int32(direct)
+                                    e[i] = Entry.pack(Int32(direct), qx, qy)
                                     continue
                                 }
-                                let (wx, wy) = ResampleMap.weights(tx, ty, span: k)
-                                o[i] = Int32(-1 - index.count / (k * k))
+                                let (wx, wy) = ResampleMap.weights(Entry.fraction(qx), Entry.fraction(qy), span: k)
+                                e[i] = Entry.pack(Int32(-1 - index.count / (k * k)), qx, qy)
                                 for j in 0..<k {
                                     for m in 0..<k {
                                         index.append(Int32(grid.resolve(face: p.face, x: x0 + m, y: y0 + j)))
@@ -83,8 +76,6 @@ public struct ResampleMap: Sendable {
                         }
                         bandEntries.withLock { $0[rows.lowerBound] = (index, weight) }
                     }
-                }
-            }
         }
         var explicitIndex = [Int32](), explicitWeight = [Float]()
         let bands = bandEntries.withLock { $0 }.sorted { $0.key < $1.key }
@@ -92,14 +83,15 @@ public struct ResampleMap: Sendable {
             let first = Int32(explicitIndex.count / (k * k))
             if first > 0 {
                 let end = bands.first { $0.key > band }?.key ?? height
-                for i in (band * width)..<(end * width) where origin[i] < 0 && origin[i] != Int32.min {
-                    origin[i] -= first
+                for i in (band * width)..<(end * width) {
+                    let o = Entry.origin(entries[i])
+                    if o < 0 && o != Int32.min { entries[i] = Entry.pack(o - first, UInt16(truncatingIfNeeded: entries[i] >> 32), UInt16(truncatingIfNeeded: entries[i] >> 48)) }
                 }
             }
             explicitIndex += entry.index
             explicitWeight += entry.weight
         }
-        (self.origin, self.fx, self.fy, self.explicitIndex, self.explicitWeight) = (origin, fx, fy, explicitIndex, explicitWeight)
+        (self.entries, self.explicitIndex, self.explicitWeight) = (entries, explicitIndex, explicitWeight)
     }
 
     /// Per-axis weights for `span` taps (bilinear or Keys bicubic).
@@ -111,10 +103,10 @@ public struct ResampleMap: Sendable {
     }
 
     /// Bytes the map holds (what a cache of maps costs).
-    public var byteCount: Int { origin.count * 4 + fx.count * 8 + explicitIndex.count * 8 }
+    public var byteCount: Int { entries.count * 8 + explicitIndex.count * 8 }
 
     /// Whether output pixel i has a source.
-    public func hasSource(_ i: Int) -> Bool { origin[i] != Int32.min }
+    public func hasSource(_ i: Int) -> Bool { Entry.origin(entries[i]) != Int32.min }
 
     /// Resamples `channels` planes of `source` (each `grid.planeSize` samples, plane after
     /// plane) into `width × height` planes; pixels without a source get `fill`.
@@ -122,80 +114,85 @@ public struct ResampleMap: Sendable {
         let plane = grid.planeSize
         precondition(source.count >= plane * channels, "source holds \(source.count) samples, the map reads \(plane * channels)")
         let outPlane = width * height
-        var out = [Float](repeating: 0, count: outPlane * channels)
-        let stride = grid.stride
-        let span = self.span
-        origin.withUnsafeBufferPointer { o in
-            fx.withUnsafeBufferPointer { fx in
-                fy.withUnsafeBufferPointer { fy in
-                    explicitIndex.withUnsafeBufferPointer { ei in
-                        explicitWeight.withUnsafeBufferPointer { ew in
-                            out.withUnsafeMutableBufferPointer { dst in
+        // Every output sample is written below, so the buffer is not zeroed first.
+        return [Float](unsafeUninitializedCapacity: outPlane * channels) { dst, initialized in
+            entries.withUnsafeBufferPointer { e in
+                        explicitIndex.withUnsafeBufferPointer { ei in
+                            explicitWeight.withUnsafeBufferPointer { ew in
                                 let d = UncheckedSendable(dst.baseAddress!)
-                                let src = source.baseAddress!
+                                let layout = Layout(span: span, stride: grid.stride, plane: plane, outPlane: outPlane, channels: channels)
                                 Parallel.forEachBand(height, minimumBand: 8) { rows in
-                                    let dst = d.value
-                                    let lower = rows.lowerBound * width, upper = rows.upperBound * width
-                                    for c in 0..<channels {
-                                        let s = src + c * plane
-                                        let out = dst + c * outPlane
-                                        ResampleMap.resampleBand(lower..<upper, span: span, stride: stride, origin: o, fx: fx, fy: fy,
-                                                                 explicitIndex: ei, explicitWeight: ew, source: s, out: out, fill: fill)
-                                    }
+                                    ResampleMap.resample((rows.lowerBound * width)..<(rows.upperBound * width), layout, entries: e,
+                                                         explicitIndex: ei, explicitWeight: ew, source: source.baseAddress!, out: d.value, fill: fill)
                                 }
                             }
                         }
-                    }
-                }
             }
+            initialized = outPlane * channels
         }
-        return out
     }
 
-    /// One plane over a range of output pixels. One plane at a time keeps the source plane
-    /// and the map rows hot in cache.
+    struct Layout {
+        var span: Int, stride: Int, plane: Int, outPlane: Int, channels: Int
+    }
+
+    /// A range of output pixels, every channel: the map entry is read once per pixel and
+    /// its weights serve all planes.
     @inline(__always)
-    static func resampleBand(_ range: Range<Int>, span: Int, stride: Int,
-                             origin: UnsafeBufferPointer<Int32>, fx: UnsafeBufferPointer<Float>, fy: UnsafeBufferPointer<Float>,
-                             explicitIndex: UnsafeBufferPointer<Int32>, explicitWeight: UnsafeBufferPointer<Float>,
-                             source s: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, fill: Float) {
-        let taps = span &* span
-        switch span {
+    static func resample(_ range: Range<Int>, _ layout: Layout,
+                         entries: UnsafeBufferPointer<UInt64>,
+                         explicitIndex: UnsafeBufferPointer<Int32>, explicitWeight: UnsafeBufferPointer<Float>,
+                         source s: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, fill: Float) {
+        let (plane, outPlane, channels, stride) = (layout.plane, layout.outPlane, layout.channels, layout.stride)
+        let taps = layout.span &* layout.span
+        switch layout.span {
         case 1:
             for i in range {
-                let o = Int(origin[i])
-                out[i] = o >= 0 ? s[o] : fill
+                let o = Int(Entry.origin(entries[i]))
+                for c in 0..<channels { out[c &* outPlane &+ i] = o >= 0 ? s[c &* plane &+ o] : fill }
             }
         case 2:
             for i in range {
-                let o = Int(origin[i])
+                let entry = entries[i]
+                let o = Int(Entry.origin(entry))
                 if o >= 0 {
-                    let tx = fx[i], ty = fy[i]
-                    let top = s[o] + tx * (s[o &+ 1] - s[o])
-                    let bottom = s[o &+ stride] + tx * (s[o &+ stride &+ 1] - s[o &+ stride])
-                    out[i] = top + ty * (bottom - top)
-                } else if o == Int(Int32.min) {
-                    out[i] = fill
+                    let tx = Entry.fraction(UInt16(truncatingIfNeeded: entry >> 32)), ty = Entry.fraction(UInt16(truncatingIfNeeded: entry >> 48))
+                    var p = s + o
+                    var q = out + i
+                    for _ in 0..<channels {
+                        let top = p[0] + tx * (p[1] - p[0])
+                        let bottom = p[stride] + tx * (p[stride &+ 1] - p[stride])
+                        q.pointee = top + ty * (bottom - top)
+                        p += plane
+                        q += outPlane
+                    }
                 } else {
-                    out[i] = explicitSample(-1 - o, taps: taps, explicitIndex, explicitWeight, s)
+                    for c in 0..<channels {
+                        out[c &* outPlane &+ i] = o == Int(Int32.min) ? fill
+                            : explicitSample(-1 - o, taps: taps, explicitIndex, explicitWeight, s + (c &* plane))
+                    }
                 }
             }
         default:
             for i in range {
-                let o = Int(origin[i])
+                let entry = entries[i]
+                let o = Int(Entry.origin(entry))
                 if o >= 0 {
-                    let (wx, wy) = weights(fx[i], fy[i], span: 4)
-                    var sum: Float = 0
-                    for j in 0..<4 {
-                        let row = o &+ j &* stride
-                        let r = SIMD4(s[row], s[row &+ 1], s[row &+ 2], s[row &+ 3])
-                        sum += wy[j] * (r * wx).sum()
+                    let (wx, wy) = weights(Entry.fraction(UInt16(truncatingIfNeeded: entry >> 32)), Entry.fraction(UInt16(truncatingIfNeeded: entry >> 48)), span: 4)
+                    for c in 0..<channels {
+                        let p = s + (c &* plane &+ o)
+                        var sum: Float = 0
+                        for j in 0..<4 {
+                            let row = p + (j &* stride)
+                            sum += wy[j] * (SIMD4(row[0], row[1], row[2], row[3]) * wx).sum()
+                        }
+                        out[c &* outPlane &+ i] = sum
                     }
-                    out[i] = sum
-                } else if o == Int(Int32.min) {
-                    out[i] = fill
                 } else {
-                    out[i] = explicitSample(-1 - o, taps: taps, explicitIndex, explicitWeight, s)
+                    for c in 0..<channels {
+                        out[c &* outPlane &+ i] = o == Int(Int32.min) ? fill
+                            : explicitSample(-1 - o, taps: taps, explicitIndex, explicitWeight, s + (c &* plane))
+                    }
                 }
             }
         }
@@ -213,4 +210,24 @@ public struct ResampleMap: Sendable {
         }
         return sum
     }
+}
+
+/// The packing of a map entry.
+enum Entry {
+    static let noSource = pack(Int32.min, 0, 0)
+
+    @inline(__always)
+    static func pack(_ origin: Int32, _ fx: UInt16, _ fy: UInt16) -> UInt64 {
+        UInt64(UInt32(bitPattern: origin)) | UInt64(fx) << 32 | UInt64(fy) << 48
+    }
+
+    @inline(__always)
+    static func origin(_ entry: UInt64) -> Int32 { Int32(bitPattern: UInt32(truncatingIfNeeded: entry)) }
+
+    /// A fraction in [0, 1) to 16 bits (steps of 1/65536: far below any image's noise).
+    @inline(__always)
+    static func quantize(_ t: Double) -> UInt16 { UInt16(min(65535, max(0, (t * 65536).rounded()))) }
+
+    @inline(__always)
+    static func fraction(_ q: UInt16) -> Float { Float(q) * (1 / 65536) }
 }
