@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "StrataDepth", dependencies: ["StrataCore"]),
         .target(name: "StrataSphere", dependencies: ["StrataCore"]),
         .target(name: "StrataPipeline", dependencies: ["StrataCore"]),
-        .target(name: "StrataStages", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataPipeline"]),
+        .target(name: "StrataStages", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataSphere", "StrataPipeline"]),
 
         // The executable: a thin ArgumentParser layer.
         .executableTarget(

@@ -93,8 +93,10 @@ public final class PipelineRun: @unchecked Sendable {
             resolvedNodes.append(PipelineSpec.Node(id: node.id, stage: node.stage, inputs: node.inputs, params: params))
             var bound: [String: JSONValue] = [:]
             for (port, edge) in node.inputs where edge.hasPrefix("$inputs.") { bound[port] = inputValues[edge] }
+            var inputTypes: [String: PortType] = [:]
+            for (port, edge) in node.inputs { inputTypes[port] = Self.type(of: edge, in: spec, registry: registry) }
             let context = StageContext(node: node.id, nodeIndex: i, params: params, boundInputs: bound,
-                                       outputDirectory: options.outputDirectory, threads: options.threads)
+                                       outputDirectory: options.outputDirectory, threads: options.threads, inputTypes: inputTypes)
             do {
                 guard let factory = registry.factory(node.stage) else {
                     throw StageError("stage \(node.stage) has no implementation in this build", exitCode: 70)
@@ -216,6 +218,15 @@ public final class PipelineRun: @unchecked Sendable {
             spec.nodes[i].params[param] = JSONValue(parsing: raw)
         }
         return problems
+    }
+
+    /// The type an edge carries (`"node.port"` or `"$inputs.name"`), once the spec has been validated.
+    static func type(of edge: String, in spec: PipelineSpec, registry: StageRegistry) -> PortType? {
+        if edge.hasPrefix("$inputs.") { return spec.inputs[String(edge.dropFirst("$inputs.".count))].flatMap { PortType(rawValue: $0.type) } }
+        guard let dot = edge.firstIndex(of: ".") else { return nil }
+        let (id, port) = (String(edge[..<dot]), String(edge[edge.index(after: dot)...]))
+        guard let node = spec.nodes.first(where: { $0.id == id }), let stage = registry[node.stage] else { return nil }
+        return stage.outputs.first { $0.name == port }?.type
     }
 
     /// The value of every declared input: the command line's, else the file's default.

@@ -121,9 +121,9 @@ public struct PipelineValidator: Sendable {
                 }
                 guard let (sourceNode, type) = resolve(edge, in: spec, at: at, node: node.id, diagnostics: &out) else { continue }
                 if let sourceNode, firstIndex[node.id] == i { edges[node.id, default: []].insert(sourceNode) }
-                if !type.canFeed(wanted.type) {
+                if !wanted.takes(type) {
                     out.append(Diagnostic(.error, .typeMismatch, at: at, node: node.id,
-                                          "\"\(edge)\" carries \(type.rawValue), but input \"\(port)\" of \(stage.name) takes \(wanted.type.rawValue)"))
+                                          "\"\(edge)\" carries \(type.rawValue), but input \"\(port)\" of \(stage.name) takes \(wanted.typeList)"))
                 }
             }
             for port in stage.inputs where port.required && node.inputs[port.name] == nil {

@@ -15,9 +15,12 @@ public struct StageContext: Sendable {
     public let outputDirectory: URL
     /// Threads the run may use.
     public let threads: Int
+    /// Input port → the type of what is wired to it (for a port that takes several types).
+    public let inputTypes: [String: PortType]
 
     public init(node: String, nodeIndex: Int, params: [String: JSONValue], boundInputs: [String: JSONValue] = [:],
-                outputDirectory: URL, threads: Int = 1) {
+                outputDirectory: URL, threads: Int = 1, inputTypes: [String: PortType] = [:]) {
+        self.inputTypes = inputTypes
         self.node = node
         self.nodeIndex = nodeIndex
         self.params = params

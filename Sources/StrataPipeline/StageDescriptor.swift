@@ -19,10 +19,19 @@ public struct PortSpec: Sendable, Equatable, Codable {
     /// Inputs only: whether the node must wire it.
     public var required: Bool
     public var doc: String
+    /// Inputs only: further types the port takes besides `type` (a writer that takes an
+    /// image or a cubemap).
+    public var also: [PortType]
 
-    public init(_ name: String, _ type: PortType, required: Bool = true, doc: String = "") {
-        (self.name, self.type, self.required, self.doc) = (name, type, required, doc)
+    public init(_ name: String, _ type: PortType, required: Bool = true, also: [PortType] = [], doc: String = "") {
+        (self.name, self.type, self.required, self.also, self.doc) = (name, type, required, also, doc)
     }
+
+    /// Whether an output of type `type` may be wired to this input.
+    public func takes(_ type: PortType) -> Bool { type.canFeed(self.type) || also.contains(type) }
+
+    /// The types this input takes, as `image|cube`.
+    public var typeList: String { ([type] + also).map(\.rawValue).joined(separator: "|") }
 }
 
 /// The type of a stage parameter, with what values it accepts.

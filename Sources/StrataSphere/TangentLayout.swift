@@ -143,3 +143,17 @@ public struct CoverageReport: Sendable, Equatable {
         maximum = Int(counts.max() ?? 0)
     }
 }
+
+/// Tangent patches of one frame: the views and their images, as they travel between stages.
+public struct TangentPatches: Sendable, Equatable {
+    /// Where each patch looks.
+    public var views: [PerspectiveView]
+    /// One image per view.
+    public var images: [Image]
+
+    /// Patches from views and their images (the same count).
+    public init(views: [PerspectiveView], images: [Image]) {
+        precondition(views.count == images.count, "\(images.count) images for \(views.count) views")
+        (self.views, self.images) = (views, images)
+    }
+}

@@ -23,7 +23,12 @@ func numberedPattern(_ context: StageContext, extensions: [String]) throws -> Fr
 
 /// Creates the folder a pattern writes into and clears temporary files of killed runs from it.
 func prepareFolder(of pattern: FramePattern) throws {
-    let folder = URL(fileURLWithPath: pattern.path(1)).deletingLastPathComponent()
+    try prepareFolder(containing: URL(fileURLWithPath: pattern.path(1)))
+}
+
+/// Creates the folder a file goes into and clears temporary files of killed runs from it.
+func prepareFolder(containing file: URL) throws {
+    let folder = file.deletingLastPathComponent()
     try AtomicFile.createFolder(folder)
     AtomicFile.removeAbandoned(in: folder)
 }

@@ -13,6 +13,12 @@ public enum StageLibrary {
         registry.register(SynthRenderStage.descriptor) { .source(try SynthRenderStage($0)) }
         registry.register(ImageResizeStage.descriptor) { .processor(try ImageResizeStage($0)) }
         registry.register(DepthColorizeStage.descriptor) { .processor(try DepthColorizeStage($0)) }
+        registry.register(SphereToCubeStage.descriptor) { .processor(try SphereToCubeStage($0)) }
+        registry.register(SphereFromCubeStage.descriptor) { .processor(try SphereFromCubeStage($0)) }
+        registry.register(SpherePadCubeStage.descriptor) { .processor(try SpherePadCubeStage($0)) }
+        registry.register(SphereToPerspectiveStage.descriptor) { .processor(try SphereToPerspectiveStage($0)) }
+        registry.register(SphereToPatchesStage.descriptor) { .processor(try SphereToPatchesStage($0)) }
+        registry.register(SphereFromPatchesStage.descriptor) { .processor(try SphereFromPatchesStage($0)) }
         registry.register(ImageWriteStage.descriptor) { .sink(try ImageWriteStage($0)) }
         registry.register(DepthWriteStage.descriptor) { .sink(try DepthWriteStage($0)) }
         return registry

@@ -39,9 +39,11 @@ struct Stages: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One line per stage: name, kind, what it does.")
         func run() {
-            for name in StageLibrary.registry.stages.keys.sorted() {
+            let names = StageLibrary.registry.stages.keys.sorted()
+            let column = (names.map(\.count).max() ?? 0) + 2
+            for name in names {
                 let stage = StageLibrary.registry.stages[name]!
-                print(name.padding(toLength: 16, withPad: " ", startingAt: 0) + stage.kind.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0) + stage.doc)
+                print(name.padding(toLength: column, withPad: " ", startingAt: 0) + stage.kind.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0) + stage.doc)
             }
         }
     }
@@ -61,7 +63,7 @@ struct Stages: ParsableCommand {
             }
             print("\(stage.name) (\(stage.kind.rawValue)): \(stage.doc)")
             if !stage.inputs.isEmpty { print("inputs:") }
-            for port in stage.inputs { print("  \(port.name): \(port.type.rawValue)\(port.required ? "" : " (optional)")\(port.doc.isEmpty ? "" : " — \(port.doc)")") }
+            for port in stage.inputs { print("  \(port.name): \(port.typeList)\(port.required ? "" : " (optional)")\(port.doc.isEmpty ? "" : " — \(port.doc)")") }
             if !stage.outputs.isEmpty { print("outputs:") }
             for port in stage.outputs { print("  \(port.name): \(port.type.rawValue)\(port.doc.isEmpty ? "" : " — \(port.doc)")") }
             if !stage.params.isEmpty { print("params:") }

@@ -194,7 +194,11 @@ final class StrataCommandTests: CommandTestCase {
         XCTAssertEqual(try strata("validate", "missing.json").status, 66)
 
         result = try strata("stages", "list")
-        XCTAssertTrue(result.stdout.contains("video.decode    source"), result.stdout)
+        // Columns line up past the longest name.
+        XCTAssertTrue(result.stdout.contains("video.decode          source"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("sphere.toPerspective  perFrame"), result.stdout)
+        result = try strata("stages", "describe", "image.write")
+        XCTAssertTrue(result.stdout.contains("image: image|cube"), result.stdout)
         result = try strata("stages", "describe", "depth.colorize")
         XCTAssertTrue(result.stdout.contains("colormap: turbo|inferno|gray, default \"turbo\""), result.stdout)
         result = try strata("stages", "describe", "video.decod")
