@@ -52,8 +52,8 @@ let package = Package(
         .testTarget(name: "StrataDepthTests", dependencies: ["StrataCore", "StrataDepth"]),
         .testTarget(name: "StrataSynthTests", dependencies: ["StrataCore", "StrataSynth"]),
         .testTarget(name: "StrataSphereTests", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataSphere"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "StrataPipelineTests", dependencies: ["StrataCore", "StrataIO", "StrataPipeline", "StrataStages"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "strataTests", dependencies: ["strata", "StrataCore", "StrataIO", "StrataSynth"]),
+        .testTarget(name: "StrataPipelineTests", dependencies: ["StrataCore", "StrataIO", "StrataPipeline", "StrataSphere", "StrataStages"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "strataTests", dependencies: ["strata", "StrataCore", "StrataIO", "StrataSphere", "StrataSynth"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -140,5 +140,20 @@ case("run-override-unknown-node", "invalid_override", "", args={"set": ["smal.wi
 case("run-override-bad-value", "param_invalid", "/nodes/1/params/width", args={"set": ["small.width=0"]})
 case("run-override-unknown-param", "unknown_param", "/nodes/1/params/widht", args={"set": ["small.widht=64"]})
 case("run-frames-past-end", "no_frames", "", args={"frames": "500-"})
+
+# Sphere stages.
+case("sphere-patches-to-image-write", "type_mismatch", "/nodes/3/inputs/image",
+     lambda d: d["nodes"].insert(2, {"id": "tiles", "stage": "sphere.toPatches", "inputs": {"image": "small.image"}})
+     or d["nodes"][3]["inputs"].update(image="tiles.patches"))
+case("sphere-face-pattern-on-image", "param_invalid", "/nodes/2/params/pattern", setp(["nodes", 2, "params", "pattern"], "f/%05d_{face}.png"))
+case("sphere-padding-over-face", "param_invalid", "/nodes/2/params/padding",
+     lambda d: d["nodes"].insert(2, {"id": "cube", "stage": "sphere.toCube", "inputs": {"image": "small.image"},
+                                     "params": {"faceSize": 16, "padding": 17}})
+     or d["nodes"][3]["inputs"].update(image="cube.faces"))
+case("sphere-unknown-layout", "param_invalid", "/nodes/2/params/layout",
+     lambda d: d["nodes"].insert(2, {"id": "tiles", "stage": "sphere.toPatches", "inputs": {"image": "small.image"},
+                                     "params": {"layout": "dodecahedron"}})
+     or d["nodes"].append({"id": "merge", "stage": "sphere.fromPatches", "inputs": {"patches": "tiles.patches"}})
+     or d["nodes"][3]["inputs"].update(image="merge.image"))
 (out / "expected.json").write_text(json.dumps(cases, indent=2, sort_keys=True) + "\n")
 print(len(cases), "cases in", out)

@@ -1,6 +1,7 @@
 import Foundation
 import StrataCore
 import StrataIO
+import StrataSphere
 import StrataSynth
 import XCTest
 
@@ -41,6 +42,34 @@ final class RunCommandTests: CommandTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(files("part/frames"), ["00000.png", "00001.png", "00002.png"])
         XCTAssertEqual(readIndex(try ImageFile.read(folder.appendingPathComponent("part/frames/00002.png"))), 12)
+    }
+
+    func testPanoramaCubePipelineCutsTheSampleIntoFacesAndBack() throws {
+        // The committed 360° sample, three frames: six face files per frame, a dice, and
+        // the panorama rebuilt from the faces.
+        let result = try strata("run", pipeline("pano-cube.json"), "--output-dir", "cube", "--frames", "0-2", "--progress", "none")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(files("cube/cube").count, 18)
+        XCTAssertEqual(files("cube/cube").prefix(6), ["00001_B.png", "00001_D.png", "00001_F.png", "00001_L.png", "00001_R.png", "00001_U.png"])
+        let dice = try ImageFile.info(folder.appendingPathComponent("cube/dice/00002.jpg"))
+        XCTAssertEqual("\(dice.width)x\(dice.height)", "512x384")
+        // Each face file is the library's face of the decoded frame, to 8-bit rounding.
+        let frame = try VideoReader(url: repository.appendingPathComponent("samples/walk360/color.mp4")).nextFrame()!.image
+        let cube = frame.equirectToCube(faceSize: 128)
+        for face in CubeFace.allCases {
+            let written = try ImageFile.read(folder.appendingPathComponent("cube/cube/00001_\(face.letter).png"))
+            XCTAssertEqual(zip(written.pixels, cube.face(face).pixels).map { abs($0 - $1) }.max()!, 0, accuracy: 0.51 / 255, "\(face)")
+        }
+        let back = try ImageFile.read(folder.appendingPathComponent("cube/roundtrip/00001.png"))
+        XCTAssertEqual([back.width, back.height], [512, 256])
+        var sum = 0.0
+        for i in back.pixels.indices { let d = Double(back.pixels[i] - frame.pixels[i]); sum += d * d }
+        XCTAssertGreaterThan(10 * log10(Double(back.pixels.count) / sum), 30, "the round trip keeps the frame")
+
+        // Resume: everything is there, nothing to do.
+        let again = try strata("run", pipeline("pano-cube.json"), "--output-dir", "cube", "--frames", "0-2", "--resume", "--progress", "none")
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stderr.contains("0 frames") && again.stderr.contains("3 were already done"), again.stderr)
     }
 
     func testPanoramaRenderPipelineWritesExactDepthFiles() throws {
