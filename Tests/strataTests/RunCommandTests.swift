@@ -198,26 +198,37 @@ final class RunCommandTests: CommandTestCase {
     /// `signal`, waits for strata and reports its exit status. The shell drives the child as
     /// a batch system would; the test only reads the shell's output at the end, so nothing in
     /// this process can delay the signal.
-    /// Runs the long panorama pipeline under a shell that signals it after `seconds`, as a
-    /// batch system would; returns strata's exit status and what the shell saw (times, the
-    /// frames done when it signalled, strata's stderr) for the failure message.
-    func interruptedRun(signal: String, after seconds: Int) throws -> (status: Int32?, log: String) {
-        // The shell waits a fixed time rather than reading the progress file while strata
-        // writes it (see the issue notes on what went wrong with polling from the test).
+    /// Runs the long panorama pipeline under a shell that signals it once `frames` frames are
+    /// done, as a batch system would; returns strata's exit status and what the shell saw
+    /// (times, load, strata's stderr) for the failure message.
+    ///
+    /// The shell reads strata's progress from a FIFO, so it wakes when a frame is reported,
+    /// not on a timer, and strata runs at nice 10 so the shell gets a core at once. With a
+    /// fixed `sleep` instead, fresh-clone CI runs on this 2-core VM saw the shell's `sleep 4`
+    /// return after 16 s, when strata had already finished (see issue 4's notes).
+    func interruptedRun(signal: String, afterFrames frames: Int) throws -> (status: Int32?, log: String) {
         let script = #"""
-        seconds="$1"; sig="$2"; shift 2
+        frames="$1"; sig="$2"; shift 2
         echo "start=$(date +%s.%N) load=$(cut -d' ' -f1-3 /proc/loadavg)"
-        env --default-signal=INT,TERM "$@" > progress.jsonl 2>stderr.txt &
+        mkfifo progress.fifo
+        nice -n 10 env --default-signal=INT,TERM "$@" > progress.fifo 2>stderr.txt &
         pid=$!
-        sleep "$seconds"
-        echo "signal=$(date +%s.%N) frames-done=$(grep -c '"event":"frame"' progress.jsonl) load=$(cut -d' ' -f1-3 /proc/loadavg)"
-        kill -"$sig" "$pid"
+        done=0; signalled=0
+        while IFS= read -r line; do
+            printf '%s\n' "$line" >> progress.jsonl
+            case "$line" in *'"event":"frame"'*) done=$((done + 1)) ;; esac
+            if [ "$signalled" = 0 ] && [ "$done" -ge "$frames" ]; then
+                echo "signal=$(date +%s.%N) frames-done=$done load=$(cut -d' ' -f1-3 /proc/loadavg)"
+                kill -"$sig" "$pid"
+                signalled=1
+            fi
+        done < progress.fifo
         wait "$pid"
         echo "status=$? end=$(date +%s.%N)"
         """#
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script, "sh", "\(seconds)", signal, binary.path, "run", pipeline("synth-pano-depth.json"),
+        process.arguments = ["-c", script, "sh", "\(frames)", signal, binary.path, "run", pipeline("synth-pano-depth.json"),
                              "--output-dir", "pano", "--progress", "json", "--threads", "2"] + Self.longRun
         process.currentDirectoryURL = folder
         let out = Pipe()
@@ -286,7 +297,7 @@ final class RunCommandTests: CommandTestCase {
     }
 
     func testSIGINTFinishesTheFramesInFlightExits130AndResumeCompletesTheRest() throws {
-        let (status, log) = try interruptedRun(signal: "INT", after: 4)
+        let (status, log) = try interruptedRun(signal: "INT", afterFrames: 3)
         XCTAssertEqual(status, 130, log)
         let (complete, any) = frameSets()
         XCTAssertEqual(complete, any, "a frame in flight was left with some of its outputs")
@@ -302,7 +313,7 @@ final class RunCommandTests: CommandTestCase {
     }
 
     func testSIGTERMAsABatchSchedulerSendsItExits143WithWholeFrames() throws {
-        let (status, log) = try interruptedRun(signal: "TERM", after: 3)
+        let (status, log) = try interruptedRun(signal: "TERM", afterFrames: 2)
         XCTAssertEqual(status, 143, log)
         let (complete, any) = frameSets()
         XCTAssertEqual(complete, any)
