@@ -34,6 +34,8 @@ bench: deps
 	@command -v ffmpeg >/dev/null || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg
 	bash Benchmarks/run.sh
 	bash Benchmarks/runner.sh
+	@python3 -c "import py360convert, cv2" 2>/dev/null || pip install -q py360convert opencv-python-headless numpy
+	bash Benchmarks/sphere.sh
 
 clean:
 	rm -rf .build out Benchmarks/work
