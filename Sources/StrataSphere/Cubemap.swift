@@ -38,7 +38,9 @@ public struct Cubemap: Sendable, Equatable {
                                            found: "\(face.width)x\(face.height)x\(face.channels)",
                                            expected: "\(first.width)x\(first.width)x\(first.channels)")
         }
-        guard first.width > 2 * padding else { throw SphereError.faceMismatch(face: "F", found: "\(first.width)x\(first.height)", expected: "more than twice the padding \(padding)") }
+        guard first.width > 2 * padding else {
+            throw SphereError.invalid("faces of \(first.width) pixels cannot hold \(padding) pixels of padding on each side")
+        }
         let side = first.width
         var stacked = Image(width: side, height: 6 * side, channels: first.channels)
         let facePlane = side * side
