@@ -32,7 +32,8 @@ let package = Package(
         .target(name: "StrataIO", dependencies: ["StrataCore", "CStrataCodecs", "CFFmpeg"]),
         .target(name: "StrataSynth", dependencies: ["StrataCore"]),  // writes files only through the CLI
         .target(name: "StrataDepth", dependencies: ["StrataCore"]),
-        .target(name: "StrataSphere", dependencies: ["StrataCore"]),
+        .target(name: "CStrataKernels"),
+        .target(name: "StrataSphere", dependencies: ["StrataCore", "CStrataKernels"]),
         .target(name: "StrataPipeline", dependencies: ["StrataCore"]),
         .target(name: "StrataStages", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataSphere", "StrataPipeline"]),
 

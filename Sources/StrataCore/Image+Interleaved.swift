@@ -10,10 +10,7 @@ extension Image {
         self.width = width
         self.height = height
         self.channels = channels
-        self.pixels = [Float](unsafeUninitializedCapacity: width * height * channels) { buffer, count in
-            fill(buffer)
-            count = buffer.count
-        }
+        self.pixels = [Float](largeCount: width * height * channels, initializingWith: fill)
     }
 
     /// An image from interleaved 8-bit samples, each mapped to `value / 255`.

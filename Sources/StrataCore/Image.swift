@@ -19,7 +19,7 @@ public struct Image: Sendable, Equatable {
         self.width = width
         self.height = height
         self.channels = channels
-        self.pixels = [Float](repeating: fill, count: width * height * channels)
+        self.pixels = [Float](largeRepeating: fill, count: width * height * channels)
     }
 
     /// An image over existing planar samples; `pixels.count` must be `width × height × channels`.

@@ -1,4 +1,5 @@
 import Foundation
+import CStrataKernels
 import StrataCore
 
 /// Where every output pixel of a projection reads its source, computed once per geometry
@@ -40,7 +41,7 @@ public struct ResampleMap: Sendable {
         let count = width * height
         let k = interpolation == .nearest ? 1 : interpolation == .bilinear ? 2 : 4
         let offset = interpolation == .bicubic ? -1 : 0
-        var entries = [UInt64](repeating: Entry.noSource, count: count)
+        var entries = [UInt64](largeRepeating: Entry.noSource, count: count)
         // Explicit entries are gathered per band, then numbered in band order.
         let bandEntries = Mutex<[Int: (index: [Int32], weight: [Float])]>([:])
         entries.withUnsafeMutableBufferPointer { e in
@@ -115,20 +116,19 @@ public struct ResampleMap: Sendable {
         precondition(source.count >= plane * channels, "source holds \(source.count) samples, the map reads \(plane * channels)")
         let outPlane = width * height
         // Every output sample is written below, so the buffer is not zeroed first.
-        return [Float](unsafeUninitializedCapacity: outPlane * channels) { dst, initialized in
+        return [Float](largeCount: outPlane * channels) { dst in
             entries.withUnsafeBufferPointer { e in
-                        explicitIndex.withUnsafeBufferPointer { ei in
-                            explicitWeight.withUnsafeBufferPointer { ew in
-                                let d = UncheckedSendable(dst.baseAddress!)
-                                let layout = Layout(span: span, stride: grid.stride, plane: plane, outPlane: outPlane, channels: channels)
-                                Parallel.forEachBand(height, minimumBand: 8) { rows in
-                                    ResampleMap.resample((rows.lowerBound * width)..<(rows.upperBound * width), layout, entries: e,
-                                                         explicitIndex: ei, explicitWeight: ew, source: source.baseAddress!, out: d.value, fill: fill)
-                                }
-                            }
+                explicitIndex.withUnsafeBufferPointer { ei in
+                    explicitWeight.withUnsafeBufferPointer { ew in
+                        let d = UncheckedSendable(dst.baseAddress!)
+                        let layout = Layout(span: span, stride: grid.stride, plane: plane, outPlane: outPlane, channels: channels)
+                        Parallel.forEachBand(height, minimumBand: 8) { rows in
+                            ResampleMap.resample((rows.lowerBound * width)..<(rows.upperBound * width), layout, entries: e,
+                                                 explicitIndex: ei, explicitWeight: ew, source: source.baseAddress!, out: d.value, fill: fill)
                         }
+                    }
+                }
             }
-            initialized = outPlane * channels
         }
     }
 
@@ -143,8 +143,7 @@ public struct ResampleMap: Sendable {
                          entries: UnsafeBufferPointer<UInt64>,
                          explicitIndex: UnsafeBufferPointer<Int32>, explicitWeight: UnsafeBufferPointer<Float>,
                          source s: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, fill: Float) {
-        let (plane, outPlane, channels, stride) = (layout.plane, layout.outPlane, layout.channels, layout.stride)
-        let taps = layout.span &* layout.span
+        let (plane, outPlane, channels) = (layout.plane, layout.outPlane, layout.channels)
         switch layout.span {
         case 1:
             for i in range {
@@ -152,49 +151,112 @@ public struct ResampleMap: Sendable {
                 for c in 0..<channels { out[c &* outPlane &+ i] = o >= 0 ? s[c &* plane &+ o] : fill }
             }
         case 2:
-            for i in range {
-                let entry = entries[i]
-                let o = Int(Entry.origin(entry))
-                if o >= 0 {
-                    let tx = Entry.fraction(UInt16(truncatingIfNeeded: entry >> 32)), ty = Entry.fraction(UInt16(truncatingIfNeeded: entry >> 48))
-                    var p = s + o
-                    var q = out + i
-                    for _ in 0..<channels {
-                        let top = p[0] + tx * (p[1] - p[0])
-                        let bottom = p[stride] + tx * (p[stride &+ 1] - p[stride])
-                        q.pointee = top + ty * (bottom - top)
-                        p += plane
-                        q += outPlane
-                    }
-                } else {
-                    for c in 0..<channels {
-                        out[c &* outPlane &+ i] = o == Int(Int32.min) ? fill
-                            : explicitSample(-1 - o, taps: taps, explicitIndex, explicitWeight, s + (c &* plane))
-                    }
-                }
+            // Three planes (colour) and one (depth, masks) unrolled: the loop is bound by
+            // instructions, not memory, once the taps are prefetched.
+            switch channels {
+            case 1: bilinear(range, channels: 1, layout, entries: entries, explicitIndex: explicitIndex, explicitWeight: explicitWeight, source: s, out: out, fill: fill)
+            case 3: bilinear(range, channels: 3, layout, entries: entries, explicitIndex: explicitIndex, explicitWeight: explicitWeight, source: s, out: out, fill: fill)
+            default: bilinear(range, channels: channels, layout, entries: entries, explicitIndex: explicitIndex, explicitWeight: explicitWeight, source: s, out: out, fill: fill)
             }
         default:
-            for i in range {
-                let entry = entries[i]
-                let o = Int(Entry.origin(entry))
-                if o >= 0 {
-                    let (wx, wy) = weights(Entry.fraction(UInt16(truncatingIfNeeded: entry >> 32)), Entry.fraction(UInt16(truncatingIfNeeded: entry >> 48)), span: 4)
-                    for c in 0..<channels {
-                        let p = s + (c &* plane &+ o)
-                        var sum: Float = 0
-                        for j in 0..<4 {
-                            let row = p + (j &* stride)
-                            sum += wy[j] * (SIMD4(row[0], row[1], row[2], row[3]) * wx).sum()
-                        }
-                        out[c &* outPlane &+ i] = sum
-                    }
-                } else {
-                    for c in 0..<channels {
-                        out[c &* outPlane &+ i] = o == Int(Int32.min) ? fill
-                            : explicitSample(-1 - o, taps: taps, explicitIndex, explicitWeight, s + (c &* plane))
-                    }
+            switch channels {
+            case 1: bicubic(range, channels: 1, layout, entries: entries, explicitIndex: explicitIndex, explicitWeight: explicitWeight, source: s, out: out, fill: fill)
+            case 3: bicubic(range, channels: 3, layout, entries: entries, explicitIndex: explicitIndex, explicitWeight: explicitWeight, source: s, out: out, fill: fill)
+            default: bicubic(range, channels: channels, layout, entries: entries, explicitIndex: explicitIndex, explicitWeight: explicitWeight, source: s, out: out, fill: fill)
+            }
+        }
+    }
+
+    /// Bilinear resampling of a range of output pixels; `channels` is a constant where
+    /// the caller can make it one, so the plane loop unrolls.
+    @inline(__always)
+    static func bilinear(_ range: Range<Int>, channels: Int, _ layout: Layout,
+                         entries: UnsafeBufferPointer<UInt64>,
+                         explicitIndex: UnsafeBufferPointer<Int32>, explicitWeight: UnsafeBufferPointer<Float>,
+                         source s: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, fill: Float) {
+        let (plane, outPlane, stride) = (layout.plane, layout.outPlane, layout.stride)
+        for i in range {
+            prefetch(ahead: i, range, layout, rows: 2, entries: entries, source: s)
+            let entry = entries[i]
+            let o = Int(Entry.origin(entry))
+            if o >= 0 {
+                let tx = Entry.fraction(UInt16(truncatingIfNeeded: entry >> 32)), ty = Entry.fraction(UInt16(truncatingIfNeeded: entry >> 48))
+                let across = SIMD2<Float>(1 - tx, tx)
+                let top = across * (1 - ty), bottom = across * ty
+                var p = s + o
+                var q = out + i
+                for _ in 0..<channels {
+                    let v = SIMD2(p[0], p[1]) * top + SIMD2(p[stride], p[stride &+ 1]) * bottom
+                    q.pointee = v[0] + v[1]
+                    p += plane
+                    q += outPlane
+                }
+            } else {
+                for c in 0..<channels {
+                    out[c &* outPlane &+ i] = o == Int(Int32.min) ? fill
+                        : explicitSample(-1 - o, taps: 4, explicitIndex, explicitWeight, s + (c &* plane))
                 }
             }
+        }
+    }
+
+    /// Bicubic (Keys) resampling of a range of output pixels, 4 × 4 taps.
+    @inline(__always)
+    static func bicubic(_ range: Range<Int>, channels: Int, _ layout: Layout,
+                        entries: UnsafeBufferPointer<UInt64>,
+                        explicitIndex: UnsafeBufferPointer<Int32>, explicitWeight: UnsafeBufferPointer<Float>,
+                        source s: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, fill: Float) {
+        let (plane, outPlane, stride) = (layout.plane, layout.outPlane, layout.stride)
+        for i in range {
+            prefetch(ahead: i, range, layout, rows: 4, entries: entries, source: s)
+            let entry = entries[i]
+            let o = Int(Entry.origin(entry))
+            if o >= 0 {
+                let (wx, wy) = weights(Entry.fraction(UInt16(truncatingIfNeeded: entry >> 32)), Entry.fraction(UInt16(truncatingIfNeeded: entry >> 48)), span: 4)
+                var p = s + o
+                var q = out + i
+                for _ in 0..<channels {
+                    var sum = SIMD4<Float>()
+                    for j in 0..<4 {
+                        let row = p + (j &* stride)
+                        sum += wy[j] * SIMD4(row[0], row[1], row[2], row[3])
+                    }
+                    q.pointee = (sum * wx).sum()
+                    p += plane
+                    q += outPlane
+                }
+            } else {
+                for c in 0..<channels {
+                    out[c &* outPlane &+ i] = o == Int(Int32.min) ? fill
+                        : explicitSample(-1 - o, taps: 16, explicitIndex, explicitWeight, s + (c &* plane))
+                }
+            }
+        }
+    }
+
+    /// Pixels between a source prefetch and its use. The taps of neighbouring output
+    /// pixels lie along a curve through the source, which the hardware prefetcher cannot
+    /// follow across planes and rows: the loads stalled on memory (perf: ~60% of the
+    /// loop's cycles on two source loads). Prefetching the taps this many pixels ahead
+    /// cut the loop's time by about a fifth; 32–96 measured the same.
+    static let prefetchDistance = 48
+
+    /// Asks for the rows of direct taps of output pixel `i + prefetchDistance`, every plane.
+    @inline(__always)
+    static func prefetch(ahead i: Int, _ range: Range<Int>, _ layout: Layout, rows: Int, entries: UnsafeBufferPointer<UInt64>,
+                         source s: UnsafePointer<Float>) {
+        let next = i &+ prefetchDistance
+        guard next < range.upperBound else { return }
+        let o = Int(Entry.origin(entries[next]))
+        guard o >= 0 else { return }
+        var p = s + o
+        for _ in 0..<layout.channels {
+            var row = p
+            for _ in 0..<rows {
+                strata_prefetch(row)
+                row += layout.stride
+            }
+            p += layout.plane
         }
     }
 

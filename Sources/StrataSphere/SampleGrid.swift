@@ -59,7 +59,7 @@ public enum SampleGrid: Hashable, Sendable {
             return y * w + x
         case .plane(let w, let h):
             return min(max(y, 0), h - 1) * w + min(max(x, 0), w - 1)
-        case .cube(let n, let p):
+        case .cube(let n, _):
             if let index = directIndex(face: face, x: x, y: y, k: 1) { return index }
             // Beyond this face's padding: follow the ray through the tap's centre on the
             // face's extended plane to the face it meets.

@@ -215,7 +215,7 @@ final class RunCommandTests: CommandTestCase {
         pid=$!
         done=0; signalled=0
         while IFS= read -r line; do
-            printf '%s\n' "$line" >> progress.jsonl
+            printf '%s read=%s\n' "$line" "$(date +%s.%N)" >> progress.jsonl
             case "$line" in *'"event":"frame"'*) done=$((done + 1)) ;; esac
             if [ "$signalled" = 0 ] && [ "$done" -ge "$frames" ]; then
                 echo "signal=$(date +%s.%N) frames-done=$done load=$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -239,7 +239,9 @@ final class RunCommandTests: CommandTestCase {
         let stderr = (try? String(contentsOf: folder.appendingPathComponent("stderr.txt"), encoding: .utf8)) ?? ""
         let status = text.split(separator: "\n").last { $0.hasPrefix("status=") }
             .flatMap { Int32($0.dropFirst("status=".count).prefix { $0.isNumber }) }
-        return (status, text + "strata stderr: " + stderr)
+        // When strata wrote each event (its elapsed) and when the shell read it, for a failure message.
+        let events = (try? String(contentsOf: folder.appendingPathComponent("progress.jsonl"), encoding: .utf8)) ?? ""
+        return (status, text + "strata stderr: " + stderr + "events:\n" + events.split(separator: "\n").prefix(6).joined(separator: "\n"))
     }
 
     /// Starts a run of the panorama pipeline (`Self.frames` frames, some seconds in a debug build)
