@@ -5,7 +5,7 @@
 #   make test    run the test suite
 
 PACKAGES := libpng-dev libjpeg-dev libavformat-dev libavcodec-dev libswscale-dev \
-            libavutil-dev libopenblas-dev pkg-config
+            libavutil-dev libopenblas-dev libonnx-testdata pkg-config
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 SAMPLE := samples/mandelbrot-320x180.mp4
 

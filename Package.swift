@@ -10,10 +10,12 @@ let package = Package(
         .library(name: "StrataSynth", targets: ["StrataSynth"]),
         .library(name: "StrataDepth", targets: ["StrataDepth"]),
         .library(name: "StrataSphere", targets: ["StrataSphere"]),
+        .library(name: "StrataNN", targets: ["StrataNN"]),
         .executable(name: "strata", targets: ["strata"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // System libraries and C plumbing.
@@ -22,6 +24,7 @@ let package = Package(
             pkgConfig: "libavformat",
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]
         ),
+        .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
         .target(
             name: "CStrataCodecs",
             linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
@@ -34,6 +37,7 @@ let package = Package(
         .target(name: "StrataDepth", dependencies: ["StrataCore"]),
         .target(name: "CStrataKernels"),
         .target(name: "StrataSphere", dependencies: ["StrataCore", "CStrataKernels"]),
+        .target(name: "StrataNN", dependencies: ["StrataCore", "COpenBLAS", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "StrataPipeline", dependencies: ["StrataCore"]),
         .target(name: "StrataStages", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataSphere", "StrataPipeline"]),
 
@@ -52,6 +56,7 @@ let package = Package(
         .testTarget(name: "StrataIOTests", dependencies: ["StrataCore", "StrataIO", "CFFmpeg"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataDepthTests", dependencies: ["StrataCore", "StrataDepth"]),
         .testTarget(name: "StrataSynthTests", dependencies: ["StrataCore", "StrataSynth"]),
+        .testTarget(name: "StrataNNTests", dependencies: ["StrataCore", "StrataNN", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "StrataSphereTests", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataSphere"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataPipelineTests", dependencies: ["StrataCore", "StrataIO", "StrataPipeline", "StrataSphere", "StrataStages"], resources: [.copy("Fixtures")]),
         .testTarget(name: "strataTests", dependencies: ["strata", "StrataCore", "StrataIO", "StrataSphere", "StrataSynth"]),

@@ -1,0 +1,111 @@
+/// NumPy-style broadcasting of two or three operands: the output shape, and a walk over
+/// the output in contiguous runs with each operand's offset and step (0 or 1) per run.
+struct Broadcast {
+    /// The output shape.
+    let shape: [Int]
+    /// Elements in the output.
+    let count: Int
+    /// The innermost run: how many output elements share one stride pattern.
+    let run: Int
+    /// Per operand, its step inside a run (1 or 0).
+    let steps: [Int]
+    /// Outer axes (after merging), their extents and each operand's strides over them.
+    private let outer: [Int]
+    private let outerStrides: [[Int]]
+
+    /// Broadcasts `shapes` together, or throws naming the axis that does not fit.
+    init(_ shapes: [[Int]]) throws {
+        let rank = shapes.map(\.count).max() ?? 0
+        let padded = shapes.map { [Int](repeating: 1, count: rank - $0.count) + $0 }
+        var shape = [Int](repeating: 1, count: rank)
+        for axis in 0..<rank {
+            for s in padded where s[axis] != 1 {
+                if shape[axis] == 1 { shape[axis] = s[axis] } else if shape[axis] != s[axis] {
+                    throw NNError.invalidTensor("shapes \(shapes.map { "\($0)" }.joined(separator: " and ")) do not broadcast (axis \(axis))")
+                }
+            }
+        }
+        self.shape = shape
+        count = shape.reduce(1, *)
+        // Each operand's element strides, 0 along broadcast axes.
+        let strides = padded.map { s -> [Int] in
+            let own = Tensor.strides(s)
+            return (0..<rank).map { s[$0] == 1 && shape[$0] != 1 ? 0 : own[$0] }
+        }
+        // Merge neighbouring axes where every operand steps through them as one axis.
+        var axes: [(extent: Int, strides: [Int])] = []
+        for axis in 0..<rank where shape[axis] != 1 {
+            let here = strides.map { $0[axis] }
+            if let last = axes.last, zip(last.strides, here).allSatisfy({ $0 == $1 * shape[axis] }) {
+                axes[axes.count - 1] = (last.extent * shape[axis], here)
+            } else {
+                axes.append((shape[axis], here))
+            }
+        }
+        if let inner = axes.last, inner.strides.allSatisfy({ $0 <= 1 }) {
+            run = inner.extent
+            steps = inner.strides
+            axes.removeLast()
+        } else {
+            run = 1
+            steps = [Int](repeating: 0, count: shapes.count)
+        }
+        outer = axes.map(\.extent)
+        outerStrides = (0..<shapes.count).map { k in axes.map { $0.strides[k] } }
+    }
+
+    /// Calls `body(outputStart, operandOffsets)` for every run in output order.
+    @inline(__always)
+    func forEachRun(_ body: (Int, [Int]) -> Void) {
+        let runs = outer.reduce(1, *)
+        var index = [Int](repeating: 0, count: outer.count)
+        var offsets = [Int](repeating: 0, count: steps.count)
+        for r in 0..<runs {
+            body(r * run, offsets)
+            // Advance the odometer over the outer axes.
+            var axis = outer.count - 1
+            while axis >= 0 {
+                index[axis] += 1
+                for k in offsets.indices { offsets[k] += outerStrides[k][axis] }
+                if index[axis] < outer[axis] { break }
+                for k in offsets.indices { offsets[k] -= outerStrides[k][axis] * outer[axis] }
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+    }
+
+    /// Every element's operand indices, for small or irregular work (int64, bool).
+    func indices() -> [[Int]] {
+        var result = [[Int]](repeating: [Int](repeating: 0, count: count), count: steps.count)
+        forEachRun { start, offsets in
+            for k in offsets.indices {
+                for j in 0..<run { result[k][start + j] = offsets[k] + j * steps[k] }
+            }
+        }
+        return result
+    }
+}
+
+/// Applies `op` elementwise over two broadcast float arrays; the runs go through tight loops
+/// (same-shape, scalar and per-row cases all become runs with steps 1 or 0).
+@inline(__always)
+func broadcastFloats(_ a: [Float], _ b: [Float], _ plan: Broadcast, _ op: (Float, Float) -> Float) -> [Float] {
+    [Float](largeCount: plan.count) { out in
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                let (sa, sb, run) = (plan.steps[0], plan.steps[1], plan.run)
+                plan.forEachRun { start, offsets in
+                    let o = out.baseAddress! + start
+                    let x = pa.baseAddress! + offsets[0], y = pb.baseAddress! + offsets[1]
+                    switch (sa, sb) {
+                    case (1, 1): for j in 0..<run { o[j] = op(x[j], y[j]) }
+                    case (1, 0): let v = y[0]; for j in 0..<run { o[j] = op(x[j], v) }
+                    case (0, 1): let v = x[0]; for j in 0..<run { o[j] = op(v, y[j]) }
+                    default: let v = op(x[0], y[0]); for j in 0..<run { o[j] = v }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,299 @@
+import Foundation
+import StrataCore
+
+/// Conv and ConvTranspose over one or two spatial axes.
+enum ConvOps {
+    static func register(_ t: inout [String: Operator]) {
+        t["Conv"] = Operator(check: spatialCheck("Conv"), run: { c in
+            let (x, w) = (try c.floats(0), try c.floats(1))
+            let bias = try c.optional(2).map { _ in try c.floats(2).values }
+            return [try conv(x: x, weight: w, bias: bias, attributes: c.attributes)]
+        })
+        t["ConvTranspose"] = Operator(check: spatialCheck("ConvTranspose"), run: { c in
+            let (x, w) = (try c.floats(0), try c.floats(1))
+            let bias = try c.optional(2).map { _ in try c.floats(2).values }
+            return [try convTranspose(x: x, weight: w, bias: bias, attributes: c.attributes)]
+        })
+    }
+
+    /// Refuses 3-D windows at load, from kernel_shape or the declared rank of the input
+    /// or weights.
+    static func spatialCheck(_ op: String) -> @Sendable (Node, LoadContext) -> String? {
+        { node, context in
+            let kernel = Attributes(values: node.attributes).ints("kernel_shape")?.count
+            let spatial = kernel ?? [context.rank(node, input: 0), context.rank(node, input: 1)].compactMap { $0 }.map { $0 - 2 }.max()
+            guard let spatial, spatial > 2 else { return nil }
+            return "\(op) over \(spatial) spatial axes is not supported (1 or 2)"
+        }
+    }
+
+    /// What an activation fused into a convolution does to each output.
+    enum Activation: Equatable, Sendable {
+        case none, relu, clip(Float, Float), sigmoid, hardSwish, silu, gelu
+
+        @inline(__always)
+        func apply(_ v: Float) -> Float {
+            switch self {
+            case .none: return v
+            case .relu: return v < 0 ? 0 : v
+            case .clip(let lo, let hi): return min(max(v, lo), hi)
+            case .sigmoid: return Elementwise.sigmoid(v)
+            case .hardSwish: return v * min(1, max(0, v / 6 + 0.5))
+            case .silu: return v * Elementwise.sigmoid(v)
+            case .gelu: return Elementwise.gelu(v)
+            }
+        }
+    }
+
+    /// Y = W ∗ X + B: pointwise as one GEMM per group, depthwise as a direct loop, anything
+    /// else as im2col in bands of output rows + GEMM.
+    static func conv(x: (shape: [Int], values: [Float]), weight w: (shape: [Int], values: [Float]), bias: [Float]?,
+                     attributes a: Attributes, activation: Activation = .none) throws -> Tensor {
+        guard x.shape.count >= 3, x.shape.count <= 4, w.shape.count == x.shape.count else {
+            throw NNError.invalidTensor("Conv of input \(x.shape) with weights \(w.shape): 1-D or 2-D (N×C×W or N×C×H×W) expected")
+        }
+        let (n, channels) = (x.shape[0], x.shape[1])
+        let (outChannels, groupChannels) = (w.shape[0], w.shape[1])
+        let group = a.int("group", 1)
+        guard group > 0, channels == group * groupChannels, outChannels % group == 0 else {
+            throw NNError.invalidTensor("Conv: \(channels) input channels, weights \(w.shape), group \(group) do not fit")
+        }
+        if let bias, bias.count != outChannels { throw NNError.invalidTensor("Conv bias has \(bias.count) values for \(outChannels) channels") }
+        let kernel = Array(w.shape[2...])
+        if let declared = a.ints("kernel_shape"), declared != kernel {
+            throw NNError.invalidTensor("Conv kernel_shape \(declared) differs from the weights' \(kernel)")
+        }
+        let win = try Window(attributes: a, spatial: Array(x.shape[2...]), kernel: kernel, op: "Conv")
+        let outGroup = outChannels / group
+        let (ih, iw, oh, ow) = (win.input.h, win.input.w, win.output.h, win.output.w)
+        let taps = groupChannels * win.kernel.h * win.kernel.w
+        let shape = [n, outChannels] + win.outputShape(rank: x.shape.count - 2)
+        let out = [Float](largeCount: shape.reduce(1, *)) { y in
+            guard y.count > 0 else { return }
+            x.values.withUnsafeBufferPointer { px in
+                w.values.withUnsafeBufferPointer { pw in
+                    for b in 0..<n {
+                        let xb = px.baseAddress! + b * channels * ih * iw
+                        let yb = y.baseAddress! + b * outChannels * oh * ow
+                        if groupChannels == 1 && outGroup == 1 {
+                            depthwise(xb, pw.baseAddress!, yb, channels: channels, win)
+                        } else if win.isPointwise {
+                            for g in 0..<group {
+                                Gemm.multiply(m: outGroup, n: oh * ow, k: groupChannels, a: pw.baseAddress! + g * outGroup * taps, lda: taps,
+                                              b: xb + g * groupChannels * ih * iw, ldb: ih * iw, c: yb + g * outGroup * oh * ow, ldc: oh * ow)
+                            }
+                        } else {
+                            im2colConv(xb, pw.baseAddress!, yb, group: group, groupChannels: groupChannels, outGroup: outGroup, win)
+                        }
+                    }
+                }
+            }
+            finish(y, channels: outChannels, plane: oh * ow, bias: bias, activation: activation)
+        }
+        return Tensor(shape: shape, floats: out)
+    }
+
+    /// Adds the per-channel bias and applies the activation, on all cores.
+    static func finish(_ y: UnsafeMutableBufferPointer<Float>, channels: Int, plane: Int, bias: [Float]?, activation: Activation) {
+        guard bias != nil || activation != .none, plane > 0 else { return }
+        let rows = y.count / plane
+        let base = UncheckedSendable(y.baseAddress!)
+        Parallel.forEachBand(rows, minimumBand: max(1, 8192 / plane)) { range in
+            for r in range {
+                let p = base.value + r * plane
+                let add = bias?[r % channels] ?? 0
+                switch activation {
+                case .none: for j in 0..<plane { p[j] += add }
+                case .relu: for j in 0..<plane { let v = p[j] + add; p[j] = v < 0 ? 0 : v }
+                default: for j in 0..<plane { p[j] = activation.apply(p[j] + add) }
+                }
+            }
+        }
+    }
+
+    /// One filter per channel: direct loops whose inner loop runs along output columns.
+    static func depthwise(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, channels: Int, _ win: Window) {
+        let (ih, iw, oh, ow) = (win.input.h, win.input.w, win.output.h, win.output.w)
+        let (kh, kw) = win.kernel
+        let (xs, ys) = (UncheckedSendable(x), UncheckedSendable(y))
+        Parallel.forEachBand(channels, minimumBand: 1) { range in
+            for ch in range {
+                let src = xs.value + ch * ih * iw, dst = ys.value + ch * oh * ow, filter = w + ch * kh * kw
+                for oy in 0..<oh {
+                    let row = dst + oy * ow
+                    for ox in 0..<ow { row[ox] = 0 }
+                    for i in 0..<kh {
+                        let iy = oy * win.stride.h - win.padTop + i * win.dilation.h
+                        guard iy >= 0 && iy < ih else { continue }
+                        let line = src + iy * iw
+                        for j in 0..<kw {
+                            let weight = filter[i * kw + j]
+                            let offset = j * win.dilation.w - win.padLeft
+                            // Output columns whose input column is inside the row.
+                            let first = offset >= 0 ? 0 : (-offset + win.stride.w - 1) / win.stride.w
+                            let last = min(ow, (iw - 1 - offset) >= 0 ? (iw - 1 - offset) / win.stride.w + 1 : 0)
+                            guard first < last else { continue }
+                            if win.stride.w == 1 {
+                                let s = line + offset
+                                for ox in first..<last { row[ox] += weight * s[ox] }
+                            } else {
+                                for ox in first..<last { row[ox] += weight * line[ox * win.stride.w + offset] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// im2col over bands of output rows (the column matrix stays a few MB) and one GEMM per
+    /// band and group.
+    static func im2colConv(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                           group: Int, groupChannels: Int, outGroup: Int, _ win: Window) {
+        let (ih, iw, oh, ow) = (win.input.h, win.input.w, win.output.h, win.output.w)
+        let (kh, kw) = win.kernel
+        let taps = groupChannels * kh * kw
+        let band = max(1, min(oh, (1 << 20) / max(1, taps * ow)))
+        var col = [Float](repeating: 0, count: taps * band * ow)
+        col.withUnsafeMutableBufferPointer { colBuffer in
+            let cp = UncheckedSendable(colBuffer.baseAddress!)
+            for g in 0..<group {
+                let xg = UncheckedSendable(x + g * groupChannels * ih * iw)
+                var r0 = 0
+                while r0 < oh {
+                    let rows = min(band, oh - r0)
+                    let columns = rows * ow
+                    Parallel.forEachBand(taps, minimumBand: max(1, 4096 / max(1, columns))) { range in
+                        for t in range {
+                            let c = t / (kh * kw), i = (t / kw) % kh, j = t % kw
+                            let src = xg.value + c * ih * iw
+                            let dst = cp.value + t * columns
+                            for r in 0..<rows {
+                                let iy = (r0 + r) * win.stride.h - win.padTop + i * win.dilation.h
+                                let line = dst + r * ow
+                                guard iy >= 0 && iy < ih else {
+                                    for ox in 0..<ow { line[ox] = 0 }
+                                    continue
+                                }
+                                let s = src + iy * iw
+                                let offset = j * win.dilation.w - win.padLeft
+                                for ox in 0..<ow {
+                                    let ix = ox * win.stride.w + offset
+                                    line[ox] = ix >= 0 && ix < iw ? s[ix] : 0
+                                }
+                            }
+                        }
+                    }
+                    Gemm.multiply(m: outGroup, n: columns, k: taps, a: w + g * outGroup * taps, lda: taps,
+                                  b: cp.value, ldb: columns, c: y + g * outGroup * oh * ow + r0 * ow, ldc: oh * ow)
+                    r0 += rows
+                }
+            }
+        }
+    }
+
+    /// The gradient of Conv with respect to its input: one GEMM per group to columns, then a
+    /// scatter-add of the columns into the output (col2im).
+    static func convTranspose(x: (shape: [Int], values: [Float]), weight w: (shape: [Int], values: [Float]), bias: [Float]?,
+                              attributes a: Attributes) throws -> Tensor {
+        guard x.shape.count >= 3, x.shape.count <= 4, w.shape.count == x.shape.count else {
+            throw NNError.invalidTensor("ConvTranspose of input \(x.shape) with weights \(w.shape): 1-D or 2-D expected")
+        }
+        let rank = x.shape.count - 2
+        let (n, channels) = (x.shape[0], x.shape[1])
+        let group = a.int("group", 1)
+        guard group > 0, w.shape[0] == channels, channels % group == 0 else {
+            throw NNError.invalidTensor("ConvTranspose: \(channels) input channels, weights \(w.shape), group \(group) do not fit")
+        }
+        let (groupChannels, outGroup) = (channels / group, w.shape[1])
+        let outChannels = outGroup * group
+        if let bias, bias.count != outChannels { throw NNError.invalidTensor("ConvTranspose bias has \(bias.count) values for \(outChannels) channels") }
+        let kernel = Array(w.shape[2...]), spatial = Array(x.shape[2...])
+        let strides = a.ints("strides") ?? [Int](repeating: 1, count: rank)
+        let dilations = a.ints("dilations") ?? [Int](repeating: 1, count: rank)
+        let outputPadding = a.ints("output_padding") ?? [Int](repeating: 0, count: rank)
+        var pads = a.ints("pads") ?? [Int](repeating: 0, count: 2 * rank)
+        guard strides.count == rank, dilations.count == rank, outputPadding.count == rank, pads.count == 2 * rank else {
+            throw NNError.invalidTensor("ConvTranspose: strides, dilations, output_padding or pads do not have \(rank) axes")
+        }
+        let autoPad = a.string("auto_pad", "NOTSET")
+        var outSize = [Int](repeating: 0, count: rank)
+        var full = [Int](repeating: 0, count: rank)
+        for i in 0..<rank {
+            let reach: Int = (kernel[i] - 1) * dilations[i] + 1
+            full[i] = strides[i] * (spatial[i] - 1) + outputPadding[i] + reach
+        }
+        /// Splits a total padding between the two ends as auto_pad says (floor division, as
+        /// the reference: a negative total, an output_shape past the full output, pads the end).
+        func split(_ total: Int) -> (Int, Int) {
+            let half: Int = total >= 0 ? total / 2 : -((-total + 1) / 2)
+            return autoPad == "SAME_UPPER" ? (half, total - half) : (total - half, half)
+        }
+        if let given = a.ints("output_shape") {
+            let target = Array(given.suffix(rank))
+            for i in 0..<rank {
+                (pads[i], pads[i + rank]) = split(full[i] - target[i])
+                outSize[i] = target[i]
+            }
+        } else if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
+            for i in 0..<rank {
+                outSize[i] = spatial[i] * strides[i]
+                (pads[i], pads[i + rank]) = split(full[i] - outSize[i])
+            }
+        } else {
+            for i in 0..<rank { outSize[i] = full[i] - pads[i] - pads[i + rank] }
+        }
+        guard outSize.allSatisfy({ $0 > 0 }) else { throw NNError.invalidTensor("ConvTranspose output would be empty (\(outSize))") }
+        // As 2-D: a 1-D problem is one of height 1.
+        let (ih, iw) = rank == 1 ? (1, spatial[0]) : (spatial[0], spatial[1])
+        let (oh, ow) = rank == 1 ? (1, outSize[0]) : (outSize[0], outSize[1])
+        let (kh, kw) = rank == 1 ? (1, kernel[0]) : (kernel[0], kernel[1])
+        let (sh, sw) = rank == 1 ? (1, strides[0]) : (strides[0], strides[1])
+        let (dh, dw) = rank == 1 ? (1, dilations[0]) : (dilations[0], dilations[1])
+        let (pt, pl) = rank == 1 ? (0, pads[0]) : (pads[0], pads[1])
+        let rows = outGroup * kh * kw
+        let shape = [n, outChannels] + outSize
+        let out = [Float](largeCount: shape.reduce(1, *)) { y in
+            for i in y.indices { y[i] = 0 }
+            var col = [Float](repeating: 0, count: rows * ih * iw)
+            x.values.withUnsafeBufferPointer { px in
+                w.values.withUnsafeBufferPointer { pw in
+                    col.withUnsafeMutableBufferPointer { pc in
+                        let cp = UncheckedSendable(pc.baseAddress!)
+                        for b in 0..<n {
+                            for g in 0..<group {
+                                // col[(m, i, j), pixel] = Σ_c W[c, m, i, j] · X[c, pixel]
+                                Gemm.multiply(m: rows, n: ih * iw, k: groupChannels, a: pw.baseAddress! + g * groupChannels * rows, lda: rows, transposeA: true,
+                                              b: px.baseAddress! + (b * channels + g * groupChannels) * ih * iw, ldb: ih * iw,
+                                              c: pc.baseAddress!, ldc: ih * iw)
+                                let yg = UncheckedSendable(y.baseAddress! + (b * outChannels + g * outGroup) * oh * ow)
+                                // Scatter: each output channel is written by one band only.
+                                Parallel.forEachBand(outGroup, minimumBand: 1) { range in
+                                    for m in range {
+                                        let plane = yg.value + m * oh * ow
+                                        for i in 0..<kh {
+                                            for j in 0..<kw {
+                                                let src = cp.value + ((m * kh + i) * kw + j) * ih * iw
+                                                for yy in 0..<ih {
+                                                    let oy = yy * sh - pt + i * dh
+                                                    guard oy >= 0 && oy < oh else { continue }
+                                                    let line = plane + oy * ow, s = src + yy * iw
+                                                    for xx in 0..<iw {
+                                                        let ox = xx * sw - pl + j * dw
+                                                        if ox >= 0 && ox < ow { line[ox] += s[xx] }
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            finish(y, channels: outChannels, plane: oh * ow, bias: bias, activation: .none)
+        }
+        return Tensor(shape: shape, floats: out)
+    }
+}

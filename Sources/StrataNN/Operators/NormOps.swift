@@ -1,0 +1,184 @@
+import Foundation
+import StrataCore
+
+/// Normalizations and softmax: BatchNormalization (inference), InstanceNormalization,
+/// LayerNormalization, Softmax, LogSoftmax.
+enum NormOps {
+    static func register(_ t: inout [String: Operator]) {
+        t["BatchNormalization"] = Operator(check: { node, _ in
+            let a = Attributes(values: node.attributes)
+            if a.int("training_mode", 0) == 1 || node.outputs.dropFirst().contains(where: { !$0.isEmpty }) {
+                return "BatchNormalization in training mode is not supported"
+            }
+            return nil
+        }, run: { c in
+            let x = try c.floats(0)
+            let (scale, bias, mean, variance) = (try c.floats(1).values, try c.floats(2).values, try c.floats(3).values, try c.floats(4).values)
+            let (multiplier, offset) = try batchNormAffine(scale: scale, bias: bias, mean: mean, variance: variance,
+                                                           epsilon: c.attributes.float("epsilon", 1e-5))
+            return [try channelAffine(x, multiplier: multiplier, offset: offset)]
+        })
+        t["InstanceNormalization"] = Operator { c in
+            let x = try c.floats(0)
+            let (scale, bias) = (try c.floats(1).values, try c.floats(2).values)
+            guard x.shape.count >= 3, scale.count == x.shape[1], bias.count == x.shape[1] else {
+                throw NNError.invalidTensor("InstanceNormalization of \(x.shape) with \(scale.count) scales")
+            }
+            let epsilon = c.attributes.float("epsilon", 1e-5)
+            let size = x.shape[2...].reduce(1, *), channels = x.shape[1]
+            return [Tensor(shape: x.shape, floats: normalizeRows(x.values, length: size, epsilon: epsilon) { row in
+                (scale[row % channels], bias[row % channels])
+            }.values)]
+        }
+        t["LayerNormalization"] = Operator { c in
+            let x = try c.floats(0)
+            let axis = try normalizedAxis(c.attributes.int("axis", -1), rank: x.shape.count)
+            let length = x.shape[axis...].reduce(1, *)
+            let scale = try c.floats(1).values
+            let bias = try c.optional(2).map { _ in try c.floats(2).values }
+            guard scale.count == length || scale.count == 1, bias.map({ $0.count == length || $0.count == 1 }) ?? true else {
+                throw NNError.invalidTensor("LayerNormalization scale/bias of \(scale.count) values for a normalized size \(length)")
+            }
+            let (y, stats) = layerNorm(x.values, length: length, scale: scale, bias: bias, epsilon: c.attributes.float("epsilon", 1e-5))
+            let statShape = Array(x.shape[..<axis]) + [Int](repeating: 1, count: x.shape.count - axis)
+            var outputs = [Tensor(shape: x.shape, floats: y)]
+            if c.outputCount > 1 { outputs.append(Tensor(shape: statShape, floats: stats.map(\.mean))) }
+            if c.outputCount > 2 { outputs.append(Tensor(shape: statShape, floats: stats.map(\.inverseDeviation))) }
+            return outputs
+        }
+        t["Softmax"] = Operator { c in [try softmax(c, log: false)] }
+        t["LogSoftmax"] = Operator { c in [try softmax(c, log: true)] }
+    }
+
+    /// BatchNormalization at inference as y = x · multiplier + offset per channel.
+    static func batchNormAffine(scale: [Float], bias: [Float], mean: [Float], variance: [Float], epsilon: Float) throws -> ([Float], [Float]) {
+        let n = scale.count
+        guard bias.count == n, mean.count == n, variance.count == n else {
+            throw NNError.invalidTensor("BatchNormalization scale, bias, mean and variance differ in length")
+        }
+        let multiplier = (0..<n).map { scale[$0] / (variance[$0] + epsilon).squareRoot() }
+        let offset = (0..<n).map { bias[$0] - mean[$0] * multiplier[$0] }
+        return (multiplier, offset)
+    }
+
+    /// x · multiplier[c] + offset[c] along axis 1.
+    static func channelAffine(_ x: (shape: [Int], values: [Float]), multiplier: [Float], offset: [Float]) throws -> Tensor {
+        guard x.shape.count >= 2, x.shape[1] == multiplier.count else {
+            throw NNError.invalidTensor("per-channel parameters of \(multiplier.count) values for a tensor \(x.shape)")
+        }
+        let channels = x.shape[1], plane = x.shape[2...].reduce(1, *)
+        let out = [Float](largeCount: x.values.count) { y in
+            x.values.withUnsafeBufferPointer { px in
+                let ys = UncheckedSendable(y.baseAddress!)
+                Parallel.forEachBand(x.values.count / max(1, plane), minimumBand: max(1, 8192 / max(1, plane))) { rows in
+                    for r in rows {
+                        let (m, o) = (multiplier[r % channels], offset[r % channels])
+                        let s = px.baseAddress! + r * plane, d = ys.value + r * plane
+                        for j in 0..<plane { d[j] = s[j] * m + o }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: x.shape, floats: out)
+    }
+
+    struct RowStatistics { var mean: Float; var inverseDeviation: Float }
+
+    /// Each row of `length` normalized to zero mean and unit variance (two passes: the
+    /// variance from deviations, not from the mean of squares), then scaled and shifted by
+    /// `affine(row)`.
+    static func normalizeRows(_ x: [Float], length: Int, epsilon: Float,
+                              affine: (Int) -> (Float, Float)) -> (values: [Float], stats: [RowStatistics]) {
+        let rows = length == 0 ? 0 : x.count / length
+        var stats = [RowStatistics](repeating: RowStatistics(mean: 0, inverseDeviation: 0), count: rows)
+        let values = [Float](largeCount: x.count) { y in
+            x.withUnsafeBufferPointer { px in
+                stats.withUnsafeMutableBufferPointer { ps in
+                    let (ys, ss) = (UncheckedSendable(y.baseAddress!), UncheckedSendable(ps.baseAddress!))
+                    Parallel.forEachBand(rows, minimumBand: max(1, 4096 / max(1, length))) { range in
+                        for r in range {
+                            let s = px.baseAddress! + r * length, d = ys.value + r * length
+                            var sum: Float = 0
+                            for j in 0..<length { sum += s[j] }
+                            let mean = sum / Float(length)
+                            var squares: Float = 0
+                            for j in 0..<length { let e = s[j] - mean; squares += e * e }
+                            let inverse = 1 / (squares / Float(length) + epsilon).squareRoot()
+                            let (scale, shift) = affine(r)
+                            for j in 0..<length { d[j] = (s[j] - mean) * inverse * scale + shift }
+                            ss.value[r] = RowStatistics(mean: mean, inverseDeviation: inverse)
+                        }
+                    }
+                }
+            }
+        }
+        return (values, stats)
+    }
+
+    /// LayerNormalization over the trailing `length` elements of each row, with per-element
+    /// scale and bias.
+    static func layerNorm(_ x: [Float], length: Int, scale: [Float], bias: [Float]?, epsilon: Float) -> ([Float], [RowStatistics]) {
+        let (normalized, stats) = normalizeRows(x, length: length, epsilon: epsilon) { _ in (1, 0) }
+        var y = normalized
+        let rows = length == 0 ? 0 : x.count / length
+        y.withUnsafeMutableBufferPointer { py in
+            let ys = UncheckedSendable(py.baseAddress!)
+            Parallel.forEachBand(rows, minimumBand: max(1, 4096 / max(1, length))) { range in
+                for r in range {
+                    let d = ys.value + r * length
+                    for j in 0..<length {
+                        d[j] = d[j] * scale[scale.count == 1 ? 0 : j] + (bias.map { $0[$0.count == 1 ? 0 : j] } ?? 0)
+                    }
+                }
+            }
+        }
+        return (y, stats)
+    }
+
+    /// Softmax along an axis (opset ≥ 13) or over the flattened trailing axes (before 13).
+    static func softmax(_ c: OpContext, log: Bool) throws -> Tensor {
+        let x = try c.floats(0)
+        let rank = x.shape.count
+        let axis = try normalizedAxis(c.attributes.int("axis", c.opset >= 13 ? -1 : 1), rank: rank)
+        if c.opset < 13 || axis == rank - 1 {
+            let length = x.shape[axis...].reduce(1, *)
+            return Tensor(shape: x.shape, floats: softmaxRows(x.values, length: length, log: log))
+        }
+        // An inner axis: move it last, soften, move it back.
+        var perm = Array(0..<rank)
+        perm.remove(at: axis)
+        perm.append(axis)
+        let moved = Tensor(shape: x.shape, floats: x.values).transposed(perm)
+        let soft = Tensor(shape: moved.shape, floats: softmaxRows(moved.floats!, length: x.shape[axis], log: log))
+        var inverse = [Int](repeating: 0, count: rank)
+        for (i, p) in perm.enumerated() { inverse[p] = i }
+        return soft.transposed(inverse)
+    }
+
+    /// exp(x − max) / Σ exp(x − max) per row: the maximum keeps every exp ≤ 1.
+    static func softmaxRows(_ x: [Float], length: Int, log: Bool) -> [Float] {
+        let rows = length == 0 ? 0 : x.count / length
+        return [Float](largeCount: x.count) { y in
+            x.withUnsafeBufferPointer { px in
+                let ys = UncheckedSendable(y.baseAddress!)
+                Parallel.forEachBand(rows, minimumBand: max(1, 4096 / max(1, length))) { range in
+                    for r in range {
+                        let s = px.baseAddress! + r * length, d = ys.value + r * length
+                        var m = -Float.infinity
+                        for j in 0..<length { m = max(m, s[j]) }
+                        var sum: Float = 0
+                        for j in 0..<length { let e = Foundation.exp(s[j] - m); d[j] = e; sum += e }
+                        if log {
+                            // (x − max) − log Σ: subtracting the large maximum first keeps precision.
+                            let shift = Foundation.log(sum)
+                            for j in 0..<length { d[j] = (s[j] - m) - shift }
+                        } else {
+                            let inverse = 1 / sum
+                            for j in 0..<length { d[j] *= inverse }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import StrataCore
+
+/// Runs a model: feeds in, outputs out, every intermediate freed after its last use.
+///
+/// A session numbers the graph's values once, so a run is an array walk with no name
+/// look-ups; each node's inputs that no later node reads are dropped as soon as the node
+/// has run, so peak memory stays near the largest set of values alive at once.
+public final class Session: @unchecked Sendable {
+    /// The model run.
+    public let model: Model
+    /// Threads for the kernels (OpenBLAS's and Strata's own loops).
+    public let threads: Int
+
+    /// One node as the run sees it: value slots in and out, and which inputs it is the last
+    /// reader of.
+    struct Step {
+        var node: Node
+        var label: String
+        var op: Operator
+        var attributes: Attributes
+        var inputs: [Int?]
+        var outputs: [Int]
+        var release: [Int]
+    }
+
+    private let steps: [Step]
+    private let slotCount: Int
+    /// Slots holding initializers (never released).
+    private let constants: [(slot: Int, tensor: Tensor)]
+    private let inputSlots: [String: Int]
+    private let outputSlots: [(name: String, slot: Int)]
+    private let lock = NSLock()
+
+    /// Prepares `model` to run on `threads` threads (nil: every core, or `Parallel.maxThreads`).
+    public init(model: Model, threads: Int? = nil) throws {
+        self.model = model
+        self.threads = max(1, threads ?? Parallel.threadCount)
+        var slots: [String: Int] = [:]
+        func slot(_ name: String) -> Int {
+            if let s = slots[name] { return s }
+            slots[name] = slots.count
+            return slots.count - 1
+        }
+        var constants: [(Int, Tensor)] = []
+        for (name, tensor) in model.initializers.sorted(by: { $0.key < $1.key }) { constants.append((slot(name), tensor)) }
+        var inputSlots: [String: Int] = [:]
+        for input in model.inputs { inputSlots[input.name] = slot(input.name) }
+        var steps: [Step] = []
+        var produced = Set(constants.map(\.0)).union(inputSlots.values)
+        for (index, node) in model.nodes.enumerated() {
+            guard let op = Operators.table[node.opType] else {
+                throw NNError.unsupportedOperators(path: model.path, ["\(node.label(index)): \(node.opType) is not supported"])
+            }
+            let inputs: [Int?] = try node.inputs.map { name in
+                if name.isEmpty { return nil }
+                guard let s = slots[name], produced.contains(s) else {
+                    throw NNError.invalidModel(path: model.path, "node \(node.label(index)) reads \"\(name)\", which nothing before it produces")
+                }
+                return s
+            }
+            let outputs = node.outputs.map { $0.isEmpty ? -1 : slot($0) }
+            produced.formUnion(outputs.filter { $0 >= 0 })
+            steps.append(Step(node: node, label: node.label(index), op: op, attributes: Attributes(values: node.attributes),
+                              inputs: inputs, outputs: outputs, release: []))
+        }
+        let outputSlots = try model.outputs.map { output -> (String, Int) in
+            guard let s = slots[output.name], produced.contains(s) else {
+                throw NNError.invalidModel(path: model.path, "output \"\(output.name)\" is never produced")
+            }
+            return (output.name, s)
+        }
+        // Each value dies after its last reader; graph outputs and constants never do.
+        let keep = Set(outputSlots.map(\.1)).union(constants.map(\.0))
+        var lastReader: [Int: Int] = [:]
+        for (i, step) in steps.enumerated() {
+            for s in step.inputs.compactMap({ $0 }) { lastReader[s] = i }
+        }
+        for (s, i) in lastReader where !keep.contains(s) { steps[i].release.append(s) }
+        self.steps = steps
+        self.slotCount = slots.count
+        self.constants = constants
+        self.inputSlots = inputSlots
+        self.outputSlots = outputSlots
+    }
+
+    /// Runs the model on `feeds` (every declared input, by name) and returns every output.
+    public func run(_ feeds: [String: Tensor]) throws -> [String: Tensor] {
+        try check(feeds)
+        lock.lock()
+        defer { lock.unlock() }
+        let savedThreads = Parallel.maxThreads
+        Parallel.maxThreads = threads
+        Gemm.setThreads(threads)
+        defer { Parallel.maxThreads = savedThreads }
+        var values = [Tensor?](repeating: nil, count: slotCount)
+        for (s, tensor) in constants { values[s] = tensor }
+        for (name, tensor) in feeds { if let s = inputSlots[name] { values[s] = tensor } }
+        for step in steps {
+            let context = OpContext(inputs: step.inputs.map { $0.flatMap { values[$0] } }, attributes: step.attributes,
+                                    opset: model.opset, outputCount: step.outputs.count)
+            for s in step.release { values[s] = nil }
+            let results: [Tensor]
+            do { results = try step.op.run(context) } catch let error as NNError {
+                throw NNError.nodeFailed(node: step.label, op: step.node.opType, error.description)
+            }
+            guard results.count >= step.outputs.filter({ $0 >= 0 }).count else {
+                throw NNError.nodeFailed(node: step.label, op: step.node.opType, "produced \(results.count) outputs, \(step.outputs.count) named")
+            }
+            for (s, result) in zip(step.outputs, results) where s >= 0 { values[s] = result }
+        }
+        var outputs: [String: Tensor] = [:]
+        for (name, s) in outputSlots { outputs[name] = values[s] }
+        return outputs
+    }
+
+    /// Every declared input given, nothing else, with the declared type, rank and fixed extents.
+    func check(_ feeds: [String: Tensor]) throws {
+        for name in feeds.keys where inputSlots[name] == nil {
+            throw NNError.badInput("the model has no input \"\(name)\" (its inputs: \(model.inputs.map(\.name).joined(separator: ", ")))")
+        }
+        for input in model.inputs {
+            guard let tensor = feeds[input.name] else { throw NNError.badInput("input \"\(input.name)\" is missing") }
+            if let type = input.dataType, type != tensor.dataType {
+                throw NNError.badInput("input \"\(input.name)\" is \(type), got \(tensor.dataType)")
+            }
+            if let shape = input.shape {
+                let fits = shape.count == tensor.rank && zip(shape, tensor.shape).allSatisfy { $0 == nil || $0 == $1 }
+                guard fits else {
+                    let declared = shape.map { $0.map(String.init) ?? "?" }.joined(separator: "×")
+                    throw NNError.badInput("input \"\(input.name)\" is \(declared), got \(tensor.shape.map(String.init).joined(separator: "×"))")
+                }
+            }
+        }
+    }
+}
