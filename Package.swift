@@ -44,7 +44,7 @@ let package = Package(
         // The executable: a thin ArgumentParser layer.
         .executableTarget(
             name: "strata",
-            dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataDepth", "StrataPipeline", "StrataStages", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataDepth", "StrataNN", "StrataPipeline", "StrataStages", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "strata-bench",
@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "StrataNNTests", dependencies: ["StrataCore", "StrataNN", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "StrataSphereTests", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataSphere"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataPipelineTests", dependencies: ["StrataCore", "StrataIO", "StrataPipeline", "StrataSphere", "StrataStages"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "strataTests", dependencies: ["strata", "StrataCore", "StrataIO", "StrataSphere", "StrataSynth"]),
+        .testTarget(name: "strataTests", dependencies: ["strata", "StrataCore", "StrataIO", "StrataNN", "StrataSphere", "StrataSynth"]),
     ],
     swiftLanguageModes: [.v6]
 )

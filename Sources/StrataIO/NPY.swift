@@ -6,29 +6,24 @@ public enum NPY {
     /// Encodes as little-endian float32: shape (H, W) for one channel, (H, W, C) otherwise,
     /// as NumPy users hold images.
     public static func encode(_ image: Image) -> Data {
-        let shape = image.channels == 1 ? "(\(image.height), \(image.width))" : "(\(image.height), \(image.width), \(image.channels))"
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }"
-        // Pad so that the data starts on a 64-byte boundary, ending the header with '\n'.
-        let unpadded = 10 + header.utf8.count + 1
-        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-        var data = Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 0x01, 0x00])
-        let length = UInt16(header.utf8.count)
-        data.append(contentsOf: [UInt8(length & 0xFF), UInt8(length >> 8)])
-        data.append(contentsOf: Array(header.utf8))
+        let shape = image.channels == 1 ? [image.height, image.width] : [image.height, image.width, image.channels]
         var interleaved = [Float](repeating: 0, count: image.pixels.count)
         let (n, c) = (image.planeSize, image.channels)
         for ch in 0..<c { for i in 0..<n { interleaved[i * c + ch] = image.pixels[ch * n + i] } }
-        interleaved.withUnsafeBytes { raw in
-            for value in raw.bindMemory(to: UInt32.self) {
-                withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) }
-            }
-        }
-        return data
+        return NPYArray(shape: shape, elements: .float(interleaved)).encode()
     }
 
-    /// Decodes an array of shape (H, W) or (H, W, C) of f4, f8, u1, u2, i2, i4 or bool.
-    public static func decode(_ data: Data, path: String = "<memory>") throws -> Image {
-        let bytes = [UInt8](data)
+    /// The parts of an NPY header: element type, shape and where the data starts.
+    struct Header {
+        var kind: Substring
+        var itemSize: Int
+        var little: Bool
+        var shape: [Int]
+        var dataStart: Int
+    }
+
+    /// Parses the magic, version and header dictionary of `bytes`.
+    static func header(_ bytes: [UInt8], path: String) throws -> Header {
         func bad(_ why: String) -> MediaError { MediaError(path: path, .corrupt(why)) }
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
             throw MediaError(path: path, .unrecognizedFormat("not an NPY file (bad magic)"))
@@ -62,19 +57,10 @@ public enum NPY {
         guard let shapeField = field("shape"), shapeField.first == "(", let close = shapeField.firstIndex(of: ")") else {
             throw bad("no 'shape' in the header")
         }
-        let shape = shapeField[shapeField.index(after: shapeField.startIndex)..<close]
-            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.compactMap { Int($0) }
-        let (height, width, channels): (Int, Int, Int)
-        switch shape.count {
-        case 2: (height, width, channels) = (shape[0], shape[1], 1)
-        case 3: (height, width, channels) = (shape[0], shape[1], shape[2])
-        default: throw MediaError(path: path, .unsupported("an array of shape \(shape) (expected (H, W) or (H, W, C))"))
-        }
-        guard height > 0, width > 0, channels > 0, height < 1 << 20, width < 1 << 20, channels < 1 << 16 else {
-            throw MediaError(path: path, .unsupported("an array of shape \(shape)"))
-        }
-        let count = height * width * channels
-        let little = !descr.hasPrefix(">")
+        let parts = shapeField[shapeField.index(after: shapeField.startIndex)..<close]
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let shape = parts.compactMap { Int($0) }
+        guard shape.count == parts.count, shape.allSatisfy({ $0 >= 0 && $0 < 1 << 31 }) else { throw bad("shape \(parts) is not a list of sizes") }
         let kind = descr.drop(while: { "<>|=".contains($0) })
         let itemSize: Int
         switch kind {
@@ -85,28 +71,54 @@ public enum NPY {
         default: throw MediaError(path: path, .unsupported("NPY dtype '\(descr)'"))
         }
         let dataStart = start + headerLength
-        guard bytes.count - dataStart >= count * itemSize else { throw MediaError(path: path, .truncated) }
+        let (count, overflow) = shape.reduce((1, false)) { acc, d in
+            let (p, o) = acc.0.multipliedReportingOverflow(by: d)
+            return (p, acc.1 || o)
+        }
+        guard !overflow, bytes.count - dataStart >= count * itemSize else { throw MediaError(path: path, .truncated) }
+        return Header(kind: kind, itemSize: itemSize, little: !descr.hasPrefix(">"), shape: shape, dataStart: dataStart)
+    }
+
+    /// Element `i` of the data as a Double (exact for every integer type NumPy images use).
+    @inline(__always)
+    static func element(_ raw: UnsafeRawBufferPointer, _ h: Header, _ i: Int) -> Double {
+        func load<T: FixedWidthInteger>(_: T.Type) -> T {
+            let v = raw.loadUnaligned(fromByteOffset: h.dataStart + i * MemoryLayout<T>.size, as: T.self)
+            return h.little ? T(littleEndian: v) : T(bigEndian: v)
+        }
+        switch h.kind {
+        case "f4": return Double(Float(bitPattern: load(UInt32.self)))
+        case "f8": return Double(bitPattern: load(UInt64.self))
+        case "f2": return Double(Float16Bits(load(UInt16.self)))
+        case "i4": return Double(load(Int32.self))
+        case "u4": return Double(load(UInt32.self))
+        case "i8": return Double(load(Int64.self))
+        case "u8": return Double(load(UInt64.self))
+        case "u2": return Double(load(UInt16.self))
+        case "i2": return Double(load(Int16.self))
+        case "i1": return Double(load(Int8.self))
+        default: return Double(load(UInt8.self))
+        }
+    }
+
+    /// Decodes an array of shape (H, W) or (H, W, C) of f4, f8, u1, u2, i2, i4 or bool.
+    public static func decode(_ data: Data, path: String = "<memory>") throws -> Image {
+        let bytes = [UInt8](data)
+        let h = try header(bytes, path: path)
+        let shape = h.shape
+        let (height, width, channels): (Int, Int, Int)
+        switch shape.count {
+        case 2: (height, width, channels) = (shape[0], shape[1], 1)
+        case 3: (height, width, channels) = (shape[0], shape[1], shape[2])
+        default: throw MediaError(path: path, .unsupported("an array of shape \(shape) (expected (H, W) or (H, W, C))"))
+        }
+        guard height > 0, width > 0, channels > 0, height < 1 << 20, width < 1 << 20, channels < 1 << 16 else {
+            throw MediaError(path: path, .unsupported("an array of shape \(shape)"))
+        }
+        let count = height * width * channels
         var interleaved = [Float](repeating: 0, count: count)
         bytes.withUnsafeBytes { raw in
-            func load<T: FixedWidthInteger>(_: T.Type, _ i: Int) -> T {
-                let v = raw.loadUnaligned(fromByteOffset: dataStart + i * MemoryLayout<T>.size, as: T.self)
-                return little ? T(littleEndian: v) : T(bigEndian: v)
-            }
-            for i in 0..<count {
-                switch kind {
-                case "f4": interleaved[i] = Float(bitPattern: load(UInt32.self, i))
-                case "f8": interleaved[i] = Float(Double(bitPattern: load(UInt64.self, i)))
-                case "f2": interleaved[i] = Float(Float16Bits(load(UInt16.self, i)))
-                case "i4": interleaved[i] = Float(load(Int32.self, i))
-                case "u4": interleaved[i] = Float(load(UInt32.self, i))
-                case "i8": interleaved[i] = Float(load(Int64.self, i))
-                case "u8": interleaved[i] = Float(load(UInt64.self, i))
-                case "u2": interleaved[i] = Float(load(UInt16.self, i))
-                case "i2": interleaved[i] = Float(load(Int16.self, i))
-                case "i1": interleaved[i] = Float(load(Int8.self, i))
-                default: interleaved[i] = Float(load(UInt8.self, i))
-                }
-            }
+            for i in 0..<count { interleaved[i] = Float(element(raw, h, i)) }
         }
         var image = Image(width: width, height: height, channels: channels)
         let n = width * height

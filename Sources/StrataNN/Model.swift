@@ -26,24 +26,49 @@ public struct Model: Sendable {
     public let nodes: [Node]
     /// Weights and other constants by name.
     public let initializers: [String: Tensor]
+    /// Every use of something the engine does not run, with where it is (empty for a
+    /// model that loads; only `inspect` returns a model with some).
+    public let unsupported: [String]
+    /// The tool that wrote the file, and its version.
+    public let producer: String
+    /// The ONNX IR version of the file.
+    public let irVersion: Int
 
-    /// Loads `url` (and any external-data files beside it).
+    /// Loads `url` (and any external-data files beside it); refuses a model that uses
+    /// anything the engine does not run, listing every such use.
     public init(contentsOf url: URL) throws {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw NNError.invalidModel(path: url.path, "cannot read the file (\(error.localizedDescription))")
+        try self.init(data: Model.read(url), path: url.path, folder: url.deletingLastPathComponent())
+    }
+
+    /// Reads `url` for a description (`strata nn info`): a model with unsupported
+    /// operators is returned with them listed in `unsupported` rather than refused.
+    public static func inspect(contentsOf url: URL) throws -> Model {
+        try Model(data: read(url), path: url.path, folder: url.deletingLastPathComponent(), refusingUnsupported: false)
+    }
+
+    static func read(_ url: URL) throws -> Data {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else { throw NNError.unreadable(path: url.path, "no such file") }
+        guard !isFolder.boolValue else { throw NNError.unreadable(path: url.path, "is a folder, not a model file") }
+        do { return try Data(contentsOf: url) } catch {
+            throw NNError.unreadable(path: url.path, "cannot read: \((error as NSError).localizedDescription)")
         }
-        try self.init(data: data, path: url.path, folder: url.deletingLastPathComponent())
     }
 
     /// Parses a serialized ModelProto; external data is looked up in `folder`.
     public init(data: Data, path: String = "<memory>", folder: URL? = nil) throws {
+        try self.init(data: data, path: path, folder: folder, refusingUnsupported: true)
+    }
+
+    init(data: Data, path: String, folder: URL?, refusingUnsupported: Bool) throws {
         let proto: Onnx_ModelProto
         do { proto = try Onnx_ModelProto(serializedBytes: data) } catch {
             throw NNError.invalidModel(path: path, "the protobuf does not parse (\(error))")
         }
         guard proto.hasGraph else { throw NNError.invalidModel(path: path, "it has no graph") }
         self.path = path
+        producer = [proto.producerName, proto.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
+        irVersion = Int(proto.irVersion)
         opset = Int(proto.opsetImport.first { $0.domain == "" || $0.domain == "ai.onnx" }?.version ?? 0)
         let graph = proto.graph
         var weights: [String: Tensor] = [:]
@@ -79,7 +104,9 @@ public struct Model: Sendable {
             if let why = Operators.problem(with: node, context: context) { unsupported.append("\(node.label(index)): \(why)") }
             nodes.append(node)
         }
-        guard unsupported.isEmpty else { throw NNError.unsupportedOperators(path: path, unsupported) }
+        if !(1...20).contains(opset) { unsupported.insert("opset \(opset): the engine runs opsets up to 20 (tested on 9 to 18)", at: 0) }
+        if refusingUnsupported && !unsupported.isEmpty { throw NNError.unsupportedOperators(path: path, unsupported) }
+        self.unsupported = unsupported
         self.nodes = nodes
     }
 

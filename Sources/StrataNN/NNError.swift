@@ -2,6 +2,8 @@ import StrataCore
 
 /// Why a model cannot be loaded or run.
 public enum NNError: Error, Equatable, CustomStringConvertible, ExitCodeProviding {
+    /// The file is missing or cannot be read.
+    case unreadable(path: String, String)
     /// The file is not an ONNX model (or is damaged).
     case invalidModel(path: String, String)
     /// Operators the engine does not implement, each with where it is (node name or index).
@@ -15,6 +17,7 @@ public enum NNError: Error, Equatable, CustomStringConvertible, ExitCodeProvidin
 
     public var description: String {
         switch self {
+        case .unreadable(let path, let why): return "\(path): \(why)"
         case .invalidModel(let path, let why): return "\(path): not a usable ONNX model: \(why)"
         case .unsupportedOperators(let path, let list):
             return "\(path): \(list.count) unsupported operator use\(list.count == 1 ? "" : "s"): \(list.joined(separator: "; "))"
@@ -24,9 +27,13 @@ public enum NNError: Error, Equatable, CustomStringConvertible, ExitCodeProvidin
         }
     }
 
-    /// 65 for data that does not fit (a model, a tensor), 64 for a bad request.
+    /// 66 for a file that cannot be read, 64 for a bad request (inputs that do not fit the
+    /// model), 65 for data the engine cannot use (a model, a tensor).
     public var exitCode: Int32 {
-        if case .badInput = self { return 64 }
-        return 65
+        switch self {
+        case .unreadable: return 66
+        case .badInput: return 64
+        default: return 65
+        }
     }
 }

@@ -31,6 +31,11 @@ public final class Session: @unchecked Sendable {
     private let inputSlots: [String: Int]
     private let outputSlots: [(name: String, slot: Int)]
     private let lock = NSLock()
+    private var peak = 0
+
+    /// The most bytes of activations (inputs, intermediates, outputs; not weights) the last
+    /// run held at once: what the memory plan keeps small.
+    public var lastRunPeakBytes: Int { lock.withLock { peak } }
 
     /// Prepares `model` to run on `threads` threads (nil: every core, or `Parallel.maxThreads`).
     public init(model: Model, threads: Int? = nil) throws {
@@ -95,11 +100,23 @@ public final class Session: @unchecked Sendable {
         defer { Parallel.maxThreads = savedThreads }
         var values = [Tensor?](repeating: nil, count: slotCount)
         for (s, tensor) in constants { values[s] = tensor }
-        for (name, tensor) in feeds { if let s = inputSlots[name] { values[s] = tensor } }
+        var live = 0, peak = 0
+        for (name, tensor) in feeds {
+            if let s = inputSlots[name] {
+                values[s] = tensor
+                live += tensor.byteCount
+            }
+        }
         for step in steps {
             let context = OpContext(inputs: step.inputs.map { $0.flatMap { values[$0] } }, attributes: step.attributes,
                                     opset: model.opset, outputCount: step.outputs.count)
-            for s in step.release { values[s] = nil }
+            // Released now so that a kernel holding the only reference may reuse the buffer;
+            // counted until the node is done, since its context still holds them.
+            var released = 0
+            for s in step.release {
+                released += values[s]?.byteCount ?? 0
+                values[s] = nil
+            }
             let results: [Tensor]
             do { results = try step.op.run(context) } catch let error as NNError {
                 throw NNError.nodeFailed(node: step.label, op: step.node.opType, error.description)
@@ -107,8 +124,14 @@ public final class Session: @unchecked Sendable {
             guard results.count >= step.outputs.filter({ $0 >= 0 }).count else {
                 throw NNError.nodeFailed(node: step.label, op: step.node.opType, "produced \(results.count) outputs, \(step.outputs.count) named")
             }
-            for (s, result) in zip(step.outputs, results) where s >= 0 { values[s] = result }
+            for (s, result) in zip(step.outputs, results) where s >= 0 {
+                values[s] = result
+                live += result.byteCount
+            }
+            peak = max(peak, live)
+            live -= released
         }
+        self.peak = peak
         var outputs: [String: Tensor] = [:]
         for (name, s) in outputSlots { outputs[name] = values[s] }
         return outputs

@@ -46,6 +46,14 @@ public struct Tensor: Sendable, Equatable {
 
     /// Elements in all.
     public var count: Int { shape.reduce(1, *) }
+    /// Bytes the elements take.
+    public var byteCount: Int {
+        switch storage {
+        case .float(let v): return v.count * 4
+        case .int64(let v): return v.count * 8
+        case .bool(let v): return v.count
+        }
+    }
     /// Axes.
     public var rank: Int { shape.count }
 

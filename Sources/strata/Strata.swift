@@ -12,7 +12,7 @@ struct Strata: ParsableCommand {
         abstract: "Depth and layered scenes from images and video.",
         discussion: "Exit codes follow sysexits: 64 usage, 65 bad data, 66 missing or unreadable input, 73 cannot create output.",
         version: "0.1.0",
-        subcommands: [Run.self, Validate.self, Stages.self, Schema.self, Info.self, Convert.self, Synth.self, EvalDepth.self]
+        subcommands: [Run.self, Validate.self, Stages.self, Schema.self, Info.self, Convert.self, Synth.self, EvalDepth.self, NN.self]
     )
 
     static func main() {

@@ -187,7 +187,13 @@ enum Elementwise {
 
     static func binary(_ t: inout [String: Operator], _ name: String, _ f: @escaping @Sendable (Float, Float) -> Float,
                        _ g: @escaping @Sendable (Int64, Int64) -> Int64) {
-        t[name] = Operator { c in [try apply(c.input(0), c.input(1), f, g)] }
+        t[name] = Operator(check: legacyBroadcast, run: { c in [try apply(c.input(0), c.input(1), f, g)] })
+    }
+
+    /// Before opset 7 arithmetic broadcast only when told, along a given axis: not NumPy's rules.
+    static let legacyBroadcast: @Sendable (Node, LoadContext) -> String? = { node, context in
+        context.opset < 7 && Attributes(values: node.attributes).int("broadcast", 0) == 1
+            ? "\(node.opType) with opset \(context.opset)'s broadcast attribute is not supported" : nil
     }
 
     /// Max, Min, Sum: any number of operands, folded left to right.

@@ -1,0 +1,194 @@
+import ArgumentParser
+import Foundation
+import StrataCore
+import StrataIO
+import StrataNN
+
+/// `strata nn`: look inside an ONNX model and run it by hand.
+struct NN: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nn",
+        abstract: "Inspect and run ONNX models on Strata's engine.",
+        subcommands: [NNInfo.self, NNRun.self]
+    )
+}
+
+struct NNInfo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info",
+        abstract: "Describe an ONNX model: inputs, outputs, opset, operators, parameters, unsupported operators.",
+        discussion: "Exits 65 when the model uses operators the engine does not run (they are listed).\n\nExample:\n  strata nn info depth_anything_v2_vits.onnx"
+    )
+
+    @Argument(help: "The .onnx file.")
+    var model: String
+
+    @Flag(help: "Print JSON on stdout instead of text.")
+    var json = false
+
+    struct Description: Encodable {
+        struct Value: Encodable { var name: String; var type: String; var shape: [String] }
+        var path: String
+        var producer: String
+        var irVersion: Int
+        var opset: Int
+        var inputs: [Value]
+        var outputs: [Value]
+        var operators: [String: Int]
+        var nodes: Int
+        var parameters: Int
+        var unsupported: [String]
+    }
+
+    func run() throws {
+        try reportingNNErrors {
+            let m = try Model.inspect(contentsOf: URL(fileURLWithPath: model))
+            func describe(_ v: Model.Value) -> Description.Value {
+                Description.Value(name: v.name, type: v.dataType?.description ?? "other",
+                                  shape: v.shape.map { $0.map { $0.map(String.init) ?? "?" } } ?? ["?"])
+            }
+            let d = Description(path: model, producer: m.producer, irVersion: m.irVersion, opset: m.opset, inputs: m.inputs.map(describe),
+                                outputs: m.outputs.map(describe), operators: m.operatorCounts, nodes: m.nodes.count,
+                                parameters: m.parameterCount, unsupported: m.unsupported)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(d), as: UTF8.self))
+            } else {
+                print("\(model): ONNX IR \(d.irVersion), opset \(d.opset)\(d.producer.isEmpty ? "" : ", from \(d.producer)")")
+                for (label, values) in [("input", d.inputs), ("output", d.outputs)] {
+                    for v in values { print("  \(label) \(v.name): \(v.type) \(v.shape.joined(separator: "×"))") }
+                }
+                print("  \(d.nodes) nodes, \(d.parameters) parameters")
+                print("  operators: " + d.operators.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+                if d.unsupported.isEmpty {
+                    print("  every operator is supported")
+                } else {
+                    print("  unsupported (\(d.unsupported.count)):")
+                    for u in d.unsupported { print("    \(u)") }
+                }
+            }
+            if !d.unsupported.isEmpty { throw ExitCode(65) }
+        }
+    }
+}
+
+struct NNRun: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run an ONNX model on inputs from .npy files or images; write every output as .npy.",
+        discussion: """
+        An input is NAME=FILE; FILE is a .npy array (any shape) or an image (fed as 1×C×H×W \
+        floats in 0…1). A model with one input also takes FILE alone.
+
+        Example:
+          strata nn run midas_v21_small_256.onnx --input 0=frame.npy --output out/
+        """
+    )
+
+    @Argument(help: "The .onnx file.")
+    var model: String
+
+    @Option(name: .customLong("input"), help: "NAME=FILE, once per model input.")
+    var inputs: [String] = []
+
+    @Option(help: "The folder to write OUTPUT-NAME.npy files into (created if missing).")
+    var output: String
+
+    @Option(help: "Threads for the engine (default: every core).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if inputs.isEmpty { throw ValidationError("give the model's inputs with --input NAME=FILE") }
+    }
+
+    func run() throws {
+        try reportingNNErrors {
+            let m = try Model(contentsOf: URL(fileURLWithPath: model))
+            var feeds: [String: Tensor] = [:]
+            for spec in inputs {
+                let (name, file) = try parse(spec, model: m)
+                guard feeds[name] == nil else { throw UsageError(message: "--input \(name) is given twice") }
+                feeds[name] = try load(file)
+            }
+            let session = try Session(model: m, threads: threads)
+            let start = Date()
+            let outputs = try session.run(feeds)
+            let seconds = Date().timeIntervalSince(start)
+            let folder = URL(fileURLWithPath: output)
+            do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+                throw MediaError(path: output, .notWritable(error.localizedDescription))
+            }
+            for value in m.outputs {
+                guard let tensor = outputs[value.name] else { continue }
+                let file = folder.appendingPathComponent(Self.fileName(value.name) + ".npy")
+                try NPYArray(tensor).write(to: file)
+                print("\(value.name): \(tensor.dataType) \(tensor.shape.map(String.init).joined(separator: "×"))\(Self.summary(tensor)) → \(file.path)")
+            }
+            FileHandleStream.standardError.write(String(format: "strata: ran %@ in %.3f s on %d thread%@\n", model, seconds, session.threads, session.threads == 1 ? "" : "s"))
+        }
+    }
+
+    /// NAME=FILE, or FILE alone for a model with one input.
+    func parse(_ spec: String, model m: Model) throws -> (String, String) {
+        if let eq = spec.firstIndex(of: "="), m.inputs.contains(where: { $0.name == String(spec[..<eq]) }) {
+            return (String(spec[..<eq]), String(spec[spec.index(after: eq)...]))
+        }
+        if m.inputs.count == 1, !spec.contains("=") || FileManager.default.fileExists(atPath: spec) { return (m.inputs[0].name, spec) }
+        let name = spec.split(separator: "=", maxSplits: 1).first.map(String.init) ?? spec
+        throw UsageError(message: "--input \(spec): the model has no input \"\(name)\" (its inputs: \(m.inputs.map(\.name).joined(separator: ", ")))")
+    }
+
+    func load(_ file: String) throws -> Tensor {
+        let url = URL(fileURLWithPath: file)
+        if url.pathExtension.lowercased() == "npy" { return Tensor(try NPYArray.read(url)) }
+        return Tensor(try ImageFile.read(url))
+    }
+
+    /// An output name made safe as a file name.
+    static func fileName(_ name: String) -> String {
+        let safe = String(name.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "_" })
+        return safe.isEmpty || safe.hasPrefix(".") ? "output" + safe : safe
+    }
+
+    static func summary(_ t: Tensor) -> String {
+        guard let v = t.floats, !v.isEmpty else { return "" }
+        let finite = v.filter(\.isFinite)
+        guard let lo = finite.min(), let hi = finite.max() else { return ", no finite values" }
+        let mean = finite.reduce(0, +) / Float(finite.count)
+        return String(format: ", min %.6g max %.6g mean %.6g", lo, hi, mean)
+    }
+}
+
+/// Runs a command body, turning the engine's and the media layer's errors into a message and a sysexits code.
+func reportingNNErrors(_ body: () throws -> Void) throws {
+    try reportingErrors {
+        do { try body() } catch let error as NNError {
+            printError(error.description)
+            throw ExitCode(error.exitCode)
+        }
+    }
+}
+
+extension Tensor {
+    /// The array's elements under its shape.
+    init(_ array: NPYArray) {
+        switch array.elements {
+        case .float(let v): self.init(shape: array.shape, floats: v)
+        case .int64(let v): self.init(shape: array.shape, int64: v)
+        case .bool(let v): self.init(shape: array.shape, bools: v)
+        }
+    }
+}
+
+extension NPYArray {
+    /// The tensor's elements under its shape.
+    init(_ tensor: Tensor) {
+        switch tensor.storage {
+        case .float(let v): self.init(shape: tensor.shape, elements: .float(v))
+        case .int64(let v): self.init(shape: tensor.shape, elements: .int64(v))
+        case .bool(let v): self.init(shape: tensor.shape, elements: .bool(v))
+        }
+    }
+}

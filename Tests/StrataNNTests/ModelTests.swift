@@ -1,0 +1,155 @@
+import Foundation
+import StrataCore
+import XCTest
+@testable import StrataNN
+
+final class ModelTests: XCTestCase {
+    func testImagesAndTensorsConvertWithoutShuffling() throws {
+        let image = Image(width: 5, height: 3, channels: 3) { c, y, x in Float(c * 100 + y * 10 + x) }
+        let tensor = Tensor(image)
+        XCTAssertEqual(tensor.shape, [1, 3, 3, 5])
+        XCTAssertEqual(try tensor.image(), image)
+        XCTAssertEqual(try Tensor(shape: [3, 5], floats: image.channel(1).pixels).image(), image.channel(1))
+        XCTAssertThrowsError(try Tensor(shape: [2, 3, 3, 5], repeating: 0).image())
+        XCTAssertThrowsError(try Tensor(shape: [2], int64: [1, 2]).image())
+    }
+
+    /// y = Relu(x · W + b) for a 2 × 3 input, against the product worked by hand.
+    func testASmallGraphComputesItsClosedForm() throws {
+        var b = ModelBuilder()
+        b.input("x", shape: [2, 3])
+        b.weight("W", shape: [3, 2], values: [1, 0, 0, 1, 1, -1])
+        b.weight("b", shape: [2], values: [0.5, -10])
+        b.node("MatMul", ["x", "W"], ["xw"])
+        b.node("Add", ["xw", "b"], ["z"])
+        b.node("Relu", ["z"], ["y"])
+        b.output("y", shape: [2, 2])
+        let session = try Session(model: b.model())
+        let y = try session.run(["x": Tensor(shape: [2, 3], floats: [1, 2, 3, -4, 5, 6])])["y"]!
+        // Row 1: [1 + 3, 2 − 3] + [0.5, −10] → [4.5, −11] → Relu → [4.5, 0]; row 2: [2, −1] + b → [2.5, 0].
+        XCTAssertEqual(y.shape, [2, 2])
+        XCTAssertEqual(y.floats, [4.5, 0, 2.5, 0])
+    }
+
+    func testUnsupportedOperatorsAreAllListedWithWhereTheyAre() throws {
+        var b = ModelBuilder()
+        b.input("x", shape: [1, 4, 3])
+        b.node("LSTM", ["x"], ["h"], name: "encoder_rnn")
+        b.node("Relu", ["h"], ["r"])
+        b.node("TopK", ["r", "k"], ["v", "i"])
+        b.node("Conv", ["r", "w"], ["c"], ints: ["kernel_shape": [3, 3, 3]])
+        b.output("c")
+        XCTAssertThrowsError(try b.model()) { error in
+            guard case NNError.unsupportedOperators(let path, let list) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(path, "test.onnx")
+            XCTAssertEqual(list, ["encoder_rnn: LSTM is not supported", "TopK #2: TopK is not supported",
+                                  "Conv #3: Conv over 3 spatial axes is not supported (1 or 2)"])
+            XCTAssertEqual((error as? NNError)?.exitCode, 65)
+        }
+        // inspect describes the model instead of refusing it.
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("strata-unsupported-\(UUID()).onnx")
+        try b.data().write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let described = try Model.inspect(contentsOf: url)
+        XCTAssertEqual(described.unsupported.count, 3)
+        XCTAssertEqual(described.operatorCounts, ["LSTM": 1, "Relu": 1, "TopK": 1, "Conv": 1])
+        XCTAssertThrowsError(try Session(model: described))
+    }
+
+    func testFilesThatAreNotModelsAreRefusedWithTheirExitCodes() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("strata-nn-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func code(_ url: URL) -> Int32? {
+            do { _ = try Model(contentsOf: url); return 0 } catch let e as NNError { return e.exitCode } catch { return nil }
+        }
+        XCTAssertEqual(code(folder.appendingPathComponent("missing.onnx")), 66)
+        XCTAssertEqual(code(folder), 66)
+        let garbage = folder.appendingPathComponent("garbage.onnx")
+        try Data([0xFF, 0xFF, 0xFF, 0x07, 0x01]).write(to: garbage)
+        XCTAssertEqual(code(garbage), 65)
+        let empty = folder.appendingPathComponent("empty.onnx")
+        try Data().write(to: empty)
+        XCTAssertThrowsError(try Model(contentsOf: empty)) { XCTAssertTrue("\($0)".contains("no graph"), "\($0)") }
+    }
+
+    func testInputsAreCheckedAgainstTheDeclaration() throws {
+        var b = ModelBuilder()
+        b.input("image", shape: [1, 3, nil, nil])
+        b.node("Relu", ["image"], ["y"])
+        b.output("y")
+        let session = try Session(model: b.model())
+        // Dynamic height and width run at the size given.
+        for (h, w) in [(4, 6), (7, 2)] {
+            let y = try session.run(["image": Tensor(shape: [1, 3, h, w], repeating: -1)])["y"]!
+            XCTAssertEqual(y.shape, [1, 3, h, w])
+            XCTAssertEqual(Set(y.floats!), [0])
+        }
+        func message(_ feeds: [String: Tensor]) -> String {
+            do { _ = try session.run(feeds); return "ran" } catch let e as NNError {
+                XCTAssertEqual(e.exitCode, 64)
+                return e.description
+            } catch { return "\(error)" }
+        }
+        XCTAssertEqual(message([:]), "input \"image\" is missing")
+        XCTAssertEqual(message(["image": Tensor(shape: [1, 3, 2, 2], repeating: 0), "mask": Tensor(shape: [1], repeating: 0)]),
+                       "the model has no input \"mask\" (its inputs: image)")
+        XCTAssertEqual(message(["image": Tensor(shape: [1, 4, 2, 2], repeating: 0)]), "input \"image\" is 1×3×?×?, got 1×4×2×2")
+        XCTAssertEqual(message(["image": Tensor(shape: [3, 2, 2], repeating: 0)]), "input \"image\" is 1×3×?×?, got 3×2×2")
+        XCTAssertEqual(message(["image": Tensor(shape: [1, 3, 1, 1], int64: [1, 2, 3])]), "input \"image\" is float, got int64")
+    }
+
+    func testANodeThatFailsIsNamedInTheError() throws {
+        var b = ModelBuilder()
+        b.input("a", shape: [2, 3])
+        b.input("b", shape: [4, 5])
+        b.node("MatMul", ["a", "b"], ["y"], name: "proj")
+        b.output("y")
+        XCTAssertThrowsError(try Session(model: b.model()).run(["a": Tensor(shape: [2, 3], repeating: 1), "b": Tensor(shape: [4, 5], repeating: 1)])) {
+            XCTAssertEqual("\($0)", "node \"proj\" (MatMul): MatMul of [2, 3] and [4, 5]: inner extents 3 and 4 differ")
+        }
+    }
+
+    /// Ten Relus in a chain over 1 MiB: with each intermediate freed after its last reader,
+    /// no more than the input, one value and the next are alive at once.
+    func testIntermediatesAreFreedAfterTheirLastUse() throws {
+        var b = ModelBuilder()
+        b.input("x", shape: [1 << 18])
+        var last = "x"
+        for i in 0..<10 {
+            b.node("Relu", [last], ["r\(i)"])
+            last = "r\(i)"
+        }
+        b.node("Add", ["r9", "x"], ["y"])  // x stays alive to the end
+        b.output("y")
+        let session = try Session(model: b.model())
+        _ = try session.run(["x": Tensor(shape: [1 << 18], repeating: 1)])
+        XCTAssertEqual(session.lastRunPeakBytes, 3 << 20, "input + the value read + the value written")
+    }
+
+    func testWeightsInAnExternalFileBesideTheModel() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("strata-ext-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var blob = Data(repeating: 0xAB, count: 16)  // the tensor starts at offset 16
+        for v: Float in [2, 3, 5] { withUnsafeBytes(of: v.bitPattern.littleEndian) { blob.append(contentsOf: $0) } }
+        try blob.write(to: folder.appendingPathComponent("weights.bin"))
+        var b = ModelBuilder()
+        b.input("x", shape: [3])
+        b.weight("w", shape: [3], values: [0, 0, 0], external: "weights.bin", offset: 16)
+        b.node("Mul", ["x", "w"], ["y"])
+        b.output("y")
+        let url = folder.appendingPathComponent("model.onnx")
+        try b.data().write(to: url)
+        let y = try Session(model: Model(contentsOf: url)).run(["x": Tensor(shape: [3], floats: [1, 10, 100])])["y"]!
+        XCTAssertEqual(y.floats, [2, 30, 500])
+
+        var escaping = ModelBuilder()
+        escaping.input("x", shape: [3])
+        escaping.weight("w", shape: [3], values: [0, 0, 0], external: "../weights.bin")
+        escaping.node("Mul", ["x", "w"], ["y"])
+        escaping.output("y")
+        try escaping.data().write(to: url)
+        XCTAssertThrowsError(try Model(contentsOf: url)) { XCTAssertTrue("\($0)".contains("must stay beside the model"), "\($0)") }
+    }
+}
