@@ -146,7 +146,8 @@ extension Node {
             case .floats: attributes[a.name] = .floats(a.floats)
             case .ints: attributes[a.name] = .ints(a.ints.map { Int($0) })
             case .strings: attributes[a.name] = .strings(a.strings.map { String(decoding: $0, as: UTF8.self) })
-            case .graph, .graphs: attributes[a.name] = .graph
+            case .graph: attributes[a.name] = .graph(try Graph(proto: a.g, folder: folder))
+            case .graphs: attributes[a.name] = .graphs
             default:
                 // Old exports leave `type` unset: infer it from the field that is filled.
                 if a.hasF { attributes[a.name] = .float(a.f) } else if a.hasI { attributes[a.name] = .int(Int(a.i)) }

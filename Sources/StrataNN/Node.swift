@@ -1,5 +1,5 @@
 /// One operator use in a graph, with its attributes decoded.
-public struct Node: Sendable {
+public struct Node: Sendable, Equatable {
     /// The node's name in the file (may be empty).
     public var name: String
     /// The ONNX operator type, such as `Conv`.
@@ -26,8 +26,10 @@ public enum Attribute: Sendable, Equatable {
     case floats([Float])
     case ints([Int])
     case strings([String])
-    /// Subgraphs (If, Loop, Scan): kept only to name them in errors.
-    case graph
+    /// A subgraph (If's branches).
+    case graph(Graph)
+    /// Lists of subgraphs (none of the supported operators take them).
+    case graphs
 }
 
 /// A node's attributes with typed look-ups and ONNX defaults.
@@ -73,6 +75,11 @@ struct Attributes: Sendable {
     func string(_ name: String, _ fallback: String) -> String {
         if case .string(let v)? = values[name] { return v }
         return fallback
+    }
+
+    func graph(_ name: String) -> Graph? {
+        if case .graph(let g)? = values[name] { return g }
+        return nil
     }
 
     func tensor(_ name: String) -> Tensor? {

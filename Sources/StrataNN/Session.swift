@@ -22,6 +22,8 @@ public final class Session: @unchecked Sendable {
         var inputs: [Int?]
         var outputs: [Int]
         var release: [Int]
+        /// For If: the surrounding values its branches read, by name.
+        var scope: [String: Int] = [:]
     }
 
     private let steps: [Step]
@@ -64,10 +66,21 @@ public final class Session: @unchecked Sendable {
                 }
                 return s
             }
+            // A branch's reads of surrounding values count as the node's inputs (for their lifetime).
+            var scope: [String: Int] = [:]
+            for attribute in node.attributes.values {
+                guard case .graph(let branch) = attribute else { continue }
+                for name in branch.outerNames {
+                    guard let s = slots[name], produced.contains(s) else {
+                        throw NNError.invalidModel(path: model.path, "a branch of node \(node.label(index)) reads \"\(name)\", which nothing before it produces")
+                    }
+                    scope[name] = s
+                }
+            }
             let outputs = node.outputs.map { $0.isEmpty ? -1 : slot($0) }
             produced.formUnion(outputs.filter { $0 >= 0 })
             steps.append(Step(node: node, label: node.label(index), op: op, attributes: Attributes(values: node.attributes),
-                              inputs: inputs, outputs: outputs, release: []))
+                              inputs: inputs + scope.values.sorted().map { $0 }, outputs: outputs, release: [], scope: scope))
         }
         let outputSlots = try model.outputs.map { output -> (String, Int) in
             guard let s = slots[output.name], produced.contains(s) else {
@@ -118,7 +131,15 @@ public final class Session: @unchecked Sendable {
                 values[s] = nil
             }
             let results: [Tensor]
-            do { results = try step.op.run(context) } catch let error as NNError {
+            do {
+                if step.scope.isEmpty && step.node.opType != "If" {
+                    results = try step.op.run(context)
+                } else {
+                    var outer: [String: Tensor] = [:]
+                    for (name, s) in step.scope { outer[name] = context.inputs[step.inputs.firstIndex(of: s)!] }
+                    results = try Session.runIf(context, outer: outer, opset: model.opset)
+                }
+            } catch let error as NNError {
                 throw NNError.nodeFailed(node: step.label, op: step.node.opType, error.description)
             }
             guard results.count >= step.outputs.filter({ $0 >= 0 }).count else {
@@ -135,6 +156,45 @@ public final class Session: @unchecked Sendable {
         var outputs: [String: Tensor] = [:]
         for (name, s) in outputSlots { outputs[name] = values[s] }
         return outputs
+    }
+
+    /// If: the branch the condition picks, run by name over the surrounding values.
+    static func runIf(_ c: OpContext, outer: [String: Tensor], opset: Int) throws -> [Tensor] {
+        let condition = try c.input(0)
+        guard condition.count == 1, let flag = condition.bools?.first ?? condition.int64s.map({ $0[0] != 0 }) else {
+            throw NNError.invalidTensor("If's condition must be one bool, got \(condition.dataType) \(condition.shape)")
+        }
+        guard let branch = c.attributes.graph(flag ? "then_branch" : "else_branch") else { throw NNError.invalidTensor("If without both branches") }
+        return try evaluate(branch, outer: outer, opset: opset)
+    }
+
+    /// Runs a subgraph with a name-keyed environment (branches are a few nodes).
+    static func evaluate(_ graph: Graph, outer: [String: Tensor], opset: Int) throws -> [Tensor] {
+        var env = outer.merging(graph.initializers) { _, inner in inner }
+        for node in graph.nodes {
+            guard let op = Operators.table[node.opType] else { throw NNError.invalidTensor("\(node.opType) is not supported") }
+            let inputs: [Tensor?] = try node.inputs.map { name in
+                if name.isEmpty { return nil }
+                guard let t = env[name] else { throw NNError.invalidTensor("a branch reads \"\(name)\", which is not defined") }
+                return t
+            }
+            let context = OpContext(inputs: inputs, attributes: Attributes(values: node.attributes), opset: opset, outputCount: node.outputs.count)
+            let results: [Tensor]
+            if node.opType == "If" {
+                var scope: [String: Tensor] = [:]
+                for attribute in node.attributes.values {
+                    if case .graph(let inner) = attribute { for name in inner.outerNames { scope[name] = env[name] } }
+                }
+                results = try runIf(context, outer: scope, opset: opset)
+            } else {
+                results = try op.run(context)
+            }
+            for (name, result) in zip(node.outputs, results) where !name.isEmpty { env[name] = result }
+        }
+        return try graph.outputs.map { name in
+            guard let t = env[name] else { throw NNError.invalidTensor("a branch does not produce its output \"\(name)\"") }
+            return t
+        }
     }
 
     /// Every declared input given, nothing else, with the declared type, rank and fixed extents.

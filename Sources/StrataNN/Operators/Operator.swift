@@ -64,6 +64,7 @@ enum Operators {
         PoolOps.register(&table)
         NormOps.register(&table)
         ResizeOps.register(&table)
+        ControlOps.register(&table)
         return table
     }()
 
