@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "StrataDepth", dependencies: ["StrataCore"]),
         .target(name: "CStrataKernels"),
         .target(name: "StrataSphere", dependencies: ["StrataCore", "CStrataKernels"]),
-        .target(name: "StrataNN", dependencies: ["StrataCore", "COpenBLAS", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .target(name: "StrataNN", dependencies: ["StrataCore", "COpenBLAS", "CStrataKernels", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "StrataPipeline", dependencies: ["StrataCore"]),
         .target(name: "StrataStages", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataSphere", "StrataPipeline"]),
 
@@ -48,7 +48,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "strata-bench",
-            dependencies: ["StrataCore", "StrataIO", "StrataPipeline", "StrataSphere"],
+            dependencies: ["StrataCore", "StrataIO", "StrataNN", "StrataPipeline", "StrataSphere"],
             path: "Benchmarks/StrataBench"
         ),
 

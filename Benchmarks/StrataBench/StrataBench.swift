@@ -11,6 +11,7 @@ import StrataSphere
 ///     strata-bench runner FRAMES SIZE THREADS      (runner overhead, see RunnerBench.swift)
 ///     strata-bench runner-memory FRAMES SIZE      (peak memory of a run)
 ///     strata-bench sphere WIDTH HEIGHT REPEATS    (see SphereBench.swift)
+///     strata-bench nn MODEL.onnx INPUT.npy REPEATS THREADS   (see NNBench.swift)
 @main
 enum StrataBench {
     static func main() throws {
@@ -23,6 +24,10 @@ enum StrataBench {
         if arguments.count == 5, arguments[1] == "sphere", let width = Int(arguments[2]), let height = Int(arguments[3]),
            let repeats = Int(arguments[4]) {
             SphereBench.run(width: width, height: height, repeats: repeats)
+            return
+        }
+        if arguments.count == 6, arguments[1] == "nn", let repeats = Int(arguments[4]), let threads = Int(arguments[5]) {
+            try NNBench.run(model: arguments[2], input: arguments[3], repeats: repeats, threads: threads)
             return
         }
         if arguments.count == 4, arguments[1] == "runner-memory", let frames = Int(arguments[2]), let size = Int(arguments[3]) {

@@ -1,3 +1,4 @@
+import CStrataKernels
 import Foundation
 import StrataCore
 
@@ -34,13 +35,30 @@ public final class Session: @unchecked Sendable {
     private let outputSlots: [(name: String, slot: Int)]
     private let lock = NSLock()
     private var peak = 0
+    private var profile: [String: (seconds: Double, count: Int)] = [:]
+
+    /// Whether runs time each node (per operator type, in `lastRunProfile`).
+    public var profiling = false
+
+    /// Seconds spent per operator type in the last run (when `profiling`), with node counts.
+    public var lastRunProfile: [String: (seconds: Double, count: Int)] { lock.withLock { profile } }
 
     /// The most bytes of activations (inputs, intermediates, outputs; not weights) the last
     /// run held at once: what the memory plan keeps small.
     public var lastRunPeakBytes: Int { lock.withLock { peak } }
 
+    /// Keeps freed activation buffers in the process for the next node to reuse.
+    ///
+    /// glibc returns blocks above its mmap threshold (128 KiB at first) to the kernel when
+    /// freed, and a later block of that size comes back as fresh pages the kernel must fault
+    /// in and zero: 8% of a Depth Anything run went to `clear_page`. Raising the mmap
+    /// threshold to its 32 MiB maximum and the trim threshold past any run's working set
+    /// makes the heap keep them. Process-wide, set once, by the first session.
+    static let reuseFreedBuffers: Void = strata_keep_freed_memory()
+
     /// Prepares `model` to run on `threads` threads (nil: every core, or `Parallel.maxThreads`).
     public init(model: Model, threads: Int? = nil) throws {
+        _ = Session.reuseFreedBuffers
         self.model = model
         self.threads = max(1, threads ?? Parallel.threadCount)
         var slots: [String: Int] = [:]
@@ -109,11 +127,11 @@ public final class Session: @unchecked Sendable {
         defer { lock.unlock() }
         let savedThreads = Parallel.maxThreads
         Parallel.maxThreads = threads
-        Gemm.setThreads(threads)
         defer { Parallel.maxThreads = savedThreads }
         var values = [Tensor?](repeating: nil, count: slotCount)
         for (s, tensor) in constants { values[s] = tensor }
         var live = 0, peak = 0
+        var profile: [String: (seconds: Double, count: Int)] = [:]
         for (name, tensor) in feeds {
             if let s = inputSlots[name] {
                 values[s] = tensor
@@ -131,6 +149,14 @@ public final class Session: @unchecked Sendable {
                 values[s] = nil
             }
             let results: [Tensor]
+            let started = profiling ? DispatchTime.now().uptimeNanoseconds : 0
+            defer {
+                if profiling {
+                    let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+                    profile[step.node.opType, default: (0, 0)].seconds += seconds
+                    profile[step.node.opType, default: (0, 0)].count += 1
+                }
+            }
             do {
                 if step.scope.isEmpty && step.node.opType != "If" {
                     results = try step.op.run(context)
@@ -153,6 +179,7 @@ public final class Session: @unchecked Sendable {
             live -= released
         }
         self.peak = peak
+        self.profile = profile
         var outputs: [String: Tensor] = [:]
         for (name, s) in outputSlots { outputs[name] = values[s] }
         return outputs

@@ -1,3 +1,5 @@
+import StrataCore
+
 /// NumPy-style broadcasting of two or three operands: the output shape, and a walk over
 /// the output in contiguous runs with each operand's offset and step (0 or 1) per run.
 struct Broadcast {
@@ -54,13 +56,25 @@ struct Broadcast {
         outerStrides = (0..<shapes.count).map { k in axes.map { $0.strides[k] } }
     }
 
+    /// How many runs cover the output.
+    var runCount: Int { outer.reduce(1, *) }
+
     /// Calls `body(outputStart, operandOffsets)` for every run in output order.
     @inline(__always)
-    func forEachRun(_ body: (Int, [Int]) -> Void) {
-        let runs = outer.reduce(1, *)
+    func forEachRun(_ body: (Int, [Int]) -> Void) { forEachRun(in: 0..<runCount, body) }
+
+    /// Calls `body(outputStart, operandOffsets)` for the runs `runs`, in order.
+    @inline(__always)
+    func forEachRun(in runs: Range<Int>, _ body: (Int, [Int]) -> Void) {
+        // The odometer starts at the first run's coordinate.
         var index = [Int](repeating: 0, count: outer.count)
-        var offsets = [Int](repeating: 0, count: steps.count)
-        for r in 0..<runs {
+        var rest = runs.lowerBound
+        for axis in stride(from: outer.count - 1, through: 0, by: -1) {
+            index[axis] = rest % outer[axis]
+            rest /= outer[axis]
+        }
+        var offsets = (0..<steps.count).map { k in zip(index, outerStrides[k]).reduce(0) { $0 + $1.0 * $1.1 } }
+        for r in runs {
             body(r * run, offsets)
             // Advance the odometer over the outer axes.
             var axis = outer.count - 1
@@ -88,21 +102,26 @@ struct Broadcast {
 }
 
 /// Applies `op` elementwise over two broadcast float arrays; the runs go through tight loops
-/// (same-shape, scalar and per-row cases all become runs with steps 1 or 0).
+/// (same-shape, scalar and per-row cases all become runs with steps 1 or 0), on several
+/// cores for large outputs. Pass `op` as a closure literal so it inlines.
 @inline(__always)
 func broadcastFloats(_ a: [Float], _ b: [Float], _ plan: Broadcast, _ op: (Float, Float) -> Float) -> [Float] {
     [Float](largeCount: plan.count) { out in
+        guard plan.count > 0 else { return }
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 let (sa, sb, run) = (plan.steps[0], plan.steps[1], plan.run)
-                plan.forEachRun { start, offsets in
-                    let o = out.baseAddress! + start
-                    let x = pa.baseAddress! + offsets[0], y = pb.baseAddress! + offsets[1]
-                    switch (sa, sb) {
-                    case (1, 1): for j in 0..<run { o[j] = op(x[j], y[j]) }
-                    case (1, 0): let v = y[0]; for j in 0..<run { o[j] = op(x[j], v) }
-                    case (0, 1): let v = x[0]; for j in 0..<run { o[j] = op(v, y[j]) }
-                    default: let v = op(x[0], y[0]); for j in 0..<run { o[j] = v }
+                let (po, px, py) = (UncheckedSendable(out.baseAddress!), UncheckedSendable(pa.baseAddress!), UncheckedSendable(pb.baseAddress!))
+                Parallel.forEachBand(plan.runCount, minimumBand: max(1, (1 << 15) / max(1, run))) { runs in
+                    plan.forEachRun(in: runs) { start, offsets in
+                        let o = po.value + start
+                        let x = px.value + offsets[0], y = py.value + offsets[1]
+                        switch (sa, sb) {
+                        case (1, 1): for j in 0..<run { o[j] = op(x[j], y[j]) }
+                        case (1, 0): let v = y[0]; for j in 0..<run { o[j] = op(x[j], v) }
+                        case (0, 1): let v = x[0]; for j in 0..<run { o[j] = op(v, y[j]) }
+                        default: let v = op(x[0], y[0]); for j in 0..<run { o[j] = v }
+                        }
                     }
                 }
             }

@@ -65,10 +65,10 @@ enum Elementwise {
         t["Clip"] = Operator(run: clip)
 
         // Arithmetic with broadcasting.
-        binary(&t, "Add", { $0 + $1 }, { $0 &+ $1 })
-        binary(&t, "Sub", { $0 - $1 }, { $0 &- $1 })
-        binary(&t, "Mul", { $0 * $1 }, { $0 &* $1 })
-        binary(&t, "Div", { $0 / $1 }, { $1 == 0 ? 0 : $0 / $1 })
+        binary(&t, "Add", .add)
+        binary(&t, "Sub", .sub)
+        binary(&t, "Mul", .mul)
+        binary(&t, "Div", .div)
         t["Pow"] = Operator { c in
             let (base, exponent) = (try c.input(0), try c.input(1))
             if let ints = base.int64s {
@@ -94,11 +94,11 @@ enum Elementwise {
             guard plan.shape == x.shape else { throw NNError.invalidTensor("PRelu slope \(slope.shape) does not broadcast to \(x.shape)") }
             return [Tensor(shape: plan.shape, floats: broadcastFloats(x.values, slope.values, plan) { $0 < 0 ? $0 * $1 : $0 })]
         }
-        variadic(&t, "Max", { max($0, $1) }, { max($0, $1) })
-        variadic(&t, "Min", { min($0, $1) }, { min($0, $1) })
-        variadic(&t, "Sum", { $0 + $1 }, { $0 &+ $1 })
+        variadic(&t, "Max", .max)
+        variadic(&t, "Min", .min)
+        variadic(&t, "Sum", .add)
         t["Mean"] = Operator { c in
-            let sum = try fold(c, { $0 + $1 }, { $0 &+ $1 })
+            let sum = try fold(c, .add)
             guard let values = sum.floats else { throw NNError.invalidTensor("Mean takes float tensors") }
             let n = Float(c.inputs.count)
             return [Tensor(shape: sum.shape, floats: values.map { $0 / n })]
@@ -171,23 +171,50 @@ enum Elementwise {
         }
     }
 
+    /// The arithmetic of the binary operators, as a value so each gets its own inlined loop.
+    enum Arithmetic: Sendable {
+        case add, sub, mul, div, max, min
+
+        func floats(_ x: [Float], _ y: [Float], _ plan: Broadcast) -> [Float] {
+            switch self {
+            case .add: return broadcastFloats(x, y, plan) { $0 + $1 }
+            case .sub: return broadcastFloats(x, y, plan) { $0 - $1 }
+            case .mul: return broadcastFloats(x, y, plan) { $0 * $1 }
+            case .div: return broadcastFloats(x, y, plan) { $0 / $1 }
+            case .max: return broadcastFloats(x, y, plan) { Swift.max($0, $1) }
+            case .min: return broadcastFloats(x, y, plan) { Swift.min($0, $1) }
+            }
+        }
+
+        /// Integer arithmetic as C does it (division truncates; by zero gives 0, not a trap).
+        func int(_ a: Int64, _ b: Int64) -> Int64 {
+            switch self {
+            case .add: return a &+ b
+            case .sub: return a &- b
+            case .mul: return a &* b
+            case .div: return b == 0 ? 0 : a / b
+            case .max: return Swift.max(a, b)
+            case .min: return Swift.min(a, b)
+            }
+        }
+    }
+
     /// Two same-typed operands broadcast together.
-    static func apply(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float, _ g: (Int64, Int64) -> Int64) throws -> Tensor {
+    static func apply(_ a: Tensor, _ b: Tensor, _ op: Arithmetic) throws -> Tensor {
         let plan = try Broadcast([a.shape, b.shape])
         switch (a.storage, b.storage) {
         case (.float(let x), .float(let y)):
-            return Tensor(shape: plan.shape, floats: broadcastFloats(x, y, plan, f))
+            return Tensor(shape: plan.shape, floats: op.floats(x, y, plan))
         case (.int64(let x), .int64(let y)):
             let index = plan.indices()
-            return Tensor(shape: plan.shape, int64: (0..<plan.count).map { g(x[index[0][$0]], y[index[1][$0]]) })
+            return Tensor(shape: plan.shape, int64: (0..<plan.count).map { op.int(x[index[0][$0]], y[index[1][$0]]) })
         default:
             throw NNError.invalidTensor("operands are \(a.dataType) and \(b.dataType); they must be the same numeric type")
         }
     }
 
-    static func binary(_ t: inout [String: Operator], _ name: String, _ f: @escaping @Sendable (Float, Float) -> Float,
-                       _ g: @escaping @Sendable (Int64, Int64) -> Int64) {
-        t[name] = Operator(check: legacyBroadcast, run: { c in [try apply(c.input(0), c.input(1), f, g)] })
+    static func binary(_ t: inout [String: Operator], _ name: String, _ op: Arithmetic) {
+        t[name] = Operator(check: legacyBroadcast, run: { c in [try apply(c.input(0), c.input(1), op)] })
     }
 
     /// Before opset 7 arithmetic broadcast only when told, along a given axis: not NumPy's rules.
@@ -197,15 +224,14 @@ enum Elementwise {
     }
 
     /// Max, Min, Sum: any number of operands, folded left to right.
-    static func fold(_ c: OpContext, _ f: @escaping (Float, Float) -> Float, _ g: @escaping (Int64, Int64) -> Int64) throws -> Tensor {
+    static func fold(_ c: OpContext, _ op: Arithmetic) throws -> Tensor {
         var result = try c.input(0)
-        for i in 1..<max(1, c.inputs.count) { result = try apply(result, c.input(i), f, g) }
+        for i in 1..<max(1, c.inputs.count) { result = try apply(result, c.input(i), op) }
         return result
     }
 
-    static func variadic(_ t: inout [String: Operator], _ name: String, _ f: @escaping @Sendable (Float, Float) -> Float,
-                         _ g: @escaping @Sendable (Int64, Int64) -> Int64) {
-        t[name] = Operator { c in [try fold(c, f, g)] }
+    static func variadic(_ t: inout [String: Operator], _ name: String, _ op: Arithmetic) {
+        t[name] = Operator { c in [try fold(c, op)] }
     }
 
     static func compare(_ t: inout [String: Operator], _ name: String, _ f: (@Sendable (Float, Float) -> Bool)?,

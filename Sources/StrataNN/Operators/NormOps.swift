@@ -164,10 +164,29 @@ enum NormOps {
                 Parallel.forEachBand(rows, minimumBand: max(1, 4096 / max(1, length))) { range in
                     for r in range {
                         let s = px.baseAddress! + r * length, d = ys.value + r * length
-                        var m = -Float.infinity
-                        for j in 0..<length { m = max(m, s[j]) }
+                        // Comparisons, not max/min: Swift's NaN-aware max and min compile to
+                        // masks and shifts and made this pass the slowest part of softmax.
+                        var m = -Float.infinity, low = Float.infinity
+                        for j in 0..<length {
+                            let v = s[j]
+                            m = v > m ? v : m
+                            low = v < low ? v : low
+                        }
                         var sum: Float = 0
-                        for j in 0..<length { let e = Foundation.exp(s[j] - m); d[j] = e; sum += e }
+                        var partial = SIMD8<Float>()
+                        var j = 0
+                        let shift = SIMD8<Float>(repeating: m)
+                        // The vector exponential when every x − max is in its domain (attention
+                        // rows are); rows with masked or far-off logits take libm's.
+                        let vector = exp8Domain.contains(low - m)
+                        while vector && j + 8 <= length {
+                            let e = exp8(UnsafeRawPointer(s + j).loadUnaligned(as: SIMD8<Float>.self) - shift)
+                            UnsafeMutableRawPointer(d + j).storeBytes(of: e, as: SIMD8<Float>.self)
+                            partial += e
+                            j += 8
+                        }
+                        sum = partial.sum()
+                        while j < length { let e = Foundation.exp(s[j] - m); d[j] = e; sum += e; j += 1 }
                         if log {
                             // (x − max) − log Σ: subtracting the large maximum first keeps precision.
                             let shift = Foundation.log(sum)
