@@ -12,6 +12,10 @@ public final class Session: @unchecked Sendable {
     public let model: Model
     /// Threads for the kernels (OpenBLAS's and Strata's own loops).
     public let threads: Int
+    /// What graph preparation did: constant nodes folded, patterns fused, with counts.
+    public let rewrites: [String: Int]
+    /// Nodes a run executes (after folding and fusion).
+    public var nodeCount: Int { steps.count }
 
     /// One node as the run sees it: value slots in and out, and which inputs it is the last
     /// reader of.
@@ -67,13 +71,15 @@ public final class Session: @unchecked Sendable {
             slots[name] = slots.count
             return slots.count - 1
         }
+        let prepared = GraphPreparation(model: model)
+        rewrites = prepared.counts
         var constants: [(Int, Tensor)] = []
-        for (name, tensor) in model.initializers.sorted(by: { $0.key < $1.key }) { constants.append((slot(name), tensor)) }
+        for (name, tensor) in prepared.constants.sorted(by: { $0.key < $1.key }) { constants.append((slot(name), tensor)) }
         var inputSlots: [String: Int] = [:]
         for input in model.inputs { inputSlots[input.name] = slot(input.name) }
         var steps: [Step] = []
         var produced = Set(constants.map(\.0)).union(inputSlots.values)
-        for (index, node) in model.nodes.enumerated() {
+        for (index, node) in prepared.nodes.enumerated() {
             guard let op = Operators.table[node.opType] else {
                 throw NNError.unsupportedOperators(path: model.path, ["\(node.label(index)): \(node.opType) is not supported"])
             }

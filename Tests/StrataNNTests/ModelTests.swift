@@ -152,4 +152,66 @@ final class ModelTests: XCTestCase {
         try escaping.data().write(to: url)
         XCTAssertThrowsError(try Model(contentsOf: url)) { XCTAssertTrue("\($0)".contains("must stay beside the model"), "\($0)") }
     }
+
+    /// Conv → BatchNormalization → Relu becomes one convolution with folded weights and the
+    /// activation applied in place; its output must equal the three steps done by hand.
+    func testConvBatchNormReluFoldIntoOneConvolution() throws {
+        var b = ModelBuilder()
+        b.input("x", shape: [1, 2, 4, 4])
+        let w = (0..<54).map { Float(($0 * 37) % 11) / 5 - 1 }
+        b.weight("W", shape: [3, 2, 3, 3], values: w)
+        b.weight("B", shape: [3], values: [0.1, -0.2, 0.3])
+        let (scale, shift, mean, variance): ([Float], [Float], [Float], [Float]) = ([1.5, 0.5, -1], [0.2, 0, -0.3], [0.1, -0.4, 0.25], [0.5, 2, 1.25])
+        b.weight("scale", shape: [3], values: scale)
+        b.weight("shift", shape: [3], values: shift)
+        b.weight("mean", shape: [3], values: mean)
+        b.weight("var", shape: [3], values: variance)
+        b.node("Conv", ["x", "W", "B"], ["c"], ints: ["pads": [1, 1, 1, 1]])
+        b.node("BatchNormalization", ["c", "scale", "shift", "mean", "var"], ["n"])
+        b.node("Relu", ["n"], ["y"])
+        b.output("y")
+        let session = try Session(model: b.model())
+        XCTAssertEqual(session.rewrites["Conv + BatchNormalization"], 1)
+        XCTAssertEqual(session.rewrites["Conv + Relu"], 1)
+        XCTAssertEqual(session.nodeCount, 1)
+        let x = (0..<32).map { Float(($0 * 13) % 7) / 3 - 1 }
+        let y = try session.run(["x": Tensor(shape: [1, 2, 4, 4], floats: x)])["y"]!.floats!
+        for m in 0..<3 {
+            for oy in 0..<4 {
+                for ox in 0..<4 {
+                    var sum: Float = [0.1, -0.2, 0.3][m]
+                    for c in 0..<2 {
+                        for i in 0..<3 {
+                            for j in 0..<3 {
+                                let (iy, ix) = (oy + i - 1, ox + j - 1)
+                                guard (0..<4).contains(iy), (0..<4).contains(ix) else { continue }
+                                sum += w[((m * 2 + c) * 3 + i) * 3 + j] * x[(c * 4 + iy) * 4 + ix]
+                            }
+                        }
+                    }
+                    let normalized = (sum - mean[m]) / (variance[m] + 1e-5).squareRoot() * scale[m] + shift[m]
+                    XCTAssertEqual(y[(m * 4 + oy) * 4 + ox], max(0, normalized), accuracy: 1e-5)
+                }
+            }
+        }
+    }
+
+    /// A node whose inputs are all constants runs once, at load.
+    func testConstantSubgraphsAreFoldedAtLoad() throws {
+        var b = ModelBuilder()
+        b.input("x", shape: [2, 3])
+        b.weight("w", shape: [6], values: [1, 2, 3, 4, 5, 6])
+        b.weight("shape", shape: [2], values: [0, 0])
+        b.node("Shape", ["x"], ["s"])  // depends on the input: stays
+        b.node("Relu", ["w"], ["w2"])  // constant: folded
+        b.node("Neg", ["w2"], ["w3"])  // constant: folded
+        b.node("Reshape", ["w3", "s"], ["w4"])
+        b.node("Add", ["x", "w4"], ["y"])
+        b.output("y")
+        let session = try Session(model: b.model())
+        XCTAssertEqual(session.rewrites["constant nodes folded"], 2)
+        XCTAssertEqual(session.nodeCount, 3)
+        let y = try session.run(["x": Tensor(shape: [2, 3], repeating: 10)])["y"]!
+        XCTAssertEqual(y.floats, [9, 8, 7, 6, 5, 4])
+    }
 }

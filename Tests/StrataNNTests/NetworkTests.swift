@@ -9,10 +9,14 @@ import XCTest
 final class NetworkTests: XCTestCase {
     static var fixtures: URL { Bundle.module.resourceURL!.appendingPathComponent("Fixtures/networks") }
 
-    func run(_ name: String) throws {
+    /// Runs the network's inputs and checks what graph preparation fused: the patterns each
+    /// export spells out must not silently stop matching.
+    func run(_ name: String, fuses expected: [String: Int] = [:]) throws {
         let folder = Self.fixtures.appendingPathComponent(name)
         let model = try Model(contentsOf: folder.appendingPathComponent("model.onnx"))
         let session = try Session(model: model)
+        for (rewrite, count) in expected { XCTAssertEqual(session.rewrites[rewrite], count, "\(name): \(rewrite)") }
+        XCTAssertLessThan(session.nodeCount, model.nodes.count, "\(name): nothing folded or fused")
         var k = 0
         while FileManager.default.fileExists(atPath: folder.appendingPathComponent("input_\(k).npy").path) {
             let input = try NPYArray.read(folder.appendingPathComponent("input_\(k).npy"))
@@ -31,15 +35,22 @@ final class NetworkTests: XCTestCase {
         XCTAssertGreaterThan(k, 0, "\(name) has no inputs")
     }
 
-    func testMiDaSSmallAtOpset11() throws { try run("midas_small_opset11") }
-    func testMiDaSSmallAtOpset14() throws { try run("midas_small_opset14") }
-    func testMiDaSSmallAtOpset17() throws { try run("midas_small_opset17") }
-    func testDPTOnAViTAtOpset11() throws { try run("dpt_vit_opset11") }
-    func testDPTOnAViTAtOpset14() throws { try run("dpt_vit_opset14") }
-    func testDPTOnAViTAtOpset17() throws { try run("dpt_vit_opset17") }
+    // ReLU6 exports as Clip; the exporter already folded BatchNorm into the convolutions.
+    static let midas = ["Conv + Clip": 14, "Conv + Relu": 9]
+    // Four blocks: a GELU per MLP and per readout projection, two LayerNorms per block
+    // (spelled out before opset 17), a bias per Linear.
+    static let dptBefore17 = ["GELU pattern": 8, "LayerNorm pattern": 8, "MatMul + Add": 20, "Conv + Relu": 9]
+    static let dav2Before17 = ["GELU pattern": 4, "LayerNorm pattern": 12, "MatMul + Add": 16, "Conv + Relu": 9]
+
+    func testMiDaSSmallAtOpset11() throws { try run("midas_small_opset11", fuses: Self.midas) }
+    func testMiDaSSmallAtOpset14() throws { try run("midas_small_opset14", fuses: Self.midas) }
+    func testMiDaSSmallAtOpset17() throws { try run("midas_small_opset17", fuses: Self.midas) }
+    func testDPTOnAViTAtOpset11() throws { try run("dpt_vit_opset11", fuses: Self.dptBefore17) }
+    func testDPTOnAViTAtOpset14() throws { try run("dpt_vit_opset14", fuses: Self.dptBefore17) }
+    func testDPTOnAViTAtOpset17() throws { try run("dpt_vit_opset17", fuses: ["GELU pattern": 8, "MatMul + Add": 20]) }
     /// Exported with dynamic height and width: run at 56×56 and 70×84, position embeddings
     /// interpolated by the graph's own Shape → Resize chain.
-    func testDepthAnythingV2AtOpset11() throws { try run("depth_anything_v2_opset11") }
-    func testDepthAnythingV2AtOpset14() throws { try run("depth_anything_v2_opset14") }
-    func testDepthAnythingV2AtOpset17() throws { try run("depth_anything_v2_opset17") }
+    func testDepthAnythingV2AtOpset11() throws { try run("depth_anything_v2_opset11", fuses: Self.dav2Before17) }
+    func testDepthAnythingV2AtOpset14() throws { try run("depth_anything_v2_opset14", fuses: Self.dav2Before17) }
+    func testDepthAnythingV2AtOpset17() throws { try run("depth_anything_v2_opset17", fuses: ["GELU pattern": 4, "MatMul + Add": 16]) }
 }

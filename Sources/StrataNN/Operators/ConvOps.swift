@@ -7,7 +7,12 @@ enum ConvOps {
         t["Conv"] = Operator(check: spatialCheck("Conv"), run: { c in
             let (x, w) = (try c.floats(0), try c.floats(1))
             let bias = try c.optional(2).map { _ in try c.floats(2).values }
-            return [try conv(x: x, weight: w, bias: bias, attributes: c.attributes)]
+            // A Relu or Clip fused by GraphPreparation: [] or [min, max].
+            var activation = Activation.none
+            if let fused = c.attributes.floats("strata.activation") {
+                activation = fused.count == 2 ? .clip(fused[0], fused[1]) : .relu
+            }
+            return [try conv(x: x, weight: w, bias: bias, attributes: c.attributes, activation: activation)]
         })
         t["ConvTranspose"] = Operator(check: spatialCheck("ConvTranspose"), run: { c in
             let (x, w) = (try c.floats(0), try c.floats(1))

@@ -5,7 +5,9 @@ enum LinearOps {
     static func register(_ t: inout [String: Operator]) {
         t["MatMul"] = Operator { c in
             let (a, b) = (try c.floats(0), try c.floats(1))
-            return [try matmul(a.shape, a.values, b.shape, b.values)]
+            // A third input is the row vector GraphPreparation fused from a following Add.
+            let bias = try c.optional(2).map { _ in try c.floats(2).values }
+            return [try matmul(a.shape, a.values, b.shape, b.values, bias: bias)]
         }
         t["Gemm"] = Operator(run: gemm)
     }

@@ -1,0 +1,266 @@
+import Foundation
+
+/// What a session runs instead of the file's graph: constant subgraphs computed once, and
+/// the patterns exporters repeat fused into single kernels.
+///
+/// - Constant folding: a node whose inputs are all constants runs at load (Shape → Gather →
+///   Concat chains on fixed shapes, Cast and Reshape of weights, position-embedding resizes
+///   on static exports).
+/// - Conv + BatchNormalization: the normalization folded into the weights and bias.
+/// - Conv + Relu / Clip: the activation applied as the convolution writes its output.
+/// - MatMul + Add of a constant row vector: the bias added as the product is finished.
+/// - GELU as older exports spell it (Div by √2, Erf, Add 1, Mul, Mul 0.5): one Gelu.
+/// - LayerNorm as exports before opset 17 spell it (ReduceMean, Sub, Pow 2, ReduceMean,
+///   Add ε, Sqrt, Div, Mul γ, Add β): one LayerNormalization.
+struct GraphPreparation {
+    private(set) var nodes: [Node]
+    private(set) var constants: [String: Tensor]
+    /// Values the caller sees: never fused away.
+    let outputs: Set<String>
+    let opset: Int
+    /// What each rewrite did, for `strata nn info` and the tests.
+    private(set) var counts: [String: Int] = [:]
+
+    init(model: Model) {
+        nodes = model.nodes
+        constants = model.initializers
+        outputs = Set(model.outputs.map(\.name))
+        opset = model.opset
+        foldConstants()
+        fuseConvBatchNorm()
+        fuseConvActivation()
+        fuseMatMulBias()
+        fuseGelu()
+        fuseLayerNorm()
+    }
+
+    // MARK: Bookkeeping
+
+    /// How many nodes read each value (graph outputs count as a reader).
+    private func readers() -> [String: Int] {
+        var count: [String: Int] = [:]
+        for node in nodes {
+            for name in node.inputs where !name.isEmpty { count[name, default: 0] += 1 }
+            for attribute in node.attributes.values {
+                if case .graph(let g) = attribute { for name in g.outerNames { count[name, default: 0] += 1 } }
+            }
+        }
+        for name in outputs { count[name, default: 0] += 1 }
+        return count
+    }
+
+    /// The node producing each value.
+    private func producers() -> [String: Int] {
+        var map: [String: Int] = [:]
+        for (i, node) in nodes.enumerated() { for name in node.outputs where !name.isEmpty { map[name] = i } }
+        return map
+    }
+
+    private mutating func record(_ rewrite: String) { counts[rewrite, default: 0] += 1 }
+
+    // MARK: Constant folding
+
+    /// Operators whose result depends only on their inputs (not random, not stateful).
+    private static let unfoldable: Set<String> = ["If", "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Bernoulli", "Multinomial"]
+
+    mutating func foldConstants() {
+        var kept: [Node] = []
+        for node in nodes {
+            let known = node.inputs.allSatisfy { $0.isEmpty || constants[$0] != nil }
+            guard known, !Self.unfoldable.contains(node.opType), let op = Operators.table[node.opType],
+                  !node.outputs.contains(where: { outputs.contains($0) }) else {
+                kept.append(node)
+                continue
+            }
+            let context = OpContext(inputs: node.inputs.map { $0.isEmpty ? nil : constants[$0] }, attributes: Attributes(values: node.attributes),
+                                    opset: opset, outputCount: node.outputs.count)
+            // A node that fails here will fail at run time too, with its name: leave it.
+            guard let results = try? op.run(context), results.count >= node.outputs.filter({ !$0.isEmpty }).count else {
+                kept.append(node)
+                continue
+            }
+            for (name, value) in zip(node.outputs, results) where !name.isEmpty { constants[name] = value }
+            record("constant nodes folded")
+        }
+        nodes = kept
+    }
+
+    // MARK: Fusions
+
+    /// The single node reading `value`, if exactly one does and it is not a graph output.
+    private func soleReader(of value: String, _ readers: [String: Int]) -> Int? {
+        guard readers[value] == 1, !outputs.contains(value) else { return nil }
+        return nodes.firstIndex { $0.inputs.contains(value) }
+    }
+
+    mutating func fuseConvBatchNorm() {
+        var i = 0
+        while i < nodes.count {
+            defer { i += 1 }
+            let conv = nodes[i]
+            guard conv.opType == "Conv", conv.inputs.count >= 2, let w = constants[conv.inputs[1]], let weights = w.floats,
+                  conv.inputs.count < 3 || constants[conv.inputs[2]] != nil,
+                  let j = soleReader(of: conv.outputs[0], readers()), nodes[j].opType == "BatchNormalization",
+                  nodes[j].inputs.count == 5, nodes[j].outputs.count == 1 || nodes[j].outputs.dropFirst().allSatisfy(\.isEmpty),
+                  let scale = constants[nodes[j].inputs[1]]?.floats, let shift = constants[nodes[j].inputs[2]]?.floats,
+                  let mean = constants[nodes[j].inputs[3]]?.floats, let variance = constants[nodes[j].inputs[4]]?.floats,
+                  let (multiplier, offset) = try? NormOps.batchNormAffine(scale: scale, bias: shift, mean: mean, variance: variance,
+                                                                           epsilon: Attributes(values: nodes[j].attributes).float("epsilon", 1e-5)),
+                  multiplier.count == w.shape[0] else { continue }
+            let perChannel = weights.count / w.shape[0]
+            let folded = weights.enumerated().map { $0.element * multiplier[$0.offset / perChannel] }
+            let bias = conv.inputs.count >= 3 ? constants[conv.inputs[2]]!.floats! : [Float](repeating: 0, count: multiplier.count)
+            let foldedBias = (0..<multiplier.count).map { bias[$0] * multiplier[$0] + offset[$0] }
+            let wName = conv.outputs[0] + "::weight", bName = conv.outputs[0] + "::bias"
+            constants[wName] = Tensor(shape: w.shape, floats: folded)
+            constants[bName] = Tensor(shape: [multiplier.count], floats: foldedBias)
+            var fused = conv
+            fused.inputs = [conv.inputs[0], wName, bName]
+            fused.outputs = [nodes[j].outputs[0]]
+            nodes[i] = fused
+            nodes.remove(at: j)
+            record("Conv + BatchNormalization")
+        }
+    }
+
+    mutating func fuseConvActivation() {
+        var i = 0
+        while i < nodes.count {
+            defer { i += 1 }
+            guard nodes[i].opType == "Conv", nodes[i].attributes["strata.activation"] == nil,
+                  let j = soleReader(of: nodes[i].outputs[0], readers()) else { continue }
+            let next = nodes[j]
+            var activation: [Float]?  // [] relu, [lo, hi] clip
+            switch next.opType {
+            case "Relu": activation = []
+            case "Clip":
+                if opset < 11 {
+                    let a = Attributes(values: next.attributes)
+                    activation = [a.float("min", -.greatestFiniteMagnitude), a.float("max", .greatestFiniteMagnitude)]
+                } else {
+                    let lo = next.inputs.count > 1 && !next.inputs[1].isEmpty ? constants[next.inputs[1]]?.floats?.first : -.greatestFiniteMagnitude
+                    let hi = next.inputs.count > 2 && !next.inputs[2].isEmpty ? constants[next.inputs[2]]?.floats?.first : .greatestFiniteMagnitude
+                    if let lo, let hi { activation = [lo, hi] }
+                }
+            default: break
+            }
+            guard let activation else { continue }
+            var fused = nodes[i]
+            fused.attributes["strata.activation"] = .floats(activation)
+            fused.outputs = next.outputs
+            nodes[i] = fused
+            nodes.remove(at: j)
+            record("Conv + \(next.opType)")
+        }
+    }
+
+    mutating func fuseMatMulBias() {
+        var i = 0
+        while i < nodes.count {
+            defer { i += 1 }
+            let matmul = nodes[i]
+            guard matmul.opType == "MatMul", matmul.inputs.count == 2, let b = constants[matmul.inputs[1]], b.rank == 2,
+                  let j = soleReader(of: matmul.outputs[0], readers()), nodes[j].opType == "Add" else { continue }
+            let add = nodes[j]
+            let other = add.inputs[0] == matmul.outputs[0] ? add.inputs[1] : add.inputs[0]
+            guard let bias = constants[other], bias.floats != nil, bias.count == b.shape[1], bias.shape.dropLast().allSatisfy({ $0 == 1 }),
+                  bias.rank <= 1 else { continue }
+            var fused = matmul
+            fused.inputs = matmul.inputs + [other]
+            fused.outputs = add.outputs
+            nodes[i] = fused
+            nodes.remove(at: j)
+            record("MatMul + Add")
+        }
+    }
+
+    /// The scalar value of a constant input, if it is one.
+    private func scalar(_ name: String) -> Float? {
+        guard let t = constants[name], t.count == 1 else { return nil }
+        return t.floats?.first ?? t.int64s.map { Float($0[0]) }
+    }
+
+    /// The other operand of a binary node whose one operand is `value`.
+    private func other(_ node: Node, than value: String) -> String? {
+        guard node.inputs.count == 2 else { return nil }
+        if node.inputs[0] == value { return node.inputs[1] }
+        if node.inputs[1] == value { return node.inputs[0] }
+        return nil
+    }
+
+    mutating func fuseGelu() {
+        var i = 0
+        while i < nodes.count {
+            defer { i += 1 }
+            // Div(x, √2) or Mul(x, 1/√2) → Erf → Add 1 → Mul x → Mul 0.5 (either Mul first).
+            let first = nodes[i]
+            let x = first.inputs.first ?? ""
+            guard first.inputs.count == 2, let c = scalar(first.inputs[1]),
+                  (first.opType == "Div" && abs(c - 1.41421356) < 1e-4) || (first.opType == "Mul" && abs(c - 0.70710678) < 1e-4) else { continue }
+            let r = readers()
+            guard let e = soleReader(of: first.outputs[0], r), nodes[e].opType == "Erf",
+                  let a = soleReader(of: nodes[e].outputs[0], r), nodes[a].opType == "Add",
+                  let one = other(nodes[a], than: nodes[e].outputs[0]), scalar(one) == 1,
+                  let m1 = soleReader(of: nodes[a].outputs[0], r), nodes[m1].opType == "Mul" else { continue }
+            // The other factor of the first Mul: x itself ((x · (1 + erf)) · 0.5), or x · 0.5
+            // computed by its own Mul ((x · 0.5) · (1 + erf)).
+            var remove: Set<Int> = [e, a, m1]
+            var last = m1
+            if other(nodes[m1], than: nodes[a].outputs[0]) == x {
+                guard let m2 = soleReader(of: nodes[m1].outputs[0], r), nodes[m2].opType == "Mul",
+                      let half = other(nodes[m2], than: nodes[m1].outputs[0]), scalar(half) == 0.5 else { continue }
+                last = m2
+                remove.insert(m2)
+            } else {
+                guard let halfX = other(nodes[m1], than: nodes[a].outputs[0]), r[halfX] == 1, let h = producers()[halfX],
+                      nodes[h].opType == "Mul", other(nodes[h], than: x).flatMap(scalar) == 0.5 else { continue }
+                remove.insert(h)
+            }
+            let gelu = Node(name: first.name, opType: "Gelu", domain: "", inputs: [x], outputs: nodes[last].outputs, attributes: [:])
+            nodes[i] = gelu
+            nodes = nodes.enumerated().filter { !remove.contains($0.offset) }.map(\.element)
+            // Removed nodes before i shift it left; the loop's increment must not skip one.
+            i -= remove.filter { $0 < i }.count
+            record("GELU pattern")
+        }
+    }
+
+    mutating func fuseLayerNorm() {
+        var i = 0
+        while i < nodes.count {
+            defer { i += 1 }
+            let mean = nodes[i]
+            guard mean.opType == "ReduceMean", lastAxisOnly(mean) else { continue }
+            let x = mean.inputs[0]
+            let r = readers()
+            // Sub(x, mean) read by Pow and by Div.
+            guard let s = nodes.firstIndex(where: { $0.opType == "Sub" && $0.inputs == [x, mean.outputs[0]] }), r[mean.outputs[0]] == 1,
+                  r[nodes[s].outputs[0]] == 2, !outputs.contains(nodes[s].outputs[0]) else { continue }
+            let d = nodes[s].outputs[0]
+            guard let p = nodes.firstIndex(where: { $0.opType == "Pow" && $0.inputs.first == d }), scalar(nodes[p].inputs[1]) == 2,
+                  let v = soleReader(of: nodes[p].outputs[0], r), nodes[v].opType == "ReduceMean", lastAxisOnly(nodes[v]),
+                  let ae = soleReader(of: nodes[v].outputs[0], r), nodes[ae].opType == "Add",
+                  let epsName = other(nodes[ae], than: nodes[v].outputs[0]), let epsilon = scalar(epsName),
+                  let q = soleReader(of: nodes[ae].outputs[0], r), nodes[q].opType == "Sqrt",
+                  let dv = soleReader(of: nodes[q].outputs[0], r), nodes[dv].opType == "Div", nodes[dv].inputs == [d, nodes[q].outputs[0]],
+                  let mg = soleReader(of: nodes[dv].outputs[0], r), nodes[mg].opType == "Mul",
+                  let gamma = other(nodes[mg], than: nodes[dv].outputs[0]), constants[gamma]?.rank == 1,
+                  let ab = soleReader(of: nodes[mg].outputs[0], r), nodes[ab].opType == "Add",
+                  let beta = other(nodes[ab], than: nodes[mg].outputs[0]), constants[beta]?.rank == 1 else { continue }
+            let layerNorm = Node(name: mean.name, opType: "LayerNormalization", domain: "", inputs: [x, gamma, beta], outputs: nodes[ab].outputs,
+                                 attributes: ["axis": .int(-1), "epsilon": .float(epsilon)])
+            let remove = Set([s, p, v, ae, q, dv, mg, ab])
+            nodes[i] = layerNorm
+            nodes = nodes.enumerated().filter { !remove.contains($0.offset) }.map(\.element)
+            record("LayerNorm pattern")
+        }
+    }
+
+    /// A ReduceMean over the last axis only, keeping it.
+    private func lastAxisOnly(_ node: Node) -> Bool {
+        let a = Attributes(values: node.attributes)
+        guard a.int("keepdims", 1) == 1 else { return false }
+        let axes = node.inputs.count > 1 && !node.inputs[1].isEmpty ? constants[node.inputs[1]]?.int64s.map { $0.map(Int.init) } : a.ints("axes")
+        return axes == [-1]
+    }
+}
