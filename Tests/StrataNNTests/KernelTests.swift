@@ -39,4 +39,19 @@ final class KernelTests: XCTestCase {
             }
         }
     }
+
+    func testVectorErfAndGeluAreWithinTheirBounds() {
+        var worst: Double = 0
+        for i in 0..<4000 {
+            let x = Float(i - 2000) / 300  // −6.7 … 6.7
+            let got = erf8(SIMD8(repeating: x))[3]
+            worst = max(worst, abs(Double(got) - Foundation.erf(Double(x))))
+        }
+        XCTAssertLessThan(worst, 5e-7, "erf8 worst absolute error \(worst)")
+        XCTAssertEqual(erf8(SIMD8(repeating: 30))[0], 1)
+        XCTAssertEqual(erf8(SIMD8(repeating: -30))[0], -1)
+        let x = (0..<1003).map { Float($0 - 500) / 97 }
+        let y = Elementwise.geluVector(x)
+        for (a, b) in zip(x, y) { XCTAssertEqual(Double(b), 0.5 * Double(a) * (1 + Foundation.erf(Double(a) / 2.0.squareRoot())), accuracy: 1e-6) }
+    }
 }

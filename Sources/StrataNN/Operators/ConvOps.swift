@@ -181,11 +181,18 @@ enum ConvOps {
                                     continue
                                 }
                                 let s = src + iy * iw
-                                let offset = j * win.dilation.w - win.padLeft
-                                for ox in 0..<ow {
-                                    let ix = ox * win.stride.w + offset
-                                    line[ox] = ix >= 0 && ix < iw ? s[ix] : 0
+                                // Output columns whose input column is inside the row: a copy
+                                // (contiguous at stride 1) between two runs of zeros.
+                                let offset = j * win.dilation.w - win.padLeft, step = win.stride.w
+                                let first = min(ow, offset >= 0 ? 0 : (-offset + step - 1) / step)
+                                let last = max(first, min(ow, iw - 1 - offset >= 0 ? (iw - 1 - offset) / step + 1 : 0))
+                                for ox in 0..<first { line[ox] = 0 }
+                                if step == 1 {
+                                    (line + first).update(from: s + offset + first, count: last - first)
+                                } else {
+                                    for ox in first..<last { line[ox] = s[ox * step + offset] }
                                 }
+                                for ox in last..<ow { line[ox] = 0 }
                             }
                         }
                     }

@@ -47,6 +47,11 @@ enum Elementwise {
             if a.string("approximate", "none") == "tanh" { return { geluTanh($0) } }
             return { gelu($0) }
         }
+        let tanhGelu = t["Gelu"]!.run
+        t["Gelu"]!.run = { c in
+            guard c.attributes.string("approximate", "none") == "none", let v = try c.input(0).floats else { return try tanhGelu(c) }
+            return [Tensor(shape: try c.input(0).shape, floats: geluVector(v))]
+        }
         t["Gelu"]?.check = { node, _ in
             let mode = Attributes(values: node.attributes).string("approximate", "none")
             return ["none", "tanh"].contains(mode) ? nil : "Gelu approximate \"\(mode)\" is not supported"
@@ -131,6 +136,23 @@ enum Elementwise {
 
     @inline(__always)
     static func geluTanh(_ x: Float) -> Float { 0.5 * x * (1 + tanh(0.79788456080286536 * (x + 0.044715 * x * x * x))) }
+
+    /// GELU, x · Φ(x), eight at a time (erf8: within 5e-7 of erf).
+    static func geluVector(_ x: [Float]) -> [Float] {
+        [Float](largeCount: x.count) { out in
+            x.withUnsafeBufferPointer { src in
+                let (o, s) = (UncheckedSendable(out.baseAddress!), UncheckedSendable(src.baseAddress!))
+                Parallel.forEachBand(x.count / 8, minimumBand: 1 << 12) { chunks in
+                    for chunk in chunks {
+                        let v = UnsafeRawPointer(s.value + 8 * chunk).loadUnaligned(as: SIMD8<Float>.self)
+                        let y = 0.5 * v * (1 + erf8(v * 0.707_106_78))
+                        UnsafeMutableRawPointer(o.value + 8 * chunk).storeBytes(of: y, as: SIMD8<Float>.self)
+                    }
+                }
+                for i in (x.count / 8 * 8)..<x.count { out[i] = gelu(src[i]) }
+            }
+        }
+    }
 
     /// `f` over every element, on several cores for large tensors.
     @inline(__always)

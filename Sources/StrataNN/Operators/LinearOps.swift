@@ -1,4 +1,5 @@
 import Foundation
+import StrataCore
 
 /// MatMul (batched, NumPy semantics) and Gemm, as OpenBLAS sgemm calls.
 enum LinearOps {
@@ -47,10 +48,16 @@ enum LinearOps {
                 }
             }
             if let bias {
-                // Fused MatMul + Add of a per-column bias.
-                for row in 0..<(batches * m) {
-                    let r = y.baseAddress! + row * n
-                    for j in 0..<n { r[j] += bias[j] }
+                // Fused MatMul + Add of a per-column bias, while the product is still in cache
+                // for the rows each thread just finished.
+                let out = UncheckedSendable(y.baseAddress!)
+                bias.withUnsafeBufferPointer { b in
+                    Parallel.forEachBand(batches * m, minimumBand: max(1, 8192 / max(1, n))) { rows in
+                        for row in rows {
+                            let r = out.value + row * n
+                            for j in 0..<n { r[j] += b[j] }
+                        }
+                    }
                 }
             }
         }

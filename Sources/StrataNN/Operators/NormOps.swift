@@ -164,14 +164,7 @@ enum NormOps {
                 Parallel.forEachBand(rows, minimumBand: max(1, 4096 / max(1, length))) { range in
                     for r in range {
                         let s = px.baseAddress! + r * length, d = ys.value + r * length
-                        // Comparisons, not max/min: Swift's NaN-aware max and min compile to
-                        // masks and shifts and made this pass the slowest part of softmax.
-                        var m = -Float.infinity, low = Float.infinity
-                        for j in 0..<length {
-                            let v = s[j]
-                            m = v > m ? v : m
-                            low = v < low ? v : low
-                        }
+                        let (m, low) = extremes(s, length)
                         var sum: Float = 0
                         var partial = SIMD8<Float>()
                         var j = 0
