@@ -214,4 +214,15 @@ final class ModelTests: XCTestCase {
         let y = try session.run(["x": Tensor(shape: [2, 3], repeating: 10)])["y"]!
         XCTAssertEqual(y.floats, [9, 8, 7, 6, 5, 4])
     }
+
+    /// Every operator the depth networks' exports use, as the engine's brief lists them.
+    func testTheOperatorsTheDepthNetworksNeedAreAllThere() {
+        let needed = ["Conv", "ConvTranspose", "MatMul", "Gemm", "BatchNormalization", "LayerNormalization", "Softmax", "Relu", "Clip",
+                      "Sigmoid", "HardSigmoid", "HardSwish", "Erf", "Gelu", "Tanh", "Exp", "Sqrt", "Pow", "Neg", "Add", "Sub", "Mul", "Div",
+                      "ReduceMean", "ReduceSum", "Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Concat", "Split", "Slice",
+                      "Gather", "Expand", "Tile", "Pad", "Where", "Equal", "Range", "Shape", "Constant", "ConstantOfShape", "Cast",
+                      "Identity", "MaxPool", "AveragePool", "GlobalAveragePool", "Upsample", "Resize"]
+        XCTAssertEqual(needed.filter { Operators.table[$0] == nil }, [])
+        print("StrataNN runs \(Operators.supported.count) operator types: \(Operators.supported.joined(separator: " "))")
+    }
 }
