@@ -36,6 +36,8 @@ bench: deps
 	bash Benchmarks/runner.sh
 	@python3 -c "import py360convert, cv2" 2>/dev/null || pip install -q py360convert opencv-python-headless numpy
 	bash Benchmarks/sphere.sh
+	@python3 -c "import torch, onnx, onnxruntime" 2>/dev/null || pip install -q torch onnx onnxruntime numpy
+	bash Benchmarks/nn.sh
 
 clean:
 	rm -rf .build out Benchmarks/work
