@@ -71,14 +71,7 @@ extension Tensor {
             let signed = code != 4 && code != 2
             if !raw.isEmpty {
                 try check(raw.count / width)
-                self.init(shape: shape, int64: raw.withUnsafeBytes { buffer in
-                    (0..<count).map { i -> Int64 in
-                        var value: UInt64 = 0
-                        for b in 0..<width { value |= UInt64(buffer[i * width + b]) << (8 * b) }
-                        if signed && value >> (8 * width - 1) & 1 == 1 { return Int64(bitPattern: value | ~((1 << (8 * UInt64(width))) - 1)) }
-                        return Int64(value)
-                    }
-                })
+                self.init(shape: shape, int64: Tensor.integers(raw, count: count, width: width, signed: signed))
             } else {
                 try check(proto.int32Data.count)
                 self.init(shape: shape, int64: proto.int32Data.map { Int64($0) })
@@ -87,13 +80,7 @@ extension Tensor {
             let width = code == 12 ? 4 : 8
             if !raw.isEmpty {
                 try check(raw.count / width)
-                self.init(shape: shape, int64: raw.withUnsafeBytes { buffer in
-                    (0..<count).map { i -> Int64 in
-                        var value: UInt64 = 0
-                        for b in 0..<width { value |= UInt64(buffer[i * width + b]) << (8 * b) }
-                        return Int64(bitPattern: value)
-                    }
-                })
+                self.init(shape: shape, int64: Tensor.integers(raw, count: count, width: width, signed: false))
             } else {
                 try check(proto.uint64Data.count)
                 self.init(shape: shape, int64: proto.uint64Data.map { Int64(bitPattern: $0) })
@@ -108,6 +95,19 @@ extension Tensor {
             }
         default:
             throw NNError.invalidTensor("element type \(onnxTypeNames[code] ?? "\(code)") is not supported")
+        }
+    }
+
+    /// `count` little-endian integers of `width` bytes, sign-extended when `signed`, as Int64
+    /// (unsigned 64-bit values past Int64.max wrap, as a cast would).
+    static func integers(_ raw: Data, count: Int, width: Int, signed: Bool) -> [Int64] {
+        raw.withUnsafeBytes { buffer in
+            (0..<count).map { i -> Int64 in
+                var value: UInt64 = 0
+                for b in 0..<width { value |= UInt64(buffer[i * width + b]) << (8 * b) }
+                if signed && width < 8 && value >> (8 * width - 1) & 1 == 1 { value |= ~((1 << (8 * UInt64(width))) - 1) }
+                return Int64(bitPattern: value)
+            }
         }
     }
 
