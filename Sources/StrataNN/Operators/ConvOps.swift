@@ -110,6 +110,11 @@ enum ConvOps {
                 switch activation {
                 case .none: for j in 0..<plane { p[j] += add }
                 case .relu: for j in 0..<plane { let v = p[j] + add; p[j] = v < 0 ? 0 : v }
+                case .clip(let lo, let hi):
+                    for j in 0..<plane {
+                        let v = p[j] + add
+                        p[j] = v < lo ? lo : (v > hi ? hi : v)
+                    }
                 default: for j in 0..<plane { p[j] = activation.apply(p[j] + add) }
                 }
             }

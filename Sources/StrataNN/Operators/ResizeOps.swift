@@ -190,6 +190,26 @@ enum ResizeOps {
             x.withUnsafeBufferPointer { px in
                 taps.index.withUnsafeBufferPointer { ti in
                     taps.weight.withUnsafeBufferPointer { tw in
+                        if inner == 1 {
+                            // The last axis: each row gathers along itself; no per-element
+                            // division into (row, column) or inner loop of one.
+                            Parallel.forEachBand(outer, minimumBand: max(1, 4096 / max(1, outSize))) { rows in
+                                for o in rows {
+                                    let src = px.baseAddress! + o * inSize, dst = ys.value + o * outSize
+                                    for j in 0..<outSize {
+                                        let first = ti[j * k]
+                                        if first < 0 {
+                                            dst[j] = extrapolation
+                                            continue
+                                        }
+                                        var v = tw[j * k] * src[first]
+                                        for t in 1..<max(1, k) { v += tw[j * k + t] * src[ti[j * k + t]] }
+                                        dst[j] = v
+                                    }
+                                }
+                            }
+                            return
+                        }
                         Parallel.forEachBand(outer * outSize, minimumBand: max(1, 4096 / max(1, inner))) { range in
                             for row in range {
                                 let (o, j) = (row / outSize, row % outSize)
