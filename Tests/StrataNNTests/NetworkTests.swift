@@ -1,4 +1,5 @@
 import Foundation
+import StrataCore
 import StrataIO
 import XCTest
 @testable import StrataNN
@@ -53,4 +54,22 @@ final class NetworkTests: XCTestCase {
     func testDepthAnythingV2AtOpset11() throws { try run("depth_anything_v2_opset11", fuses: Self.dav2Before17) }
     func testDepthAnythingV2AtOpset14() throws { try run("depth_anything_v2_opset14", fuses: Self.dav2Before17) }
     func testDepthAnythingV2AtOpset17() throws { try run("depth_anything_v2_opset17", fuses: ["GELU pattern": 4, "MatMul + Add": 16]) }
+
+    /// The example of StrataNN's DocC page, line for line, on the Depth Anything fixture (its
+    /// dynamic height and width take the example's 518 × 518 frame).
+    func testTheDocumentationExampleRuns() throws {
+        let model = try Model(contentsOf: Self.fixtures.appendingPathComponent("depth_anything_v2_opset17/model.onnx"))
+        XCTAssertEqual(model.opset, 17)
+        XCTAssertEqual(model.inputs.map(\.name), ["image"])
+        XCTAssertGreaterThan(model.operatorCounts["MatMul"] ?? 0, 0)
+
+        let session = try Session(model: model, threads: 2)
+        let frame = Image(width: 518, height: 518, channels: 3, fill: 0.5)
+        let outputs = try session.run([model.inputs[0].name: Tensor(frame)])
+        let depth = try outputs[model.outputs[0].name]!.image()
+        XCTAssertEqual(depth.width, 518)
+        XCTAssertEqual(depth.channels, 1)
+        XCTAssertFalse(session.rewrites.isEmpty)
+        XCTAssertGreaterThan(session.lastRunPeakBytes, 518 * 518 * 3 * 4)
+    }
 }
