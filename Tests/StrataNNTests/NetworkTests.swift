@@ -40,20 +40,21 @@ final class NetworkTests: XCTestCase {
     static let midas = ["Conv + Clip": 14, "Conv + Relu": 9]
     // Four blocks: a GELU per MLP and per readout projection, two LayerNorms per block
     // (spelled out before opset 17), a bias per Linear.
-    static let dptBefore17 = ["GELU pattern": 8, "LayerNorm pattern": 8, "MatMul + Add": 20, "Conv + Relu": 9]
-    static let dav2Before17 = ["GELU pattern": 4, "LayerNorm pattern": 12, "MatMul + Add": 16, "Conv + Relu": 9]
+    // And attention (MatMul → Softmax → MatMul) once per block.
+    static let dptBefore17 = ["GELU pattern": 8, "LayerNorm pattern": 8, "MatMul + Add": 20, "Conv + Relu": 9, "attention": 4]
+    static let dav2Before17 = ["GELU pattern": 4, "LayerNorm pattern": 12, "MatMul + Add": 16, "Conv + Relu": 9, "attention": 4]
 
     func testMiDaSSmallAtOpset11() throws { try run("midas_small_opset11", fuses: Self.midas) }
     func testMiDaSSmallAtOpset14() throws { try run("midas_small_opset14", fuses: Self.midas) }
     func testMiDaSSmallAtOpset17() throws { try run("midas_small_opset17", fuses: Self.midas) }
     func testDPTOnAViTAtOpset11() throws { try run("dpt_vit_opset11", fuses: Self.dptBefore17) }
     func testDPTOnAViTAtOpset14() throws { try run("dpt_vit_opset14", fuses: Self.dptBefore17) }
-    func testDPTOnAViTAtOpset17() throws { try run("dpt_vit_opset17", fuses: ["GELU pattern": 8, "MatMul + Add": 20]) }
+    func testDPTOnAViTAtOpset17() throws { try run("dpt_vit_opset17", fuses: ["GELU pattern": 8, "MatMul + Add": 20, "attention": 4]) }
     /// Exported with dynamic height and width: run at 56×56 and 70×84, position embeddings
     /// interpolated by the graph's own Shape → Resize chain.
     func testDepthAnythingV2AtOpset11() throws { try run("depth_anything_v2_opset11", fuses: Self.dav2Before17) }
     func testDepthAnythingV2AtOpset14() throws { try run("depth_anything_v2_opset14", fuses: Self.dav2Before17) }
-    func testDepthAnythingV2AtOpset17() throws { try run("depth_anything_v2_opset17", fuses: ["GELU pattern": 4, "MatMul + Add": 16]) }
+    func testDepthAnythingV2AtOpset17() throws { try run("depth_anything_v2_opset17", fuses: ["GELU pattern": 4, "MatMul + Add": 16, "attention": 4]) }
 
     /// The example of StrataNN's DocC page, line for line, on the Depth Anything fixture (its
     /// dynamic height and width take the example's 518 × 518 frame).

@@ -55,6 +55,16 @@ enum Gemm {
         }
     }
 
+    /// C = A · B on the calling thread alone (row-major, no transposes): for kernels that
+    /// already split their work across threads.
+    @inline(__always)
+    static func block(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                      c: UnsafeMutablePointer<Float>, ldc: Int) {
+        _ = singleThreaded
+        block(rows: 0..<m, columns: 0..<n, k: k, alpha: 1, a: a, lda: lda, transposeA: false, b: b, ldb: ldb, transposeB: false,
+              beta: 0, c: c, ldc: ldc)
+    }
+
     /// One sgemm call for the block `rows × columns` of C.
     @inline(__always)
     private static func block(rows: Range<Int>, columns: Range<Int>, k: Int, alpha: Float,

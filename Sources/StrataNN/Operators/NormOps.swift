@@ -155,6 +155,41 @@ enum NormOps {
         return soft.transposed(inverse)
     }
 
+    /// Softmax of `rows` rows of `length`, in place (the fused attention's score block).
+    static func softmaxInPlace(_ p: UnsafeMutablePointer<Float>, rows: Int, length: Int) {
+        for r in 0..<rows { softmaxRow(UnsafePointer(p + r * length), p + r * length, length: length, log: false) }
+    }
+
+    /// One row of softmax (or log-softmax) from `s` into `d`, which may be the same memory.
+    @inline(__always)
+    static func softmaxRow(_ s: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, length: Int, log: Bool) {
+        let (m, low) = extremes(s, length)
+        var sum: Float = 0
+        var partial = SIMD8<Float>()
+        var j = 0
+        let shift = SIMD8<Float>(repeating: m)
+        // The vector exponential when every x − max is in its domain (attention rows are);
+        // rows with masked or far-off logits take libm's.
+        let vector = exp8Domain.contains(low - m)
+        if !log {
+            while vector && j + 8 <= length {
+                let e = exp8(UnsafeRawPointer(s + j).loadUnaligned(as: SIMD8<Float>.self) - shift)
+                UnsafeMutableRawPointer(d + j).storeBytes(of: e, as: SIMD8<Float>.self)
+                partial += e
+                j += 8
+            }
+            sum = partial.sum()
+            while j < length { let e = Foundation.exp(s[j] - m); d[j] = e; sum += e; j += 1 }
+            let inverse = 1 / sum
+            for j in 0..<length { d[j] *= inverse }
+        } else {
+            for j in 0..<length { sum += Foundation.exp(s[j] - m) }
+            // (x − max) − log Σ: subtracting the large maximum first keeps precision.
+            let shift = Foundation.log(sum)
+            for j in 0..<length { d[j] = (s[j] - m) - shift }
+        }
+    }
+
     /// exp(x − max) / Σ exp(x − max) per row: the maximum keeps every exp ≤ 1.
     static func softmaxRows(_ x: [Float], length: Int, log: Bool) -> [Float] {
         let rows = length == 0 ? 0 : x.count / length
@@ -163,31 +198,7 @@ enum NormOps {
                 let ys = UncheckedSendable(y.baseAddress!)
                 Parallel.forEachBand(rows, minimumBand: max(1, 4096 / max(1, length))) { range in
                     for r in range {
-                        let s = px.baseAddress! + r * length, d = ys.value + r * length
-                        let (m, low) = extremes(s, length)
-                        var sum: Float = 0
-                        var partial = SIMD8<Float>()
-                        var j = 0
-                        let shift = SIMD8<Float>(repeating: m)
-                        // The vector exponential when every x − max is in its domain (attention
-                        // rows are); rows with masked or far-off logits take libm's.
-                        let vector = exp8Domain.contains(low - m)
-                        while vector && j + 8 <= length {
-                            let e = exp8(UnsafeRawPointer(s + j).loadUnaligned(as: SIMD8<Float>.self) - shift)
-                            UnsafeMutableRawPointer(d + j).storeBytes(of: e, as: SIMD8<Float>.self)
-                            partial += e
-                            j += 8
-                        }
-                        sum = partial.sum()
-                        while j < length { let e = Foundation.exp(s[j] - m); d[j] = e; sum += e; j += 1 }
-                        if log {
-                            // (x − max) − log Σ: subtracting the large maximum first keeps precision.
-                            let shift = Foundation.log(sum)
-                            for j in 0..<length { d[j] = (s[j] - m) - shift }
-                        } else {
-                            let inverse = 1 / sum
-                            for j in 0..<length { d[j] *= inverse }
-                        }
+                        softmaxRow(px.baseAddress! + r * length, ys.value + r * length, length: length, log: log)
                     }
                 }
             }

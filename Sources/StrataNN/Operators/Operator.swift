@@ -65,6 +65,7 @@ enum Operators {
         NormOps.register(&table)
         ResizeOps.register(&table)
         ControlOps.register(&table)
+        AttentionOps.register(&table)
         return table
     }()
 
@@ -76,7 +77,7 @@ enum Operators {
     }
 
     /// The sorted names of the supported operator types.
-    static var supported: [String] { table.keys.sorted() }
+    static var supported: [String] { table.keys.filter { !$0.hasPrefix("strata.") }.sorted() }
 }
 
 /// Normalises a possibly negative axis against `rank`.

@@ -32,6 +32,7 @@ struct GraphPreparation {
         fuseMatMulBias()
         fuseGelu()
         fuseLayerNorm()
+        fuseAttention()
     }
 
     // MARK: Bookkeeping
@@ -262,5 +263,29 @@ struct GraphPreparation {
         guard a.int("keepdims", 1) == 1 else { return false }
         let axes = node.inputs.count > 1 && !node.inputs[1].isEmpty ? constants[node.inputs[1]]?.int64s.map { $0.map(Int.init) } : a.ints("axes")
         return axes == [-1]
+    }
+
+    /// MatMul → Softmax → MatMul, the attention of every transformer block: one kernel that
+    /// keeps each block of scores in cache (`AttentionOps`). The softmax's axis goes along;
+    /// the kernel falls back to the three operators if it is not the last one at run time.
+    mutating func fuseAttention() {
+        var i = 0
+        while i < nodes.count {
+            defer { i += 1 }
+            let scores = nodes[i]
+            guard scores.opType == "MatMul", scores.inputs.count == 2, let s = soleReader(of: scores.outputs[0], readers()),
+                  nodes[s].opType == "Softmax", let p = soleReader(of: nodes[s].outputs[0], readers()),
+                  nodes[p].opType == "MatMul", nodes[p].inputs.count == 2, nodes[p].inputs[0] == nodes[s].outputs[0] else { continue }
+            var attributes: [String: Attribute] = [:]
+            if let axis = nodes[s].attributes["axis"] { attributes["axis"] = axis }
+            let fused = Node(name: scores.name, opType: "strata.Attention", domain: "", inputs: scores.inputs + [nodes[p].inputs[1]],
+                             outputs: nodes[p].outputs, attributes: attributes)
+            // The fused node stands where the second product was: V may be computed after the scores.
+            nodes[p] = fused
+            nodes.remove(at: s)
+            nodes.remove(at: i)
+            i -= 1
+            record("attention")
+        }
     }
 }
