@@ -156,55 +156,65 @@ enum ConvOps {
         }
     }
 
-    /// im2col over bands of output rows (the column matrix stays a few MB) and one GEMM per
-    /// band and group.
+    /// im2col over bands of output rows and one GEMM per band and group. Each thread takes
+    /// whole bands, with its own column buffer (a few MB, so it stays in L2/L3 between the
+    /// copy and the product) and a single-threaded sgemm: no hand-off between a parallel
+    /// copy and a parallel product per band.
     static func im2colConv(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                            group: Int, groupChannels: Int, outGroup: Int, _ win: Window) {
-        let (ih, iw, oh, ow) = (win.input.h, win.input.w, win.output.h, win.output.w)
-        let (kh, kw) = win.kernel
-        let taps = groupChannels * kh * kw
-        let band = max(1, min(oh, (1 << 20) / max(1, taps * ow)))
-        var col = [Float](repeating: 0, count: taps * band * ow)
-        col.withUnsafeMutableBufferPointer { colBuffer in
-            let cp = UncheckedSendable(colBuffer.baseAddress!)
-            for g in 0..<group {
-                let xg = UncheckedSendable(x + g * groupChannels * ih * iw)
-                var r0 = 0
-                while r0 < oh {
-                    let rows = min(band, oh - r0)
-                    let columns = rows * ow
-                    Parallel.forEachBand(taps, minimumBand: max(1, 4096 / max(1, columns))) { range in
-                        for t in range {
-                            let c = t / (kh * kw), i = (t / kw) % kh, j = t % kw
-                            let src = xg.value + c * ih * iw
-                            let dst = cp.value + t * columns
-                            for r in 0..<rows {
-                                let iy = (r0 + r) * win.stride.h - win.padTop + i * win.dilation.h
-                                let line = dst + r * ow
-                                guard iy >= 0 && iy < ih else {
-                                    for ox in 0..<ow { line[ox] = 0 }
-                                    continue
-                                }
-                                let s = src + iy * iw
-                                // Output columns whose input column is inside the row: a copy
-                                // (contiguous at stride 1) between two runs of zeros.
-                                let offset = j * win.dilation.w - win.padLeft, step = win.stride.w
-                                let first = min(ow, offset >= 0 ? 0 : (-offset + step - 1) / step)
-                                let last = max(first, min(ow, iw - 1 - offset >= 0 ? (iw - 1 - offset) / step + 1 : 0))
-                                for ox in 0..<first { line[ox] = 0 }
-                                if step == 1 {
-                                    (line + first).update(from: s + offset + first, count: last - first)
-                                } else {
-                                    for ox in first..<last { line[ox] = s[ox * step + offset] }
-                                }
-                                for ox in last..<ow { line[ox] = 0 }
-                            }
-                        }
-                    }
-                    Gemm.multiply(m: outGroup, n: columns, k: taps, a: w + g * outGroup * taps, lda: taps,
-                                  b: cp.value, ldb: columns, c: y + g * outGroup * oh * ow + r0 * ow, ldc: oh * ow)
-                    r0 += rows
+        let (oh, ow) = (win.output.h, win.output.w)
+        let taps = groupChannels * win.kernel.h * win.kernel.w
+        let threads = Parallel.threadCount
+        // Bands of about 1M column values, but at least two per thread when the output allows.
+        let band = max(1, min((1 << 20) / max(1, taps * ow), (oh + 2 * threads - 1) / (2 * threads)))
+        let bands = (oh + band - 1) / band
+        let (xs, ws, ys) = (UncheckedSendable(x), UncheckedSendable(w), UncheckedSendable(y))
+        Parallel.forEachBand(bands * group, minimumBand: 1) { tasks in
+            var col = [Float](repeating: 0, count: taps * band * ow)
+            col.withUnsafeMutableBufferPointer { colBuffer in
+                for task in tasks {
+                    let (g, b) = (task / bands, task % bands)
+                    let r0 = b * band, rows = min(band, oh - r0)
+                    im2col(xs.value + g * groupChannels * win.input.h * win.input.w, into: colBuffer.baseAddress!,
+                           channels: groupChannels, rows: r0..<(r0 + rows), win)
+                    Gemm.block(m: outGroup, n: rows * ow, k: taps, a: ws.value + g * outGroup * taps, lda: taps,
+                               b: colBuffer.baseAddress!, ldb: rows * ow, c: ys.value + g * outGroup * oh * ow + r0 * ow, ldc: oh * ow)
                 }
+            }
+        }
+    }
+
+    /// The column matrix of output rows `rows`: one row per (channel, kernel row, kernel
+    /// column), one column per output pixel of the band.
+    @inline(__always)
+    static func im2col(_ x: UnsafePointer<Float>, into col: UnsafeMutablePointer<Float>, channels: Int, rows: Range<Int>, _ win: Window) {
+        let (ih, iw, ow) = (win.input.h, win.input.w, win.output.w)
+        let (kh, kw) = win.kernel
+        let columns = rows.count * ow
+        for t in 0..<(channels * kh * kw) {
+            let c = t / (kh * kw), i = (t / kw) % kh, j = t % kw
+            let src = x + c * ih * iw
+            let dst = col + t * columns
+            for (r, oy) in rows.enumerated() {
+                let iy = oy * win.stride.h - win.padTop + i * win.dilation.h
+                let line = dst + r * ow
+                guard iy >= 0 && iy < ih else {
+                    for ox in 0..<ow { line[ox] = 0 }
+                    continue
+                }
+                let s = src + iy * iw
+                // Output columns whose input column is inside the row: a copy (contiguous at
+                // stride 1) between two runs of zeros.
+                let offset = j * win.dilation.w - win.padLeft, step = win.stride.w
+                let first = min(ow, offset >= 0 ? 0 : (-offset + step - 1) / step)
+                let last = max(first, min(ow, iw - 1 - offset >= 0 ? (iw - 1 - offset) / step + 1 : 0))
+                for ox in 0..<first { line[ox] = 0 }
+                if step == 1 {
+                    (line + first).update(from: s + offset + first, count: last - first)
+                } else {
+                    for ox in first..<last { line[ox] = s[ox * step + offset] }
+                }
+                for ox in last..<ow { line[ox] = 0 }
             }
         }
     }
