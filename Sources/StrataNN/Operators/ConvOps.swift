@@ -32,22 +32,9 @@ enum ConvOps {
         }
     }
 
-    /// What an activation fused into a convolution does to each output.
+    /// The activation GraphPreparation fused into a convolution (Relu, or Clip such as ReLU6).
     enum Activation: Equatable, Sendable {
-        case none, relu, clip(Float, Float), sigmoid, hardSwish, silu, gelu
-
-        @inline(__always)
-        func apply(_ v: Float) -> Float {
-            switch self {
-            case .none: return v
-            case .relu: return v < 0 ? 0 : v
-            case .clip(let lo, let hi): return min(max(v, lo), hi)
-            case .sigmoid: return Elementwise.sigmoid(v)
-            case .hardSwish: return v * min(1, max(0, v / 6 + 0.5))
-            case .silu: return v * Elementwise.sigmoid(v)
-            case .gelu: return Elementwise.gelu(v)
-            }
-        }
+        case none, relu, clip(Float, Float)
     }
 
     /// Y = W ∗ X + B: pointwise as one GEMM per group, depthwise as a direct loop, anything
@@ -115,7 +102,6 @@ enum ConvOps {
                         let v = p[j] + add
                         p[j] = v < lo ? lo : (v > hi ? hi : v)
                     }
-                default: for j in 0..<plane { p[j] = activation.apply(p[j] + add) }
                 }
             }
         }
