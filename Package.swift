@@ -60,7 +60,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataSphereTests", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataSphere"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataPipelineTests", dependencies: ["StrataCore", "StrataIO", "StrataPipeline", "StrataSphere", "StrataStages"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "strataTests", dependencies: ["strata", "StrataCore", "StrataIO", "StrataNN", "StrataSphere", "StrataSynth"]),
+        .target(name: "CStrataTestSupport", path: "Tests/CStrataTestSupport"),
+        .testTarget(name: "strataTests", dependencies: ["strata", "StrataCore", "StrataIO", "StrataNN", "StrataSphere", "StrataSynth", "CStrataTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

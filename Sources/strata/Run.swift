@@ -170,6 +170,10 @@ struct Run: ParsableCommand {
     }
 }
 
+/// The thread that takes SIGINT and SIGTERM; written once, before the handler that reads it
+/// is installed.
+nonisolated(unsafe) private var signalWaiter = pthread_t()
+
 /// SIGINT and SIGTERM for the whole process: blocked in `Strata.main` before any other
 /// thread exists (threads inherit the mask, FFmpeg's decoder threads included) and taken
 /// by one thread with `sigwait`. Without a run to stop, a signal exits at once as the
@@ -177,7 +181,12 @@ struct Run: ParsableCommand {
 /// one cancels the run (frames in flight finish) and a second exits at once.
 ///
 /// A handler or a dispatch source is not enough: the kernel may deliver the signal to any
-/// thread that does not block it, and one created before the handler may not.
+/// thread that does not block it, and one created before the handler may not. Blocking is
+/// not enough either: one thread already runs when `main` starts (the runtime's), with the
+/// signals unblocked, and a signal the kernel gave it took the default action — the process
+/// died mid-write, leaving a temporary file (a fresh-clone CI run caught it). So the signals
+/// also get a handler, which runs only in such a thread and passes the signal on to the
+/// waiting thread.
 enum Interruption {
     private static let target = Mutex<PipelineRun?>(nil)
     private static let received = Mutex<Int32?>(nil)
@@ -190,7 +199,10 @@ enum Interruption {
         sigaddset(&set, SIGTERM)
         pthread_sigmask(SIG_BLOCK, &set, nil)
         let blocked = set
+        let started = DispatchSemaphore(value: 0)
         let waiter = Thread {
+            signalWaiter = pthread_self()
+            started.signal()
             var signals = blocked
             while true {
                 var number: Int32 = 0
@@ -205,6 +217,21 @@ enum Interruption {
             }
         }
         waiter.start()
+        started.wait()
+        // For threads that do not block the signals: hand the signal to the waiter (which
+        // blocks it, so it stays pending there until sigwait takes it). pthread_kill is
+        // async-signal-safe.
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { number in _ = pthread_kill(signalWaiter, number) }
+        action.sa_flags = SA_RESTART
+        sigemptyset(&action.sa_mask)
+        for number in [SIGINT, SIGTERM] {
+            var previous = sigaction()
+            sigaction(number, nil, &previous)
+            // A parent that ignores the signal (a shell's background job, nohup) keeps it ignored.
+            if let handler = previous.__sigaction_handler.sa_handler, unsafeBitCast(handler, to: Int.self) == 1 { continue }
+            sigaction(number, &action, nil)
+        }
     }
 
     /// From now on a signal cancels `run` instead of exiting.

@@ -3,6 +3,7 @@ import StrataCore
 import StrataIO
 import StrataSphere
 import StrataSynth
+import CStrataTestSupport
 import XCTest
 
 #if canImport(Glibc)
@@ -342,6 +343,33 @@ final class RunCommandTests: CommandTestCase {
         for fd in [1, 2] {
             XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(process.processIdentifier)/fd/\(fd)"), "/dev/null")
         }
+    }
+
+    /// The kernel may hand a process-directed SIGINT to any thread that does not block it, and
+    /// one thread runs before `main` can block anything. Sent to exactly such a thread, the
+    /// signal must still end the run gracefully: frames in flight finished, no temporary file,
+    /// exit 130 with the message. (A fresh-clone CI run lost this race: strata died mid-write.)
+    func testSIGINTDeliveredToAThreadThatDoesNotBlockItStillFinishesTheFramesInFlight() throws {
+        let process = try startLongRun(until: 3)
+        let pid = process.processIdentifier
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        // SigBlk is the blocked-signal mask in hex; SIGINT is bit 1.
+        let unblocked = tasks.compactMap(Int32.init).first { tid in
+            guard let status = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/status", encoding: .utf8),
+                  let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigBlk:") }),
+                  let mask = UInt64(line.split(separator: "\t").last ?? "", radix: 16) else { return false }
+            return mask & 2 == 0
+        }
+        let tid = try XCTUnwrap(unblocked, "every thread blocks SIGINT: nothing to test (threads: \(tasks))")
+        XCTAssertEqual(strata_test_tgkill(pid, tid, SIGINT), 0)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .exit, "strata died of the signal instead of handling it")
+        XCTAssertEqual(process.terminationStatus, 130)
+        let (complete, any) = frameSets()
+        XCTAssertEqual(complete, any, "a frame in flight was left with some of its outputs")
+        XCTAssertLessThan(complete.count, Self.frames)
+        XCTAssertEqual(temporaryFiles(), [])
+        assertEveryFileIsWhole()
     }
 
     func testSIGKILLLeavesOnlyWholeFilesAndResumeFinishesExactlyTheMissingFrames() throws {
