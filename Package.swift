@@ -31,11 +31,11 @@ let package = Package(
         ),
 
         // Library modules, each depending only on those above it.
-        .target(name: "StrataCore"),
+        .target(name: "CStrataKernels"),
+        .target(name: "StrataCore", dependencies: ["CStrataKernels"]),
         .target(name: "StrataIO", dependencies: ["StrataCore", "CStrataCodecs", "CFFmpeg"]),
         .target(name: "StrataSynth", dependencies: ["StrataCore"]),  // writes files only through the CLI
         .target(name: "StrataDepth", dependencies: ["StrataCore"]),
-        .target(name: "CStrataKernels"),
         .target(name: "StrataSphere", dependencies: ["StrataCore", "CStrataKernels"]),
         .target(name: "StrataNN", dependencies: ["StrataCore", "COpenBLAS", "CStrataKernels", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "StrataPipeline", dependencies: ["StrataCore"]),

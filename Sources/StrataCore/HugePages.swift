@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CStrataKernels
 
 /// Transparent huge pages for large buffers, as numpy asks for its arrays.
 ///
@@ -29,11 +30,25 @@ public enum HugePages {
     }
 }
 
+/// Freed buffers kept in the process for the next buffer of that size.
+///
+/// glibc returns blocks above its mmap threshold (128 KiB at first, raised as blocks are
+/// freed) to the kernel, and the next block of that size comes back as fresh pages that the
+/// kernel must fault in and zero: 45 ms for a 75 MB buffer of 4 KiB pages on one core here,
+/// more than resampling it. A video runs the same sizes frame after frame, so the heap keeps
+/// blocks up to 256 MiB and trims only past 1 GiB of free memory. numpy already reuses its
+/// 3 MB arrays this way. Process-wide, set once by the first large buffer or NN session.
+public enum FreedMemory {
+    /// Applies the policy (the first call does; later ones cost one atomic load).
+    public static func keep() { strata_keep_freed_memory() }
+}
+
 extension Array where Element: BitwiseCopyable {
     /// An array of `count` elements written by `initialize`, on huge pages when large.
     /// `initialize` must write every element.
     @inlinable
     public init(largeCount count: Int, initializingWith initialize: (UnsafeMutableBufferPointer<Element>) throws -> Void) rethrows {
+        FreedMemory.keep()
         try self.init(unsafeUninitializedCapacity: count) { buffer, initialized in
             if let base = buffer.baseAddress {
                 HugePages.advise(UnsafeMutableRawPointer(base), bytes: count * MemoryLayout<Element>.stride)

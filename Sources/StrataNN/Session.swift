@@ -44,6 +44,18 @@ public final class Session: @unchecked Sendable {
     /// Whether runs time each node (per operator type, in `lastRunProfile`).
     public var profiling = false
 
+    /// The profile's row for a node: its operator type, and for Conv the kind of kernel
+    /// that runs it (depthwise, pointwise, k×k with its stride), which cost very differently.
+    static func profileKey(_ op: String, _ context: OpContext) -> String {
+        guard op == "Conv", context.inputs.count > 1, let x = context.inputs[0], let w = context.inputs[1], w.shape.count == 4 else { return op }
+        let group = context.attributes.int("group", 1)
+        let stride = context.attributes.ints("strides")?.first ?? 1
+        let kernel = "\(w.shape[2])×\(w.shape[3])/\(stride)"
+        if group > 1 && w.shape[1] == 1 && w.shape[0] == x.shape[1] { return "Conv depthwise \(kernel)" }
+        if w.shape[2] == 1 && w.shape[3] == 1 && stride == 1 { return "Conv 1×1" }
+        return "Conv \(kernel)"
+    }
+
     /// Seconds spent per operator type in the last run (when `profiling`), with node counts.
     public var lastRunProfile: [String: (seconds: Double, count: Int)] { lock.withLock { profile } }
 
@@ -51,18 +63,11 @@ public final class Session: @unchecked Sendable {
     /// run held at once: what the memory plan keeps small.
     public var lastRunPeakBytes: Int { lock.withLock { peak } }
 
-    /// Keeps freed activation buffers in the process for the next node to reuse.
-    ///
-    /// glibc returns blocks above its mmap threshold (128 KiB at first) to the kernel when
-    /// freed, and a later block of that size comes back as fresh pages the kernel must fault
-    /// in and zero: 8% of a Depth Anything run went to `clear_page`. Raising the mmap
-    /// threshold to its 32 MiB maximum and the trim threshold past any run's working set
-    /// makes the heap keep them. Process-wide, set once, by the first session.
-    static let reuseFreedBuffers: Void = strata_keep_freed_memory()
-
     /// Prepares `model` to run on `threads` threads (nil: every core, or `Parallel.maxThreads`).
     public init(model: Model, threads: Int? = nil) throws {
-        _ = Session.reuseFreedBuffers
+        // Freed activations stay in the heap for the next node (8% of a Depth Anything run
+        // went to `clear_page` before).
+        FreedMemory.keep()
         self.model = model
         self.threads = max(1, threads ?? Parallel.threadCount)
         var slots: [String: Int] = [:]
@@ -159,8 +164,9 @@ public final class Session: @unchecked Sendable {
             defer {
                 if profiling {
                     let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-                    profile[step.node.opType, default: (0, 0)].seconds += seconds
-                    profile[step.node.opType, default: (0, 0)].count += 1
+                    let key = Session.profileKey(step.node.opType, context)
+                    profile[key, default: (0, 0)].seconds += seconds
+                    profile[key, default: (0, 0)].count += 1
                 }
             }
             do {

@@ -77,7 +77,9 @@ extension Image {
 
     /// Perspective views (tangent patches, crops) cut from this equirect panorama.
     public func equirectToPerspective(_ views: [PerspectiveView], interpolation: Interpolation = .bilinear) -> [Image] {
-        views.map { equirectToPerspective($0, interpolation: interpolation) }
+        let maps = views.map { ResampleMap.equirectToView(width: width, height: height, view: $0, interpolation: interpolation) }
+        let planes = pixels.withUnsafeBufferPointer { ResampleMap.apply(maps, source: $0, channels: channels) }
+        return zip(maps, planes).map { Image(width: $0.width, height: $0.height, channels: channels, pixels: $1) }
     }
 
     /// This perspective image (seen as `view`) pasted onto a `width × height` equirect:

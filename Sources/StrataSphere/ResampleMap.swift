@@ -132,6 +132,56 @@ public struct ResampleMap: Sendable {
         }
     }
 
+    /// Resamples one source through several maps (the tangent patches or views of one
+    /// panorama) in a single parallel pass over all their rows, so the threads meet once at
+    /// the end instead of once per map, each waiting on the other's last band.
+    public static func apply(_ maps: [ResampleMap], source: UnsafeBufferPointer<Float>, channels: Int, fill: Float = 0) -> [[Float]] {
+        guard let first = maps.first else { return [] }
+        let plane = first.grid.planeSize
+        precondition(maps.allSatisfy { $0.grid.planeSize == plane && $0.grid.stride == first.grid.stride }, "maps over different grids")
+        precondition(source.count >= plane * channels, "source holds \(source.count) samples, the maps read \(plane * channels)")
+        // Each output is created by nesting the next one's initialiser inside it, so every
+        // buffer pointer is used only while its array is being initialised.
+        var outputs: [[Float]] = []
+        var pointers: [UncheckedSendable<UnsafeMutablePointer<Float>>] = []
+        func build(_ k: Int) -> [Float] {
+            [Float](largeCount: maps[k].width * maps[k].height * channels) { dst in
+                pointers.append(UncheckedSendable(dst.baseAddress!))
+                if k + 1 < maps.count {
+                    outputs.append(build(k + 1))
+                } else {
+                    run()
+                }
+            }
+        }
+        func run() {
+            // Bands of 8 rows, numbered across all maps.
+            let bandRows = 8
+            let starts = maps.reduce(into: [0]) { $0.append($0.last! + ($1.height + bandRows - 1) / bandRows) }
+            let targets = pointers
+            Parallel.forEachBand(starts.last!, minimumBand: 1) { bands in
+                for band in bands {
+                    var k = 0
+                    while starts[k + 1] <= band { k += 1 }
+                    let map = maps[k]
+                    let y0 = (band - starts[k]) * bandRows, y1 = min(map.height, y0 + bandRows)
+                    let layout = Layout(span: map.span, stride: map.grid.stride, plane: plane, outPlane: map.width * map.height, channels: channels)
+                    map.entries.withUnsafeBufferPointer { e in
+                        map.explicitIndex.withUnsafeBufferPointer { ei in
+                            map.explicitWeight.withUnsafeBufferPointer { ew in
+                                resample((y0 * map.width)..<(y1 * map.width), layout, entries: e, explicitIndex: ei, explicitWeight: ew,
+                                         source: source.baseAddress!, out: targets[k].value, fill: fill)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let last = build(0)
+        // `build` appended the outputs from the innermost (the last map) outwards.
+        return [last] + outputs.reversed()
+    }
+
     struct Layout {
         var span: Int, stride: Int, plane: Int, outPlane: Int, channels: Int
     }

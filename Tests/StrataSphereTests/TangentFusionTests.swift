@@ -35,6 +35,26 @@ final class TangentFusionTests: XCTestCase {
         XCTAssertEqual(gap.minimum, 0)
     }
 
+    func testViewsCutInOnePassEqualEachViewCutAlone() {
+        // Views of different sizes and samplings, so bands of several maps share a pass and
+        // the last band of a map is short.
+        let pano = smoothPanorama(width: 96, height: 48)
+        var views = TangentLayout.icosahedron(level: 0).patches(size: 13)
+        views.append(PerspectiveView(yaw: 30, pitch: 80, roll: 10, fov: 100, width: 21, height: 9))
+        views.append(PerspectiveView(face: .up, faceSize: 24))
+        for interpolation in [Interpolation.nearest, .bilinear, .bicubic] {
+            let together = pano.equirectToPerspective(views, interpolation: interpolation)
+            XCTAssertEqual(together.count, views.count)
+            for (view, image) in zip(views, together) {
+                let alone = pano.equirectToPerspective(view, interpolation: interpolation)
+                XCTAssertEqual(image.width, view.width)
+                XCTAssertEqual(image.height, view.height)
+                XCTAssertEqual(image.pixels, alone.pixels, "\(interpolation) \(view)")
+            }
+        }
+        XCTAssertEqual(pano.equirectToPerspective([PerspectiveView]()).count, 0)
+    }
+
     func testFusingViewsCutFromOneImageReturnsThatImage() throws {
         let pano = smoothPanorama(width: 128, height: 64)
         let faces = CubeFace.allCases.map { PerspectiveView(face: $0, faceSize: 32) }
