@@ -26,6 +26,7 @@ demo: build
 	.build/release/strata info $(SAMPLE)
 	.build/release/strata convert $(SAMPLE) 'out/frames/%05d.png'
 	.build/release/strata run Pipelines/video-to-png.json --output-dir out/walk
+	.build/release/strata run Pipelines/video-depth.json --output-dir out/depth
 
 test: deps
 	swift test --disable-swift-testing

@@ -35,11 +35,11 @@ let package = Package(
         .target(name: "StrataCore", dependencies: ["CStrataKernels"]),
         .target(name: "StrataIO", dependencies: ["StrataCore", "CStrataCodecs", "CFFmpeg"]),
         .target(name: "StrataSynth", dependencies: ["StrataCore"]),  // writes files only through the CLI
-        .target(name: "StrataDepth", dependencies: ["StrataCore"]),
         .target(name: "StrataSphere", dependencies: ["StrataCore", "CStrataKernels"]),
         .target(name: "StrataNN", dependencies: ["StrataCore", "COpenBLAS", "CStrataKernels", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .target(name: "StrataDepth", dependencies: ["StrataCore", "StrataNN"]),
         .target(name: "StrataPipeline", dependencies: ["StrataCore"]),
-        .target(name: "StrataStages", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataSphere", "StrataPipeline"]),
+        .target(name: "StrataStages", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataSphere", "StrataDepth", "StrataPipeline"]),
 
         // The executable: a thin ArgumentParser layer.
         .executableTarget(
@@ -48,13 +48,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "strata-bench",
-            dependencies: ["StrataCore", "StrataIO", "StrataNN", "StrataPipeline", "StrataSphere"],
+            dependencies: ["StrataCore", "StrataIO", "StrataNN", "StrataDepth", "StrataPipeline", "StrataSphere"],
             path: "Benchmarks/StrataBench"
         ),
 
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataIOTests", dependencies: ["StrataCore", "StrataIO", "CFFmpeg"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "StrataDepthTests", dependencies: ["StrataCore", "StrataDepth"]),
+        .testTarget(name: "StrataDepthTests", dependencies: ["StrataCore", "StrataIO", "StrataNN", "StrataSynth", "StrataDepth"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataSynthTests", dependencies: ["StrataCore", "StrataSynth"]),
         .testTarget(name: "StrataNNTests", dependencies: ["StrataCore", "StrataIO", "StrataNN", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                     resources: [.copy("Fixtures")]),

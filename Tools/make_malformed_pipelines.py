@@ -155,5 +155,21 @@ case("sphere-unknown-layout", "param_invalid", "/nodes/2/params/layout",
                                      "params": {"layout": "dodecahedron"}})
      or d["nodes"].append({"id": "merge", "stage": "sphere.fromPatches", "inputs": {"patches": "tiles.patches"}})
      or d["nodes"][3]["inputs"].update(image="merge.image"))
+
+# Depth stages.
+def with_depth(params, write=None):
+    def edit(d):
+        d["nodes"].insert(2, {"id": "depth", "stage": "depth.estimate", "inputs": {"image": "small.image"}, "params": params})
+        d["nodes"].append({"id": "depthfiles", "stage": "depth.write", "inputs": {"depth": "depth.depth"},
+                           "params": write or {"pattern": "d/%05d.png"}})
+    return edit
+
+
+case("depth-preset-without-model", "param_invalid", "/nodes/2/params/preset", with_depth({"preset": "dpt-large"}))
+case("depth-unknown-preset", "param_invalid", "/nodes/2/params/preset", with_depth({"model": "x.onnx", "preset": "midas-v4"}))
+case("depth-model-missing", "setup_failed", "/nodes/2", with_depth({"model": "/nonexistent/depth.onnx", "preset": "midas-v21-small"}), exit=66)
+case("depth-write-min-without-max", "param_invalid", "/nodes/4/params/max", with_depth({}, {"pattern": "d/%05d.png", "min": 0}))
+case("depth-align-confidence-from-image", "type_mismatch", "/nodes/3/inputs/depth",
+     lambda d: with_depth({})(d) or d["nodes"].insert(3, {"id": "align", "stage": "depth.align", "inputs": {"depth": "small.image"}}))
 (out / "expected.json").write_text(json.dumps(cases, indent=2, sort_keys=True) + "\n")
 print(len(cases), "cases in", out)

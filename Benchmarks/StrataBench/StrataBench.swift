@@ -12,6 +12,7 @@ import StrataSphere
 ///     strata-bench runner-memory FRAMES SIZE      (peak memory of a run)
 ///     strata-bench sphere WIDTH HEIGHT REPEATS    (see SphereBench.swift)
 ///     strata-bench nn MODEL.onnx INPUT.npy REPEATS THREADS   (see NNBench.swift)
+///     strata-bench depth CLIP.mp4 FRAMES [MODEL.onnx PRESET]  (see DepthBench.swift)
 @main
 enum StrataBench {
     static func main() throws {
@@ -28,6 +29,11 @@ enum StrataBench {
         }
         if arguments.count == 6, arguments[1] == "nn", let repeats = Int(arguments[4]), let threads = Int(arguments[5]) {
             try NNBench.run(model: arguments[2], input: arguments[3], repeats: repeats, threads: threads)
+            return
+        }
+        if arguments.count == 4 || arguments.count == 6, arguments[1] == "depth", let frames = Int(arguments[3]) {
+            try DepthBench.run(clip: arguments[2], frames: frames, model: arguments.count == 6 ? arguments[4] : nil,
+                               preset: arguments.count == 6 ? arguments[5] : nil)
             return
         }
         if arguments.count == 4, arguments[1] == "runner-memory", let frames = Int(arguments[2]), let size = Int(arguments[3]) {

@@ -9,15 +9,26 @@ final class DepthWriteStage: FrameSink {
         name: "depth.write", kind: .sink, doc: "Write depth files and the depth.json sidecar (atomic).",
         inputs: [PortSpec("depth", .depth)],
         params: [ParamSpec("pattern", .string, default: .string("depth/%05d.png"), doc: "printf pattern: .png (16-bit), .pfm or .npy (float)."),
-                 ParamSpec("scale", .choice(["mm", "kitti", "tum"]), default: .string("mm"), doc: "16-bit PNG scale preset for metric depth.")])
+                 ParamSpec("scale", .choice(["mm", "kitti", "tum"]), default: .string("mm"), doc: "16-bit PNG scale preset for metric depth."),
+                 ParamSpec("min", .number(min: nil, max: nil), doc: "Relative depth in 16-bit PNG: the value stored as 1 (default: each frame's own range)."),
+                 ParamSpec("max", .number(min: nil, max: nil), doc: "Relative depth in 16-bit PNG: the value stored as 65535; with min, one range for every frame, recorded in the sidecar.")])
 
     let files: FramePattern
     private let scale: DepthScale
     private let sidecarWritten = Mutex(false)
+    /// The fixed range of normalised 16-bit PNGs, when given.
+    private let range: ClosedRange<Float>?
 
     init(_ context: StageContext) throws {
         files = try numberedPattern(context, extensions: ["png", "pfm", "npy"])
         scale = DepthScale(name: try context.string("scale"))!
+        switch (try context.optionalDouble("min"), try context.optionalDouble("max")) {
+        case (nil, nil): range = nil
+        case (let lo?, let hi?):
+            guard lo < hi else { throw context.invalid("max", "must be above min (\(lo))") }
+            range = Float(lo)...Float(hi)
+        case (let lo, _): throw context.invalid(lo == nil ? "min" : "max", "give min and max together, or neither for each frame's own range")
+        }
     }
 
     private var encoding: DepthEncoding {
@@ -35,10 +46,12 @@ final class DepthWriteStage: FrameSink {
     func write(_ inputs: consuming PortValues, frame: FrameInfo) throws {
         let depth: DepthMap = try inputs.get("depth")
         let url = URL(fileURLWithPath: files.path(frame.number))
-        if encoding == .png16 {
-            guard depth.kind == .metric else {
-                throw StageError("\(depth.kind.rawValue) depth has no unit to scale into a 16-bit PNG; write .pfm or .npy instead")
-            }
+        // Metric depth is stored scaled; relative depth has no unit, so it is spread over the
+        // 16 bits (one range for the run when given, each frame's own otherwise).
+        let normalized = encoding == .png16 && depth.kind != .metric
+        if normalized {
+            try DepthFile.writeNormalizedPNG16(depth, to: url, range: range)
+        } else if encoding == .png16 {
             try DepthFile.writePNG16(depth, to: url, scale: scale)
         } else {
             try DepthFile.writeFloat(depth, to: url)
@@ -46,8 +59,10 @@ final class DepthWriteStage: FrameSink {
         // The sidecar describes the folder; every run (and shard) writes the same one, atomically.
         try sidecarWritten.withLock { written in
             guard !written else { return }
-            let sidecar = DepthSidecar(kind: depth.kind, quantity: depth.quantity, encoding: encoding,
-                                       scale: encoding == .png16 ? scale.factor : nil, projection: depth.projection)
+            let sidecar = DepthSidecar(kind: depth.kind, quantity: depth.quantity, encoding: normalized ? .png16Normalized : encoding,
+                                       scale: encoding == .png16 && !normalized ? scale.factor : nil,
+                                       range: normalized ? range.map { [Double($0.lowerBound), Double($0.upperBound)] } : nil,
+                                       projection: depth.projection)
             try sidecar.write(toFolder: url.deletingLastPathComponent())
             written = true
         }

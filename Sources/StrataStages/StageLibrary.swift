@@ -12,6 +12,8 @@ public enum StageLibrary {
         registry.register(ImageReadStage.descriptor) { .source(try ImageReadStage($0)) }
         registry.register(SynthRenderStage.descriptor) { .source(try SynthRenderStage($0)) }
         registry.register(ImageResizeStage.descriptor) { .processor(try ImageResizeStage($0)) }
+        registry.register(DepthEstimateStage.descriptor) { .processor(try DepthEstimateStage($0)) }
+        registry.register(DepthAlignStage.descriptor) { .processor(try DepthAlignStage($0)) }
         registry.register(DepthColorizeStage.descriptor) { .processor(try DepthColorizeStage($0)) }
         registry.register(SphereToCubeStage.descriptor) { .processor(try SphereToCubeStage($0)) }
         registry.register(SphereFromCubeStage.descriptor) { .processor(try SphereFromCubeStage($0)) }

@@ -49,6 +49,14 @@ class CommandTestCase: XCTestCase {
     }
 
     /// The repository's root, where Pipelines/ and samples/ are.
+    /// A pipeline of the repository's Pipelines/ folder.
+    func pipeline(_ name: String) -> String { repository.appendingPathComponent("Pipelines/\(name)").path }
+
+    /// Files directly in `sub` of the test's folder (hidden ones included), sorted.
+    func files(_ sub: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent(sub).path)) ?? []).sorted()
+    }
+
     var repository: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
 
     /// A frame whose bars spell its index, as in the IO tests.

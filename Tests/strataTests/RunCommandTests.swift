@@ -13,13 +13,6 @@ import Glibc
 /// `strata run` end to end: the example pipelines, shards, resuming, interruption, and the
 /// malformed corpus from the binary.
 final class RunCommandTests: CommandTestCase {
-    func pipeline(_ name: String) -> String { repository.appendingPathComponent("Pipelines/\(name)").path }
-
-    /// Files directly in `sub` (hidden ones included), sorted.
-    func files(_ sub: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent(sub).path)) ?? []).sorted()
-    }
-
     func testVideoPipelineWritesWhatConvertWritesPlusPreviews() throws {
         _ = try makeVideo(frames: 20)
         var result = try strata("run", pipeline("video-to-png.json"), "--input", "video=clip.mp4", "--output-dir", "out", "--progress", "none")

@@ -1,0 +1,106 @@
+import StrataCore
+
+/// The guided filter (He, Sun and Tang, 2010): smooths a map while following the edges of a
+/// guide image, in time independent of the radius (box sums over integral images). Strata
+/// uses it to refine the built-in prior on the image and to upsample network depth with
+/// the frame's edges.
+public struct GuidedFilter: Sendable {
+    /// Box radius in pixels.
+    public var radius: Int
+    /// Regularisation: edges of guide contrast well above √eps are kept.
+    public var eps: Float
+
+    public init(radius: Int, eps: Float) {
+        precondition(radius >= 1 && eps > 0, "guided filter radius \(radius), eps \(eps)")
+        (self.radius, self.eps) = (radius, eps)
+    }
+
+    /// `input` (one channel) filtered with `guide` (one channel, same size). NaN inputs are
+    /// left out of every mean and stay NaN.
+    public func apply(_ input: Image, guide: Image) -> Image {
+        precondition(input.channels == 1 && guide.channels == 1 && input.width == guide.width && input.height == guide.height,
+                     "guided filter of \(input.width)x\(input.height)x\(input.channels) by \(guide.width)x\(guide.height)x\(guide.channels)")
+        let (w, h) = (input.width, input.height)
+        let n = w * h
+        var valid = [Float](repeating: 0, count: n), p = [Float](repeating: 0, count: n)
+        var ip = [Float](repeating: 0, count: n), ii = [Float](repeating: 0, count: n), g = [Float](repeating: 0, count: n)
+        for k in 0..<n {
+            let v = input.pixels[k]
+            let gk = guide.pixels[k]
+            g[k] = gk
+            if v.isFinite {
+                valid[k] = 1; p[k] = v; ip[k] = gk * v
+            }
+            ii[k] = gk * gk
+        }
+        let count = GuidedFilter.boxMean(valid, w, h, radius, normalise: false)
+        let meanI = GuidedFilter.boxMean(g, w, h, radius, normalise: true)
+        let meanII = GuidedFilter.boxMean(ii, w, h, radius, normalise: true)
+        let sumP = GuidedFilter.boxMean(p, w, h, radius, normalise: false)
+        let sumIP = GuidedFilter.boxMean(ip, w, h, radius, normalise: false)
+        var a = [Float](repeating: 0, count: n), b = [Float](repeating: 0, count: n)
+        for k in 0..<n {
+            guard count[k] > 0 else { b[k] = .nan; continue }
+            // Means over the valid pixels of the window; the guide's statistics over all.
+            let mp = sumP[k] / count[k], mip = sumIP[k] / count[k]
+            let variance = max(0, meanII[k] - meanI[k] * meanI[k])
+            let covariance = mip - meanI[k] * mp
+            a[k] = covariance / (variance + eps)
+            b[k] = mp - a[k] * meanI[k]
+        }
+        let meanA = GuidedFilter.boxMean(a, w, h, radius, normalise: true, skipNaN: true)
+        let meanB = GuidedFilter.boxMean(b, w, h, radius, normalise: true, skipNaN: true)
+        var out = Image(width: w, height: h, channels: 1)
+        for k in 0..<n {
+            out.pixels[k] = input.pixels[k].isFinite ? meanA[k] * g[k] + meanB[k] : .nan
+        }
+        return out
+    }
+
+    /// Window sums (or means over the window's in-image pixels) of radius `r`, through a
+    /// summed-area table in Double so long rows do not lose precision.
+    static func boxMean(_ x: [Float], _ w: Int, _ h: Int, _ r: Int, normalise: Bool, skipNaN: Bool = false) -> [Float] {
+        let stride = w + 1
+        var table = [Double](repeating: 0, count: (w + 1) * (h + 1))
+        var counts = skipNaN ? [Double](repeating: 0, count: (w + 1) * (h + 1)) : []
+        for y in 0..<h {
+            var row = 0.0, rowCount = 0.0
+            for xx in 0..<w {
+                let v = x[y * w + xx]
+                if skipNaN {
+                    if v.isFinite { row += Double(v); rowCount += 1 }
+                    counts[(y + 1) * stride + xx + 1] = counts[y * stride + xx + 1] + rowCount
+                } else {
+                    row += Double(v)
+                }
+                table[(y + 1) * stride + xx + 1] = table[y * stride + xx + 1] + row
+            }
+        }
+        var out = [Float](repeating: 0, count: w * h)
+        for y in 0..<h {
+            let y0 = max(0, y - r), y1 = min(h, y + r + 1)
+            for xx in 0..<w {
+                let x0 = max(0, xx - r), x1 = min(w, xx + r + 1)
+                let sum = table[y1 * stride + x1] - table[y0 * stride + x1] - table[y1 * stride + x0] + table[y0 * stride + x0]
+                if skipNaN {
+                    let c = counts[y1 * stride + x1] - counts[y0 * stride + x1] - counts[y1 * stride + x0] + counts[y0 * stride + x0]
+                    out[y * w + xx] = c > 0 ? Float(sum / c) : .nan
+                } else {
+                    out[y * w + xx] = normalise ? Float(sum / Double((y1 - y0) * (x1 - x0))) : Float(sum)
+                }
+            }
+        }
+        return out
+    }
+}
+
+extension Image {
+    /// Rec. 601 luma of an RGB image (the first channel of anything else).
+    public func luma() -> Image {
+        guard channels >= 3 else { return Image(width: width, height: height, channels: 1, pixels: Array(pixels[0..<(width * height)])) }
+        let n = width * height
+        var out = Image(width: width, height: height, channels: 1)
+        for k in 0..<n { out.pixels[k] = 0.299 * pixels[k] + 0.587 * pixels[n + k] + 0.114 * pixels[2 * n + k] }
+        return out
+    }
+}

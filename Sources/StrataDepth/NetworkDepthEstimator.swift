@@ -1,0 +1,149 @@
+import Foundation
+import StrataCore
+import StrataNN
+
+/// How network output is brought back to the frame's size.
+public enum DepthUpsampling: String, Sendable, CaseIterable, Codable {
+    /// Half-pixel bilinear (PyTorch `interpolate(mode="bilinear", align_corners=False)`).
+    case bilinear
+    /// Bilinear, then a guided filter on the frame's luma so depth edges follow image edges.
+    case guided
+}
+
+/// A monocular depth network (MiDaS, DPT, Depth Anything V2, or any model a sidecar
+/// describes) run on StrataNN with its family's preprocessing.
+public final class NetworkDepthEstimator: DepthEstimator, @unchecked Sendable {
+    public let name: String
+    /// The preprocessing and output meaning in force (preset, sidecar, then the model's own
+    /// static input size).
+    public let network: NetworkDescription
+    /// How output returns to the frame's size.
+    public let upsampling: DepthUpsampling
+    let session: Session
+    let inputName: String
+    let outputName: String
+
+    /// Loads `url`, checks that it takes one N×3×H×W image and gives one depth map, and
+    /// settles its preprocessing: `preset`, overridden by a sidecar `MODEL.json` beside the
+    /// file. Everything wrong is reported here, before any frame, naming the file.
+    public init(model url: URL, preset: NetworkPreset? = nil, threads: Int? = nil, upsampling: DepthUpsampling = .bilinear) throws {
+        let model = try Model(contentsOf: url)
+        let sidecar = try NetworkSidecar.beside(url)
+        let sidecarPath = url.deletingPathExtension().appendingPathExtension("json").path
+        var network: NetworkDescription
+        if let sidecar {
+            network = try sidecar.description(over: preset?.network, source: sidecarPath)
+        } else if let preset {
+            network = preset.network
+        } else {
+            throw DepthError("\(url.path): no preset named and no sidecar \(sidecarPath) beside it to say how to feed the model "
+                             + "(presets: \(NetworkPreset.allCases.map(\.rawValue).joined(separator: ", ")))", exitCode: 64)
+        }
+        // The model's own contract.
+        guard model.inputs.count == 1, let input = model.inputs.first else {
+            throw DepthError("\(url.path): a depth network takes one image input; this model takes \(model.inputs.count) (\(model.inputs.map(\.name).joined(separator: ", ")))")
+        }
+        if let type = input.dataType, type != .float {
+            throw DepthError("\(url.path): input \"\(input.name)\" is \(type), not float")
+        }
+        if let shape = input.shape {
+            guard shape.count == 4 else {
+                throw DepthError("\(url.path): input \"\(input.name)\" has rank \(shape.count); a depth network takes N×3×H×W")
+            }
+            if let c = shape[1], c != 3 { throw DepthError("\(url.path): input \"\(input.name)\" has \(c) channels, not 3 (RGB)") }
+            if let n = shape[0], n != 1 { throw DepthError("\(url.path): input \"\(input.name)\" has a fixed batch of \(n); Strata feeds one frame") }
+            if let h = shape[2], let w = shape[3] {
+                // A static export runs at its own size only.
+                if sidecar?.input != nil, case .fixed(let sw, let sh) = network.sizing, (sw, sh) != (w, h) {
+                    throw DepthError("\(sidecarPath): field \"input\" says \(sw)x\(sh), but \(url.lastPathComponent) takes \(w)x\(h) only")
+                }
+                if sidecar?.input != nil, case .keepAspect = network.sizing {
+                    throw DepthError("\(sidecarPath): field \"input\" asks for a size kept to the frame's aspect, but \(url.lastPathComponent) takes \(w)x\(h) only")
+                }
+                network.sizing = .fixed(width: w, height: h)
+            }
+        }
+        guard let output = model.outputs.first else { throw DepthError("\(url.path): the model has no output") }
+        if let shape = output.shape {
+            let channels: Int?? = shape.count == 4 ? shape[1] : shape.count == 3 ? .some(1) : nil
+            guard let channels, channels == nil || channels == 1 else {
+                throw DepthError("\(url.path): output \"\(output.name)\" of shape \(shape.map { $0.map(String.init) ?? "?" }) is not one depth map (N×H×W or N×1×H×W)")
+            }
+        }
+        self.session = try Session(model: model, threads: threads)
+        (self.inputName, self.outputName) = (input.name, output.name)
+        self.network = network
+        self.upsampling = upsampling
+        self.name = sidecar?.preset?.rawValue ?? preset?.rawValue ?? url.deletingPathExtension().lastPathComponent
+    }
+
+    /// The network input for `image` (see ``NetworkDescription/tensor(for:)``).
+    public func preprocess(_ image: Image) -> Tensor { network.tensor(for: image) }
+
+    /// The network's raw output for one preprocessed input, as a one-channel image.
+    public func infer(_ input: Tensor) throws -> Image {
+        let outputs = try session.run([inputName: input])
+        guard let output = outputs[outputName] else { throw DepthError("\(name): the model gave no output \"\(outputName)\"", exitCode: 70) }
+        let image = try output.image()
+        guard image.channels == 1 else { throw DepthError("\(name): output of shape \(output.shape) is not one depth map") }
+        return image
+    }
+
+    public func estimateTimed(_ image: Image, projection: Projection) throws -> (estimate: DepthEstimate, timing: DepthTiming) {
+        var timing = DepthTiming()
+        let input = timing.time(\.preprocessing) { preprocess(image) }
+        let raw = try timing.time(\.inference) { try infer(input) }
+        let estimate = timing.time(\.postprocessing) { () -> DepthEstimate in
+            var values = raw.resized(width: image.width, height: image.height, filter: .bilinear)
+            if upsampling == .guided {
+                values = GuidedFilter(radius: max(2, image.width / 160), eps: 1e-4).apply(values, guide: image.luma())
+            }
+            let quantity: DepthQuantity = projection == .equirectangular ? .rayDistance : .zDepth
+            let depth = DepthMap(values: values, kind: network.output, quantity: quantity, projection: projection)
+            return DepthEstimate(depth: depth, confidence: DepthConfidence.fromEdges(depth))
+        }
+        return (estimate, timing)
+    }
+}
+
+/// Generic confidence from the depth itself: high on smooth surfaces, low across depth
+/// discontinuities, where upsampling and refinement blur values between two surfaces.
+enum DepthConfidence {
+    static func fromEdges(_ depth: DepthMap) -> Image {
+        let (w, h) = (depth.width, depth.height)
+        var out = Image(width: w, height: h, channels: 1, fill: 0)
+        let v = depth.values.pixels
+        guard let range = depth.validRange(), range.upperBound > range.lowerBound else {
+            for k in 0..<(w * h) where v[k].isFinite { out.pixels[k] = 1 }
+            return out
+        }
+        let scale = 1 / (range.upperBound - range.lowerBound)
+        for y in 0..<h {
+            for x in 0..<w {
+                let k = y * w + x
+                guard v[k].isFinite else { continue }
+                let right = x + 1 < w ? v[k + 1] : v[k], down = y + 1 < h ? v[k + w] : v[k]
+                let left = x > 0 ? v[k - 1] : v[k], up = y > 0 ? v[k - w] : v[k]
+                let gx = right.isFinite && left.isFinite ? (right - left) * scale : 1
+                let gy = down.isFinite && up.isFinite ? (down - up) * scale : 1
+                // A step of a tenth of the range across two pixels halves the confidence.
+                let g = (gx * gx + gy * gy).squareRoot() * 10 * Float(max(w, h)) / 512
+                out.pixels[k] = 1 / (1 + g * g)
+            }
+        }
+        return out
+    }
+}
+
+extension Image {
+    /// Three colour planes: grey repeated, alpha or extra planes dropped.
+    public func rgb() -> Image {
+        switch channels {
+        case 3: return self
+        case 1, 2:
+            let plane = Array(pixels[0..<(width * height)])
+            return Image(width: width, height: height, channels: 3, pixels: plane + plane + plane)
+        default: return Image(width: width, height: height, channels: 3, pixels: Array(pixels[0..<(3 * width * height)]))
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import StrataCore
+import StrataDepth
+import StrataIO
+import StrataPipeline
+
+/// `depth.estimate`: monocular depth of each frame, from the built-in prior or a network.
+final class DepthEstimateStage: FrameProcessor {
+    static let descriptor = StageDescriptor(
+        name: "depth.estimate", kind: .perFrame,
+        doc: "Monocular depth: the built-in prior (no weights), or an ONNX network (MiDaS, DPT, Depth Anything V2) with its preset or sidecar.",
+        inputs: [PortSpec("image", .image)],
+        outputs: [PortSpec("depth", .depth, doc: "Relative inverse depth (metres for metric models), the frame's size."),
+                  PortSpec("confidence", .mask, doc: "0…1 per pixel.")],
+        params: [ParamSpec("model", .string, default: .string("builtin"),
+                           doc: "\"builtin\", or the path of an ONNX model (its preprocessing from `preset` or a MODEL.json sidecar)."),
+                 ParamSpec("preset", .choice(NetworkPreset.allCases.map(\.rawValue)), doc: "The network family's preprocessing and output."),
+                 ParamSpec("upsampling", .choice(DepthUpsampling.allCases.map(\.rawValue)), default: .string("bilinear"),
+                           doc: "Network output back to the frame: bilinear, or guided (follows the frame's edges)."),
+                 ParamSpec("projection", .choice(["auto", "perspective", "equirect"]), default: .string("auto"),
+                           doc: "What the frames are: auto takes 2:1 frames as equirect panoramas."),
+                 ParamSpec("fov", .number(min: 1, max: 179), default: .number(60), unit: "deg", doc: "Horizontal field of view of perspective frames (recorded in the sidecar)."),
+                 ParamSpec("workingSize", .integer(min: 16, max: 4096), default: .number(256), unit: "px",
+                           doc: "Built-in prior: long side of the image it reasons on.")])
+
+    private let estimator: any DepthEstimator
+    private let projection: String
+    private let fov: Double
+
+    init(_ context: StageContext) throws {
+        let model = try context.string("model")
+        projection = try context.string("projection")
+        fov = try context.double("fov")
+        if model == "builtin" {
+            if try context.optionalString("preset") != nil { throw context.invalid("preset", "a preset needs a model file; the built-in prior has none") }
+            estimator = PriorDepthEstimator(workingSize: try context.int("workingSize"))
+        } else {
+            let preset = try context.optionalString("preset").flatMap(NetworkPreset.init(rawValue:))
+            // Loading checks the model (and its sidecar) now, before any frame.
+            estimator = try NetworkDepthEstimator(model: URL(fileURLWithPath: model), preset: preset, threads: context.threads,
+                                                  upsampling: DepthUpsampling(rawValue: try context.string("upsampling"))!)
+        }
+    }
+
+    func process(_ inputs: consuming PortValues, frame: FrameInfo) throws -> PortValues {
+        let image: Image = try inputs.get("image")
+        let panorama = projection == "equirect" || (projection == "auto" && image.width == 2 * image.height)
+        let view: Projection = panorama ? .equirectangular : .pinhole(PinholeIntrinsics(horizontalFOV: fov, width: image.width, height: image.height))
+        let estimate = try estimator.estimate(image, projection: view)
+        return PortValues(["depth": estimate.depth, "confidence": estimate.confidence])
+    }
+}
+
+/// `depth.align`: per-frame relative depth on one scale for the whole video (no flicker).
+final class DepthAlignStage: FrameProcessor, @unchecked Sendable {
+    static let descriptor = StageDescriptor(
+        name: "depth.align", kind: .stateful,
+        doc: "Fits each frame's scale and shift to the frames before it (confident pixels) and smooths static pixels; the first frame is normalised to 0…1.",
+        inputs: [PortSpec("depth", .depth), PortSpec("confidence", .mask, required: false, doc: "Weights of the fit."),
+                 PortSpec("image", .image, required: false, doc: "The frames, to report flicker over static pixels at the end.")],
+        outputs: [PortSpec("depth", .depth)],
+        params: [ParamSpec("smoothing", .number(min: 0, max: 0.95), default: .number(0.5), doc: "Weight of the previous frame on static pixels (0: none)."),
+                 ParamSpec("minConfidence", .number(min: 0, max: 1), default: .number(0.3), doc: "Pixels below this confidence stay out of the fit."),
+                 ParamSpec("report", .string, doc: "A JSON file under the output folder, rewritten after each frame: frames aligned, last scale and shift, flicker (needs the image input).")])
+
+    // Stateful stages see one frame at a time, in order: the runner guarantees it.
+    private var aligner: TemporalAligner
+    private var flicker = FlickerMeter()
+    private let lock = NSLock()
+    private let report: URL?
+    private var frames = 0
+
+    init(_ context: StageContext) throws {
+        aligner = TemporalAligner(minimumConfidence: Float(try context.double("minConfidence")), smoothing: Float(try context.double("smoothing")))
+        report = try context.optionalString("report").map { try context.outputURL($0, param: "report") }
+    }
+
+    func process(_ inputs: consuming PortValues, frame: FrameInfo) throws -> PortValues {
+        let depth: DepthMap = try inputs.get("depth")
+        let confidence: Image? = inputs["confidence"] == nil ? nil : try inputs.get("confidence")
+        let image: Image? = inputs["image"] == nil ? nil : try inputs.get("image")
+        lock.lock()
+        defer { lock.unlock() }
+        let aligned = try aligner.align(depth, confidence: confidence)
+        if let image { flicker.add(aligned, image: image) }
+        frames += 1
+        if let report { try writeReport(to: report) }
+        return PortValues(["depth": aligned])
+    }
+
+    private func writeReport(to url: URL) throws {
+        var fields: [String: Any] = ["frames": frames, "scale": aligner.lastFit.scale, "shift": aligner.lastFit.shift]
+        if let value = flicker.flicker { fields["flicker"] = value; fields["flickerFramePairs"] = flicker.framePairs }
+        let data = try JSONSerialization.data(withJSONObject: fields, options: [.prettyPrinted, .sortedKeys])
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try AtomicFile.write(data, to: url)
+    }
+
+    /// Mean relative frame-to-frame change of the aligned depth over static pixels so far.
+    var measuredFlicker: Double? { lock.withLock { flicker.flicker } }
+}
