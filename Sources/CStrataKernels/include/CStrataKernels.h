@@ -11,3 +11,14 @@ static inline void strata_prefetch(const void *address) { __builtin_prefetch(add
 /// whoever calls first; later calls cost one atomic load. Swift does not import mallopt's
 /// parameter macros. A no-op elsewhere.
 void strata_keep_freed_memory(void);
+
+/// Whether the processor runs AVX2 and FMA (x86-64; 0 elsewhere): the kernels below need both.
+int strata_has_avx2_fma(void);
+
+/// One channel of a depthwise convolution, on a processor with AVX2 and FMA only:
+/// `y` (`oh` × `ow`) = the `kh` × `kw` filter `w` slid over `x` (`ih` × `iw`) with strides
+/// `sh`, `sw`, dilations `dh`, `dw` and leading pads `pt`, `pl` (taps outside `x` read zero).
+/// Output pixels whose taps all lie inside a row are computed eight at a time in one
+/// register (strides 1 and 2), the border ones one by one.
+void strata_depthwise_plane(const float *x, int ih, int iw, const float *w, int kh, int kw,
+                            int sh, int sw, int dh, int dw, int pt, int pl, float *y, int oh, int ow);
