@@ -39,3 +39,45 @@ final class DepthwiseKernelTests: XCTestCase {
         XCTAssertGreaterThan(cases, 100)
     }
 }
+
+/// ConvTranspose whose stride equals its kernel (a plain copy of columns to tiles) against
+/// the definition computed directly.
+final class ConvTransposeTileTests: XCTestCase {
+    func testStrideEqualToKernelMatchesTheDefinition() throws {
+        for (k, pads, outputPadding, group) in [(2, [0, 0, 0, 0], [0, 0], 1), (4, [0, 0, 0, 0], [0, 0], 1), (3, [1, 2, 0, 1], [0, 0], 1),
+                                                (2, [0, 0, 0, 0], [1, 1], 1), (2, [1, 0, 1, 0], [0, 1], 2)] {
+            let (n, c, h, w, m) = (1, 4, 3, 5, 3)
+            var b = ModelBuilder()
+            b.input("x", shape: [n, c, h, w])
+            b.output("y")
+            let weights = (0..<(c * m * k * k)).map { Float(($0 * 7) % 11) / 5 - 1 }
+            let bias = (0..<(m * group)).map { Float($0) / 4 }
+            b.weight("w", shape: [c, m, k, k], values: weights)
+            b.weight("b", shape: [m * group], values: bias)
+            b.node("ConvTranspose", ["x", "w", "b"], ["y"], ints: ["strides": [k, k], "kernel_shape": [k, k], "pads": pads, "output_padding": outputPadding],
+                   int: ["group": group])
+            let x = (0..<(n * c * h * w)).map { Float(($0 * 5) % 13) / 6 - 1 }
+            let y = try Session(model: b.model()).run(["x": Tensor(shape: [n, c, h, w], floats: x)])["y"]!
+            let (oh, ow) = (h * k - pads[0] - pads[2] + outputPadding[0], w * k - pads[1] - pads[3] + outputPadding[1])
+            XCTAssertEqual(y.shape, [n, m * group, oh, ow])
+            // y[o, oy, ox] = b[o] + Σ_c x[c, yy, xx] · w[c, o mod m, i, j] over the inputs of o's group whose tile holds (oy, ox).
+            let perGroup = c / group
+            for o in 0..<(m * group) {
+                let g = o / m
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var sum = Double(bias[o])
+                        let (py, px) = (oy + pads[0], ox + pads[1])
+                        let (yy, i, xx, j) = (py / k, py % k, px / k, px % k)
+                        if yy < h && xx < w {
+                            for ci in (g * perGroup)..<((g + 1) * perGroup) {
+                                sum += Double(x[(ci * h + yy) * w + xx]) * Double(weights[((ci * m + o % m) * k + i) * k + j])
+                            }
+                        }
+                        XCTAssertEqual(Double(y.floats![(o * oh + oy) * ow + ox]), sum, accuracy: 1e-5, "k\(k) pads \(pads) op \(outputPadding) g\(group) at \(o),\(oy),\(ox)")
+                    }
+                }
+            }
+        }
+    }
+}

@@ -224,6 +224,30 @@ enum ConvOps {
         }
     }
 
+    /// The columns of a ConvTranspose whose stride equals its kernel, copied to the output:
+    /// column (m, i, j) of input pixel (yy, xx) is output pixel (yy·kh + i − pt, xx·kw + j − pl)
+    /// of channel m, and no two columns meet. Rows of the output are written in order.
+    static func scatterTiles(_ col: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>, channels: Int,
+                             input: (h: Int, w: Int), output: (h: Int, w: Int), kernel: (h: Int, w: Int), pad: (top: Int, left: Int)) {
+        let (cs, ys) = (UncheckedSendable(col), UncheckedSendable(y))
+        let plane = input.h * input.w
+        Parallel.forEachBand(channels * output.h, minimumBand: 4) { rows in
+            for r in rows {
+                let (m, oy) = (r / output.h, r % output.h)
+                let position = oy + pad.top
+                let (yy, i) = (position / kernel.h, position % kernel.h)
+                let line = ys.value + r * output.w
+                guard yy < input.h else { continue }
+                for ox in 0..<output.w {
+                    let x = ox + pad.left
+                    let (xx, j) = (x / kernel.w, x % kernel.w)
+                    guard xx < input.w else { continue }
+                    line[ox] = cs.value[((m * kernel.h + i) * kernel.w + j) * plane + yy * input.w + xx]
+                }
+            }
+        }
+    }
+
     /// The gradient of Conv with respect to its input: one GEMM per group to columns, then a
     /// scatter-add of the columns into the output (col2im).
     static func convTranspose(x: (shape: [Int], values: [Float]), weight w: (shape: [Int], values: [Float]), bias: [Float]?,
@@ -285,8 +309,13 @@ enum ConvOps {
         let (pt, pl) = rank == 1 ? (0, pads[0]) : (pads[0], pads[1])
         let rows = outGroup * kh * kw
         let shape = [n, outChannels] + outSize
+        // Stride equal to the kernel (DPT's reassemble upsampling): each input pixel's block of
+        // columns lands on its own tile of the output, so the scatter is a plain copy.
+        let tiles = sh == kh && sw == kw && dh == 1 && dw == 1 && pt >= 0 && pl >= 0
         let out = [Float](largeCount: shape.reduce(1, *)) { y in
-            for i in y.indices { y[i] = 0 }
+            // Outputs no tile reaches (output_padding, a larger output_shape) stay zero.
+            let covered = tiles && pt >= 0 && pl >= 0 && ih * kh - pt >= oh && iw * kw - pl >= ow
+            if !covered { for i in y.indices { y[i] = 0 } }
             var col = [Float](repeating: 0, count: rows * ih * iw)
             x.values.withUnsafeBufferPointer { px in
                 w.values.withUnsafeBufferPointer { pw in
@@ -299,6 +328,10 @@ enum ConvOps {
                                               b: px.baseAddress! + (b * channels + g * groupChannels) * ih * iw, ldb: ih * iw,
                                               c: pc.baseAddress!, ldc: ih * iw)
                                 let yg = UncheckedSendable(y.baseAddress! + (b * outChannels + g * outGroup) * oh * ow)
+                                if tiles {
+                                    scatterTiles(cp.value, into: yg.value, channels: outGroup, input: (ih, iw), output: (oh, ow), kernel: (kh, kw), pad: (pt, pl))
+                                    continue
+                                }
                                 // Scatter: each output channel is written by one band only.
                                 Parallel.forEachBand(outGroup, minimumBand: 1) { range in
                                     for m in range {
