@@ -29,6 +29,19 @@ extension Tensor {
         mapStorage(shape: shape, { v in index.map { v[$0] } }, { v in index.map { v[$0] } }, { v in index.map { v[$0] } })
     }
 
+    /// A tensor of `shape` made of the runs of `length` elements starting at `starts`, in order.
+    func copyingRuns(shape: [Int], starts: [Int], length: Int) -> Tensor {
+        func copy<T>(_ v: [T]) -> [T] {
+            var out: [T] = []
+            out.reserveCapacity(starts.count * length)
+            v.withUnsafeBufferPointer { p in
+                for start in starts { out.append(contentsOf: UnsafeBufferPointer(rebasing: p[start..<(start + length)])) }
+            }
+            return out
+        }
+        return mapStorage(shape: shape, copy, copy, copy)
+    }
+
     /// The source index of every element of a tensor of `shape`, computed from its coordinate.
     static func indices(_ shape: [Int], _ source: ([Int]) -> Int) -> [Int] {
         let n = shape.reduce(1, *)
