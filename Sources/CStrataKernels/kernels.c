@@ -3,9 +3,34 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#if defined(__linux__)
+#include <dirent.h>
+#include <sched.h>
+#include <stdlib.h>
+#endif
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+
+int strata_drop_realtime_threads(void) {
+    int changed = 0;
+#if defined(__linux__)
+    DIR *tasks = opendir("/proc/self/task");
+    if (!tasks) return 0;
+    struct dirent *entry;
+    while ((entry = readdir(tasks)) != NULL) {
+        if (entry->d_name[0] == '.') continue;
+        pid_t tid = (pid_t)atoi(entry->d_name);
+        int policy = sched_getscheduler(tid);
+        if (policy == SCHED_FIFO || policy == SCHED_RR) {
+            struct sched_param normal = { .sched_priority = 0 };
+            if (sched_setscheduler(tid, SCHED_OTHER, &normal) == 0) changed++;
+        }
+    }
+    closedir(tasks);
+#endif
+    return changed;
+}
 
 void strata_keep_freed_memory(void) {
     static atomic_bool applied = false;

@@ -172,6 +172,8 @@ public final class VideoWriter {
             allocated.pointee.global_quality = Int32(FF_QP2LAMBDA) * Int32(2 + quality * 29 / 51)
         }
         code = avcodec_open2(allocated, encoder, nil)
+        // Encoders may have made this thread and their workers real-time (SVT-AV1 does as root).
+        RealTimeScheduling.dropRealTime()
         guard code >= 0 else { throw fail(.unsupported("cannot open the \(encoderName) encoder (\(FFmpegError(code: code)))")) }
         guard let stream = avformat_new_stream(format, nil) else { throw fail(.notWritable("out of memory")) }
         avcodec_parameters_from_context(stream.pointee.codecpar, allocated)

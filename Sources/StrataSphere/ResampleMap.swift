@@ -146,7 +146,8 @@ public struct ResampleMap: Sendable {
         var pointers: [UncheckedSendable<UnsafeMutablePointer<Float>>] = []
         func build(_ k: Int) -> [Float] {
             [Float](largeCount: maps[k].width * maps[k].height * channels) { dst in
-                pointers.append(UncheckedSendable(dst.baseAddress!))
+                // An empty view has no buffer and no bands that would write to it.
+                pointers.append(UncheckedSendable(dst.baseAddress ?? UnsafeMutablePointer<Float>(bitPattern: MemoryLayout<Float>.alignment)!))
                 if k + 1 < maps.count {
                     outputs.append(build(k + 1))
                 } else {

@@ -197,7 +197,11 @@ final class RunCommandTests: CommandTestCase {
     /// (times, load, strata's stderr) for the failure message.
     ///
     /// The shell reads strata's progress from a FIFO, so it wakes when a frame is reported,
-    /// not on a timer, and strata runs at nice 10 so the shell gets a core at once. With a
+    /// not on a timer, and strata runs at nice 10 so the shell gets a core at once. (The
+    /// failures this once had in full-suite runs were real-time scheduling: SVT-AV1, opened by
+    /// an earlier video test, had switched this test process to SCHED_FIFO, its children
+    /// inherited it, and a two-thread strata held both cores until it exited. VideoWriter now
+    /// drops real-time scheduling after opening an encoder; VideoCodecTests checks it.) With a
     /// fixed `sleep` instead, fresh-clone CI runs on this 2-core VM saw the shell's `sleep 4`
     /// return after 16 s, when strata had already finished (see issue 4's notes).
     func interruptedRun(signal: String, afterFrames frames: Int) throws -> (status: Int32?, log: String) {

@@ -5,6 +5,12 @@
 /// Asks the cache for the line holding `address`, to be read soon (no fault if invalid).
 static inline void strata_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
 
+/// Puts every thread of the process that runs real-time (SCHED_FIFO or SCHED_RR) back to
+/// normal scheduling; returns how many it changed. Some libraries switch threads to
+/// real-time on their own when the process runs as root (SVT-AV1's encoder does, for its
+/// caller and its workers), which starves everything else on the machine. Linux; 0 elsewhere.
+int strata_drop_realtime_threads(void);
+
 /// Makes glibc keep freed blocks of up to 256 MiB in the heap for reuse instead of
 /// returning them to the kernel (which hands them back as fresh pages to fault in and
 /// zero), and keeps up to 1 GiB of freed heap before trimming it. Applied once per process,
