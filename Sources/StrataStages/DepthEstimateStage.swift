@@ -95,7 +95,4 @@ final class DepthAlignStage: FrameProcessor, @unchecked Sendable {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try AtomicFile.write(data, to: url)
     }
-
-    /// Mean relative frame-to-frame change of the aligned depth over static pixels so far.
-    var measuredFlicker: Double? { lock.withLock { flicker.flicker } }
 }

@@ -62,6 +62,24 @@ final class PriorDepthEstimatorTests: XCTestCase {
     }
 }
 
+final class EstimatorContractTests: XCTestCase {
+    func testBatchesEqualFramesOneByOneAndTinyFramesAreRefusedByName() throws {
+        let frames = (0..<2).map { k in Image(width: 40, height: 30, channels: 3) { c, y, x in Float((x + y * k + c) % 7) / 7 } }
+        let prior = PriorDepthEstimator(workingSize: 32)
+        let batch = try prior.estimate(frames, projection: .unknown)
+        XCTAssertEqual(batch.count, 2)
+        for (frame, estimate) in zip(frames, batch) {
+            XCTAssertEqual(estimate.depth.values.pixels, try prior.estimate(frame, projection: .unknown).depth.values.pixels)
+        }
+        let (result, timing) = try prior.estimateTimed(frames[0], projection: .unknown)
+        XCTAssertEqual(result.depth.width, 40)
+        XCTAssertGreaterThan(timing.preprocessing + timing.inference + timing.postprocessing, 0)
+        XCTAssertThrowsError(try prior.estimate(Image(width: 1, height: 5, channels: 3), projection: .unknown)) { error in
+            XCTAssertTrue("\(error)".contains("1x5"), "\(error)")
+        }
+    }
+}
+
 final class HorizonTests: XCTestCase {
     func testVanishingPointOfDrawnLinesGivesTheHorizon() {
         // Dark lines on grey converging on (120, 50) in a 192×144 image, as a road's edges and
