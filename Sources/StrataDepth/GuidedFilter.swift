@@ -93,14 +93,3 @@ public struct GuidedFilter: Sendable {
         return out
     }
 }
-
-extension Image {
-    /// Rec. 601 luma of an RGB image (the first channel of anything else).
-    public func luma() -> Image {
-        guard channels >= 3 else { return Image(width: width, height: height, channels: 1, pixels: Array(pixels[0..<(width * height)])) }
-        let n = width * height
-        var out = Image(width: width, height: height, channels: 1)
-        for k in 0..<n { out.pixels[k] = 0.299 * pixels[k] + 0.587 * pixels[n + k] + 0.114 * pixels[2 * n + k] }
-        return out
-    }
-}

@@ -90,13 +90,14 @@ public final class NetworkDepthEstimator: DepthEstimator, @unchecked Sendable {
     }
 
     public func estimateTimed(_ image: Image, projection: Projection) throws -> (estimate: DepthEstimate, timing: DepthTiming) {
+        guard image.channels <= 4 else { throw DepthError("a frame of \(image.channels) channels is not gray, RGB or RGBA") }
         var timing = DepthTiming()
         let input = timing.time(\.preprocessing) { preprocess(image) }
         let raw = try timing.time(\.inference) { try infer(input) }
         let estimate = timing.time(\.postprocessing) { () -> DepthEstimate in
             var values = raw.resized(width: image.width, height: image.height, filter: .bilinear)
             if upsampling == .guided {
-                values = GuidedFilter(radius: max(2, image.width / 160), eps: 1e-4).apply(values, guide: image.luma())
+                values = GuidedFilter(radius: max(2, image.width / 160), eps: 1e-4).apply(values, guide: image.grayscale())
             }
             let quantity: DepthQuantity = projection == .equirectangular ? .rayDistance : .zDepth
             let depth = DepthMap(values: values, kind: network.output, quantity: quantity, projection: projection)
@@ -132,18 +133,5 @@ enum DepthConfidence {
             }
         }
         return out
-    }
-}
-
-extension Image {
-    /// Three colour planes: grey repeated, alpha or extra planes dropped.
-    public func rgb() -> Image {
-        switch channels {
-        case 3: return self
-        case 1, 2:
-            let plane = Array(pixels[0..<(width * height)])
-            return Image(width: width, height: height, channels: 3, pixels: plane + plane + plane)
-        default: return Image(width: width, height: height, channels: 3, pixels: Array(pixels[0..<(3 * width * height)]))
-        }
     }
 }

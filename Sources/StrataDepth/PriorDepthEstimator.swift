@@ -24,6 +24,7 @@ public struct PriorDepthEstimator: DepthEstimator {
 
     public func estimateTimed(_ image: Image, projection: Projection) throws -> (estimate: DepthEstimate, timing: DepthTiming) {
         guard image.width >= 2, image.height >= 2 else { throw DepthError("a \(image.width)x\(image.height) frame is too small for depth") }
+        guard image.channels <= 4 else { throw DepthError("a frame of \(image.channels) channels is not gray, RGB or RGBA") }
         var timing = DepthTiming()
         let panorama = projection == .equirectangular
         let small = timing.time(\.preprocessing) { () -> Image in
@@ -35,7 +36,7 @@ public struct PriorDepthEstimator: DepthEstimator {
         let layout = timing.time(\.inference) { panorama ? RoomBoxPrior(small).layout() : PopUpPrior(small).layout() }
         let estimate = timing.time(\.postprocessing) { () -> DepthEstimate in
             // Edge-aware refinement at the working size, then back to the frame's size.
-            let refined = GuidedFilter(radius: max(2, small.width / 64), eps: 1e-3).apply(layout.disparity, guide: small.luma())
+            let refined = GuidedFilter(radius: max(2, small.width / 64), eps: 1e-3).apply(layout.disparity, guide: small.grayscale())
             var disparity = refined.resized(width: image.width, height: image.height, filter: .bilinear)
             let floor = max(1e-4, layout.disparity.pixels.filter(\.isFinite).min() ?? 1e-3)
             for k in disparity.pixels.indices { disparity.pixels[k] = max(floor, disparity.pixels[k]) }
@@ -71,7 +72,7 @@ struct ImageCues {
     init(_ image: Image) {
         (width, height) = (image.width, image.height)
         rgb = image.pixels
-        luma = image.luma().pixels
+        luma = image.grayscale().pixels
         var gx = [Float](repeating: 0, count: width * height), gy = gx
         let (w, h) = (width, height)
         for y in 0..<h {

@@ -93,7 +93,7 @@ public struct FlickerMeter: Sendable {
 
     /// Adds the next frame's aligned depth and its image.
     public mutating func add(_ depth: DepthMap, image: Image) {
-        let luma = image.luma().pixels
+        let luma = image.grayscale().pixels
         let values = depth.values.pixels
         defer { previous = (values, luma) }
         guard let previous, previous.depth.count == values.count, previous.luma.count == luma.count else { return }
