@@ -19,7 +19,12 @@ public final class NetworkDepthEstimator: DepthEstimator, @unchecked Sendable {
     public let network: NetworkDescription
     /// How output returns to the frame's size.
     public let upsampling: DepthUpsampling
-    let session: Session
+    let model: Model
+    let threads: Int?
+    /// The session prepared for the last input shape (a video's frames share one): a
+    /// dynamic export's shape arithmetic is folded for that size.
+    private var prepared: (shape: [Int], session: Session)?
+    private let lock = NSLock()
     let inputName: String
     let outputName: String
 
@@ -70,7 +75,16 @@ public final class NetworkDepthEstimator: DepthEstimator, @unchecked Sendable {
                 throw DepthError("\(url.path): output \"\(output.name)\" of shape \(shape.map { $0.map(String.init) ?? "?" }) is not one depth map (N×H×W or N×1×H×W)")
             }
         }
-        self.session = try Session(model: model, threads: threads)
+        // Prepared once here for a static export, so a model that cannot run fails before any frame.
+        if let shape = input.shape, shape.allSatisfy({ $0 != nil }) {
+            let fixed = shape.map { $0! }
+            prepared = (fixed, try Session(model: model, threads: threads))
+        } else {
+            // A dynamic export is prepared for each frame size when it comes; its graph is
+            // checked now all the same.
+            _ = try Session(model: model, threads: threads)
+        }
+        (self.model, self.threads) = (model, threads)
         (self.inputName, self.outputName) = (input.name, output.name)
         self.network = network
         self.upsampling = upsampling
@@ -82,11 +96,21 @@ public final class NetworkDepthEstimator: DepthEstimator, @unchecked Sendable {
 
     /// The network's raw output for one preprocessed input, as a one-channel image.
     public func infer(_ input: Tensor) throws -> Image {
-        let outputs = try session.run([inputName: input])
+        let outputs = try session(for: input.shape).run([inputName: input])
         guard let output = outputs[outputName] else { throw DepthError("\(name): the model gave no output \"\(outputName)\"", exitCode: 70) }
         let image = try output.image()
         guard image.channels == 1 else { throw DepthError("\(name): output of shape \(output.shape) is not one depth map") }
         return image
+    }
+
+    /// The session for inputs of `shape`, prepared when the shape changes.
+    func session(for shape: [Int]) throws -> Session {
+        try lock.withLock {
+            if let prepared, prepared.shape == shape { return prepared.session }
+            let session = try Session(model: model, threads: threads, inputShapes: [inputName: shape])
+            prepared = (shape, session)
+            return session
+        }
     }
 
     public func estimateTimed(_ image: Image, projection: Projection) throws -> (estimate: DepthEstimate, timing: DepthTiming) {

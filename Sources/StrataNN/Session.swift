@@ -16,6 +16,26 @@ public final class Session: @unchecked Sendable {
     public let rewrites: [String: Int]
     /// Nodes a run executes (after folding and fusion).
     public var nodeCount: Int { steps.count }
+    /// The input shapes the session was prepared for (given, or declared static); a run
+    /// must feed exactly these.
+    public let inputShapes: [String: [Int]]
+    /// The shape of every value a run computes that follows from `inputShapes`, known
+    /// before running (values whose shape depends on data computed at run time are absent).
+    public let valueShapes: [String: [Int]]
+    /// Whether each node's results are checked against `valueShapes` (for the tests: a
+    /// wrong shape rule fails the run that reveals it, naming the node).
+    var verifiesShapes = false
+    /// The first node that cannot take the shapes its inputs will have (a run at
+    /// `inputShapes` would fail there), or nil.
+    public let shapeFailure: String?
+    /// Replaces the inferred shape of `value` (for the test that the verification catches a wrong rule).
+    func overrideShape(_ value: String, _ shape: [Int]) {
+        for step in steps { if let k = step.node.outputs.firstIndex(of: value) { slotShapes[step.outputs[k]] = shape } }
+    }
+    /// The operator type of every node a run executes, in order (for the tests).
+    var stepOperators: [String] { steps.map(\.node.opType) }
+    /// Values a run computes, by name (for the tests: which of them have a known shape).
+    var computedValues: [String] { steps.flatMap(\.node.outputs).filter { !$0.isEmpty } }
 
     /// One node as the run sees it: value slots in and out, and which inputs it is the last
     /// reader of.
@@ -33,6 +53,8 @@ public final class Session: @unchecked Sendable {
 
     private let steps: [Step]
     private let slotCount: Int
+    /// `valueShapes` by slot.
+    private var slotShapes: [[Int]?]
     /// Slots holding initializers (never released).
     private let constants: [(slot: Int, tensor: Tensor)]
     private let inputSlots: [String: Int]
@@ -64,7 +86,12 @@ public final class Session: @unchecked Sendable {
     public var lastRunPeakBytes: Int { lock.withLock { peak } }
 
     /// Prepares `model` to run on `threads` threads (nil: every core, or `Parallel.maxThreads`).
-    public init(model: Model, threads: Int? = nil) throws {
+    ///
+    /// `inputShapes` fixes the shape of inputs the model declares with symbolic extents (a
+    /// dynamic height and width): every value's shape is then inferred, and what depends on
+    /// shapes alone — the Shape → Gather → Concat chains of dynamic exports — is computed
+    /// once here instead of in every run. Runs must then feed those shapes.
+    public init(model: Model, threads: Int? = nil, inputShapes: [String: [Int]] = [:]) throws {
         // Freed activations stay in the heap for the next node (8% of a Depth Anything run
         // went to `clear_page` before).
         FreedMemory.keep()
@@ -76,8 +103,30 @@ public final class Session: @unchecked Sendable {
             slots[name] = slots.count
             return slots.count - 1
         }
-        let prepared = GraphPreparation(model: model)
+        for name in inputShapes.keys.sorted() where !model.inputs.contains(where: { $0.name == name }) {
+            throw NNError.badInput("cannot fix the shape of \"\(name)\": the model has no such input (its inputs: \(model.inputs.map(\.name).joined(separator: ", ")))")
+        }
+        // In the model's order, so the input named in an error does not depend on hashing.
+        for input in model.inputs {
+            guard let shape = inputShapes[input.name] else { continue }
+            let name = input.name
+            let text = shape.map(String.init).joined(separator: "×")
+            guard shape.allSatisfy({ $0 >= 0 }) else { throw NNError.badInput("input \"\(name)\" cannot be fixed at \(text): extents are not negative") }
+            if let declared = input.shape {
+                let fits = declared.count == shape.count && zip(declared, shape).allSatisfy { $0 == nil || $0 == $1 }
+                guard fits else {
+                    let d = declared.map { $0.map(String.init) ?? "?" }.joined(separator: "×")
+                    throw NNError.badInput("input \"\(name)\" is \(d), got \(text)")
+                }
+            }
+        }
+        let prepared = GraphPreparation(model: model, inputShapes: inputShapes)
         rewrites = prepared.counts
+        var fixed: [String: [Int]] = [:]
+        for input in model.inputs { fixed[input.name] = prepared.shapes[input.name] }
+        self.inputShapes = fixed
+        valueShapes = prepared.shapes
+        shapeFailure = prepared.shapeFailure
         var constants: [(Int, Tensor)] = []
         for (name, tensor) in prepared.constants.sorted(by: { $0.key < $1.key }) { constants.append((slot(name), tensor)) }
         var inputSlots: [String: Int] = [:]
@@ -126,6 +175,9 @@ public final class Session: @unchecked Sendable {
         for (s, i) in lastReader where !keep.contains(s) { steps[i].release.append(s) }
         self.steps = steps
         self.slotCount = slots.count
+        var slotShapes = [[Int]?](repeating: nil, count: slots.count)
+        for (name, s) in slots { slotShapes[s] = prepared.shapes[name] }
+        self.slotShapes = slotShapes
         self.constants = constants
         self.inputSlots = inputSlots
         self.outputSlots = outputSlots
@@ -184,6 +236,9 @@ public final class Session: @unchecked Sendable {
                 throw NNError.nodeFailed(node: step.label, op: step.node.opType, "produced \(results.count) outputs, \(step.outputs.count) named")
             }
             for (s, result) in zip(step.outputs, results) where s >= 0 {
+                if verifiesShapes, let inferred = slotShapes[s], inferred != result.shape {
+                    throw NNError.nodeFailed(node: step.label, op: step.node.opType, "made \(result.shape) where shape inference said \(inferred)")
+                }
                 values[s] = result
                 live += result.byteCount
             }
@@ -245,6 +300,10 @@ public final class Session: @unchecked Sendable {
             guard let tensor = feeds[input.name] else { throw NNError.badInput("input \"\(input.name)\" is missing") }
             if let type = input.dataType, type != tensor.dataType {
                 throw NNError.badInput("input \"\(input.name)\" is \(type), got \(tensor.dataType)")
+            }
+            if let fixed = inputShapes[input.name], fixed != tensor.shape, input.shape?.contains(where: { $0 == nil }) ?? true {
+                throw NNError.badInput("input \"\(input.name)\" was fixed at \(fixed.map(String.init).joined(separator: "×")) when the session was prepared, "
+                                       + "got \(tensor.shape.map(String.init).joined(separator: "×"))")
             }
             if let shape = input.shape {
                 let fits = shape.count == tensor.rank && zip(shape, tensor.shape).allSatisfy { $0 == nil || $0 == $1 }

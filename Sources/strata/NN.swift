@@ -17,7 +17,15 @@ struct NNInfo: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
         abstract: "Describe an ONNX model: inputs, outputs, opset, operators, parameters, unsupported operators.",
-        discussion: "Exits 65 when the model uses operators the engine does not run (they are listed).\n\nExample:\n  strata nn info depth_anything_v2_vits.onnx"
+        discussion: """
+        Exits 65 when the model uses operators the engine does not run (they are listed). \
+        With --shape, the model is also prepared for that input shape (a dynamic export's \
+        height and width fixed): how many nodes a run executes, and every output's shape.
+
+        Examples:
+          strata nn info depth_anything_v2_vits.onnx
+          strata nn info depth_anything_v2_vits.onnx --shape image=1x3x518x518
+        """
     )
 
     @Argument(help: "The .onnx file.")
@@ -25,6 +33,21 @@ struct NNInfo: ParsableCommand {
 
     @Flag(help: "Print JSON on stdout instead of text.")
     var json = false
+
+    @Option(name: .customLong("shape"), help: "NAME=1x3x518x518: prepare the model for this input shape (once per input to fix).")
+    var shapes: [String] = []
+
+    /// NAME=AxBxC parsed (× and , separate extents too).
+    static func parseShape(_ spec: String) throws -> (String, [Int]) {
+        guard let eq = spec.lastIndex(of: "=") else { throw ValidationError("--shape \(spec): NAME=1x3x518x518 expected") }
+        let extents = spec[spec.index(after: eq)...].split(whereSeparator: { "x×,".contains($0) }).map { Int($0) }
+        guard !extents.isEmpty, extents.allSatisfy({ ($0 ?? -1) >= 0 }) else {
+            throw ValidationError("--shape \(spec): the extents must be whole numbers ≥ 0 separated by x, as in 1x3x518x518")
+        }
+        return (String(spec[..<eq]), extents.map { $0! })
+    }
+
+    func validate() throws { for spec in shapes { _ = try Self.parseShape(spec) } }
 
     struct Description: Encodable {
         struct Value: Encodable { var name: String; var type: String; var shape: [String] }
@@ -38,6 +61,17 @@ struct NNInfo: ParsableCommand {
         var nodes: Int
         var parameters: Int
         var unsupported: [String]
+        /// With --shape: the inputs fixed, nodes a run executes and the outputs' shapes.
+        var prepared: Prepared?
+    }
+
+    struct Prepared: Encodable {
+        var inputs: [String: [Int]]
+        var nodes: Int
+        var outputs: [String: [Int]]
+        var rewrites: [String: Int]
+        /// The first node that cannot take these shapes (a run would fail there).
+        var failure: String?
     }
 
     func run() throws {
@@ -49,7 +83,7 @@ struct NNInfo: ParsableCommand {
             }
             let d = Description(path: model, producer: m.producer, irVersion: m.irVersion, opset: m.opset, inputs: m.inputs.map(describe),
                                 outputs: m.outputs.map(describe), operators: m.operatorCounts, nodes: m.nodes.count,
-                                parameters: m.parameterCount, unsupported: m.unsupported)
+                                parameters: m.parameterCount, unsupported: m.unsupported, prepared: try prepare(m))
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -61,6 +95,13 @@ struct NNInfo: ParsableCommand {
                 }
                 print("  \(d.nodes) nodes, \(d.parameters) parameters")
                 print("  operators: " + d.operators.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+                if let p = d.prepared {
+                    let text = { (shape: [Int]) in shape.map(String.init).joined(separator: "×") }
+                    let inputs = p.inputs.sorted { $0.key < $1.key }.map { "\($0.key) \(text($0.value))" }.joined(separator: ", ")
+                    print("  prepared for \(inputs): \(p.nodes) of \(d.nodes) nodes run")
+                    if let failure = p.failure { print("    cannot run at this shape: \(failure)") }
+                    for v in d.outputs { print("    output \(v.name): \(p.outputs[v.name].map(text) ?? "shape known only when run")") }
+                }
                 if d.unsupported.isEmpty {
                     print("  every operator is supported")
                 } else {
@@ -69,7 +110,29 @@ struct NNInfo: ParsableCommand {
                 }
             }
             if !d.unsupported.isEmpty { throw ExitCode(65) }
+            if let failure = d.prepared?.failure {
+                printError("\(model) cannot run at \(shapes.joined(separator: ", ")): \(failure)")
+                throw ExitCode(65)
+            }
         }
+    }
+}
+
+extension NNInfo {
+    /// The model prepared for the --shape inputs (nil without any, or when it cannot run).
+    func prepare(_ m: Model) throws -> Prepared? {
+        guard !shapes.isEmpty, m.unsupported.isEmpty else { return nil }
+        var fixed: [String: [Int]] = [:]
+        for spec in shapes {
+            let (name, shape) = try Self.parseShape(spec)
+            guard fixed[name] == nil else { throw UsageError(message: "--shape \(name) is given twice") }
+            fixed[name] = shape
+        }
+        let session = try Session(model: m, threads: 1, inputShapes: fixed)
+        var outputs: [String: [Int]] = [:]
+        for v in m.outputs { outputs[v.name] = session.valueShapes[v.name] }
+        return Prepared(inputs: session.inputShapes, nodes: session.nodeCount, outputs: outputs, rewrites: session.rewrites,
+                        failure: session.shapeFailure)
     }
 }
 
@@ -112,7 +175,8 @@ struct NNRun: ParsableCommand {
                 guard feeds[name] == nil else { throw UsageError(message: "--input \(name) is given twice") }
                 feeds[name] = try load(file)
             }
-            let session = try Session(model: m, threads: threads)
+            // Prepared for the shapes given: a dynamic export's shape arithmetic runs once, here.
+            let session = try Session(model: m, threads: threads, inputShapes: feeds.mapValues(\.shape))
             let start = Date()
             let outputs = try session.run(feeds)
             let seconds = Date().timeIntervalSince(start)

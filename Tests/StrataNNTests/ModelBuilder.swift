@@ -60,6 +60,16 @@ struct ModelBuilder {
         proto.graph.node.append(n)
     }
 
+    /// An int64 initializer (indices, shapes, axes).
+    mutating func integers(_ name: String, shape: [Int], values: [Int]) {
+        var t = Onnx_TensorProto()
+        t.name = name
+        t.dataType = 7
+        t.dims = shape.map { Int64($0) }
+        t.int64Data = values.map { Int64($0) }
+        proto.graph.initializer.append(t)
+    }
+
     /// A float initializer stored in the file, or in `external` beside it.
     mutating func weight(_ name: String, shape: [Int], values: [Float], external: String? = nil, offset: Int = 0) {
         var t = Onnx_TensorProto()

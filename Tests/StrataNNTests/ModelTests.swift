@@ -198,19 +198,27 @@ final class ModelTests: XCTestCase {
 
     /// A node whose inputs are all constants runs once, at load.
     func testConstantSubgraphsAreFoldedAtLoad() throws {
+        for rows in [nil, 2] {
+            try constantSubgraphsAreFolded(rows: rows)
+        }
+    }
+
+    /// With x's shape declared in full, its Shape is a constant too, and so is all that reads it.
+    func constantSubgraphsAreFolded(rows: Int?) throws {
         var b = ModelBuilder()
-        b.input("x", shape: [2, 3])
+        b.input("x", shape: [rows, 3])
         b.weight("w", shape: [6], values: [1, 2, 3, 4, 5, 6])
         b.weight("shape", shape: [2], values: [0, 0])
-        b.node("Shape", ["x"], ["s"])  // depends on the input: stays
+        b.node("Shape", ["x"], ["s"])  // depends on the input's shape: stays unless it is known
         b.node("Relu", ["w"], ["w2"])  // constant: folded
         b.node("Neg", ["w2"], ["w3"])  // constant: folded
         b.node("Reshape", ["w3", "s"], ["w4"])
         b.node("Add", ["x", "w4"], ["y"])
         b.output("y")
         let session = try Session(model: b.model())
-        XCTAssertEqual(session.rewrites["constant nodes folded"], 2)
-        XCTAssertEqual(session.nodeCount, 3)
+        XCTAssertEqual(session.rewrites["constant nodes folded"], rows == nil ? 2 : 3)
+        XCTAssertEqual(session.rewrites["shapes of known values folded"], rows == nil ? nil : 1)
+        XCTAssertEqual(session.nodeCount, rows == nil ? 3 : 1)
         let y = try session.run(["x": Tensor(shape: [2, 3], repeating: 10)])["y"]!
         XCTAssertEqual(y.floats, [9, 8, 7, 6, 5, 4])
     }

@@ -23,14 +23,29 @@ final class NetworkTests: XCTestCase {
             let input = try NPYArray.read(folder.appendingPathComponent("input_\(k).npy"))
             let expected = try NPYArray.read(folder.appendingPathComponent("output_\(k).npy"))
             guard case .float(let x) = input.elements, case .float(let want) = expected.elements else { return XCTFail("float arrays expected") }
-            let outputs = try session.run([model.inputs[0].name: Tensor(shape: input.shape, floats: x)])
-            let got = try XCTUnwrap(outputs[model.outputs[0].name])
-            XCTAssertEqual(got.shape, expected.shape, "\(name) input \(k)")
-            let values = try XCTUnwrap(got.floats)
-            let range = (want.max()! - want.min()!)
-            let error = zip(values, want).map { abs($0 - $1) }.max() ?? .infinity
-            XCTAssertLessThanOrEqual(error, 1e-4 * range, "\(name) input \(k): max error \(error), output range \(range)")
-            XCTAssertGreaterThan(range, 0, "\(name): a constant output would not test much")
+            // As exported, and prepared for this input's shape: every value's shape inferred
+            // (and checked against what each node makes), nothing left that computes shapes.
+            let fixed = try Session(model: model, inputShapes: [model.inputs[0].name: input.shape])
+            fixed.verifiesShapes = true
+            let unknown = fixed.computedValues.filter { fixed.valueShapes[$0] == nil }
+            XCTAssertEqual(unknown, [], "\(name) at \(input.shape): values of unknown shape")
+            let shapeWork = fixed.stepOperators.filter { ["Shape", "Size", "ConstantOfShape", "Range", "If"].contains($0) }
+            XCTAssertEqual(shapeWork, [], "\(name) at \(input.shape): shape computations left")
+            XCTAssertLessThanOrEqual(fixed.nodeCount, session.nodeCount, "\(name) at \(input.shape)")
+            if model.inputs[0].shape?.contains(where: { $0 == nil }) == true {
+                XCTAssertLessThan(fixed.nodeCount, session.nodeCount * 2 / 3, "\(name): a dynamic export prepared for its shape keeps its shape arithmetic")
+            }
+            for s in [session, fixed] {
+                let outputs = try s.run([model.inputs[0].name: Tensor(shape: input.shape, floats: x)])
+                let got = try XCTUnwrap(outputs[model.outputs[0].name])
+                XCTAssertEqual(got.shape, expected.shape, "\(name) input \(k)")
+                let values = try XCTUnwrap(got.floats)
+                let range = (want.max()! - want.min()!)
+                let error = zip(values, want).map { abs($0 - $1) }.max() ?? .infinity
+                XCTAssertLessThanOrEqual(error, 1e-4 * range, "\(name) input \(k): max error \(error), output range \(range)")
+                XCTAssertGreaterThan(range, 0, "\(name): a constant output would not test much")
+            }
+            print("\(name) at \(input.shape): \(session.nodeCount) nodes as exported, \(fixed.nodeCount) prepared for the shape")
             k += 1
         }
         XCTAssertGreaterThan(k, 0, "\(name) has no inputs")

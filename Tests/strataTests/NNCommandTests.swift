@@ -74,6 +74,36 @@ final class NNCommandTests: CommandTestCase {
         for (c, mean) in means.enumerated() { XCTAssertEqual(mean, Float(51 * (c + 1)) / 255, accuracy: 1e-6) }
     }
 
+    /// --shape prepares a dynamic export for one size: what runs, the output's shape, and
+    /// a size the network cannot take named with its node (65) before anything runs.
+    func testInfoPreparesADynamicExportForAShape() throws {
+        let dav2 = repository.appendingPathComponent("Tests/StrataNNTests/Fixtures/networks/depth_anything_v2_opset17/model.onnx").path
+        let text = try strata("nn", "info", dav2, "--shape", "image=1x3x518x518")
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdout.contains("input image: float 1×3×?×?"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("prepared for image 1×3×518×518: 163 of 562 nodes run"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("output depth: 1×518×518"), text.stdout)
+
+        let json = try strata("nn", "info", dav2, "--shape", "image=1×3×70×84", "--json")
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let prepared = try XCTUnwrap(object["prepared"] as? [String: Any])
+        XCTAssertEqual(prepared["outputs"] as? [String: [Int]], ["depth": [1, 70, 84]])
+        XCTAssertEqual(prepared["inputs"] as? [String: [Int]], ["image": [1, 3, 70, 84]])
+
+        let cases: [([String], Int32, String)] = [
+            (["--shape", "image=1x3x5x5"], 65, "cannot run at image=1x3x5x5: node \"/embed/Conv\" (Conv): Conv: kernel extent 14 exceeds the padded input 5"),
+            (["--shape", "image=1x3x518"], 64, "input \"image\" is 1×3×?×?, got 1×3×518"),
+            (["--shape", "picture=1x3x518x518"], 64, "cannot fix the shape of \"picture\""),
+            (["--shape", "image=1x3xtallx518"], 64, "whole numbers"),
+            (["--shape", "1x3x518x518"], 64, "NAME=1x3x518x518"),
+        ]
+        for (arguments, status, message) in cases {
+            let result = try strata(["nn", "info", dav2] + arguments)
+            XCTAssertEqual(result.status, status, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+        }
+    }
+
     func testBadRequestsExitWithSysexitsCodes() throws {
         let conv = try model("test_conv_with_strides_padding")
         try NPYArray(shape: [1, 1, 7, 5], elements: .float([Float](repeating: 0, count: 35))).write(to: folder.appendingPathComponent("x.npy"))

@@ -265,41 +265,7 @@ enum ConvOps {
         let outChannels = outGroup * group
         if let bias, bias.count != outChannels { throw NNError.invalidTensor("ConvTranspose bias has \(bias.count) values for \(outChannels) channels") }
         let kernel = Array(w.shape[2...]), spatial = Array(x.shape[2...])
-        let strides = a.ints("strides") ?? [Int](repeating: 1, count: rank)
-        let dilations = a.ints("dilations") ?? [Int](repeating: 1, count: rank)
-        let outputPadding = a.ints("output_padding") ?? [Int](repeating: 0, count: rank)
-        var pads = a.ints("pads") ?? [Int](repeating: 0, count: 2 * rank)
-        guard strides.count == rank, dilations.count == rank, outputPadding.count == rank, pads.count == 2 * rank else {
-            throw NNError.invalidTensor("ConvTranspose: strides, dilations, output_padding or pads do not have \(rank) axes")
-        }
-        let autoPad = a.string("auto_pad", "NOTSET")
-        var outSize = [Int](repeating: 0, count: rank)
-        var full = [Int](repeating: 0, count: rank)
-        for i in 0..<rank {
-            let reach: Int = (kernel[i] - 1) * dilations[i] + 1
-            full[i] = strides[i] * (spatial[i] - 1) + outputPadding[i] + reach
-        }
-        /// Splits a total padding between the two ends as auto_pad says (floor division, as
-        /// the reference: a negative total, an output_shape past the full output, pads the end).
-        func split(_ total: Int) -> (Int, Int) {
-            let half: Int = total >= 0 ? total / 2 : -((-total + 1) / 2)
-            return autoPad == "SAME_UPPER" ? (half, total - half) : (total - half, half)
-        }
-        if let given = a.ints("output_shape") {
-            let target = Array(given.suffix(rank))
-            for i in 0..<rank {
-                (pads[i], pads[i + rank]) = split(full[i] - target[i])
-                outSize[i] = target[i]
-            }
-        } else if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
-            for i in 0..<rank {
-                outSize[i] = spatial[i] * strides[i]
-                (pads[i], pads[i + rank]) = split(full[i] - outSize[i])
-            }
-        } else {
-            for i in 0..<rank { outSize[i] = full[i] - pads[i] - pads[i + rank] }
-        }
-        guard outSize.allSatisfy({ $0 > 0 }) else { throw NNError.invalidTensor("ConvTranspose output would be empty (\(outSize))") }
+        let (outSize, pads, strides, dilations) = try transposeGeometry(spatial: spatial, kernel: kernel, attributes: a)
         // As 2-D: a 1-D problem is one of height 1.
         let (ih, iw) = rank == 1 ? (1, spatial[0]) : (spatial[0], spatial[1])
         let (oh, ow) = rank == 1 ? (1, outSize[0]) : (outSize[0], outSize[1])
@@ -360,5 +326,48 @@ enum ConvOps {
             finish(y, channels: outChannels, plane: oh * ow, bias: bias, activation: .none)
         }
         return Tensor(shape: shape, floats: out)
+    }
+
+    /// ConvTranspose's output extents and the pads, strides and dilations in force, for input
+    /// extents `spatial` and a kernel of `kernel` (output_shape and auto_pad resolved).
+    static func transposeGeometry(spatial: [Int], kernel: [Int], attributes a: Attributes) throws
+        -> (outSize: [Int], pads: [Int], strides: [Int], dilations: [Int]) {
+        let rank = spatial.count
+        let strides = a.ints("strides") ?? [Int](repeating: 1, count: rank)
+        let dilations = a.ints("dilations") ?? [Int](repeating: 1, count: rank)
+        let outputPadding = a.ints("output_padding") ?? [Int](repeating: 0, count: rank)
+        var pads = a.ints("pads") ?? [Int](repeating: 0, count: 2 * rank)
+        guard strides.count == rank, dilations.count == rank, outputPadding.count == rank, pads.count == 2 * rank else {
+            throw NNError.invalidTensor("ConvTranspose: strides, dilations, output_padding or pads do not have \(rank) axes")
+        }
+        let autoPad = a.string("auto_pad", "NOTSET")
+        var outSize = [Int](repeating: 0, count: rank)
+        var full = [Int](repeating: 0, count: rank)
+        for i in 0..<rank {
+            let reach: Int = (kernel[i] - 1) * dilations[i] + 1
+            full[i] = strides[i] * (spatial[i] - 1) + outputPadding[i] + reach
+        }
+        /// Splits a total padding between the two ends as auto_pad says (floor division, as
+        /// the reference: a negative total, an output_shape past the full output, pads the end).
+        func split(_ total: Int) -> (Int, Int) {
+            let half: Int = total >= 0 ? total / 2 : -((-total + 1) / 2)
+            return autoPad == "SAME_UPPER" ? (half, total - half) : (total - half, half)
+        }
+        if let given = a.ints("output_shape") {
+            let target = Array(given.suffix(rank))
+            for i in 0..<rank {
+                (pads[i], pads[i + rank]) = split(full[i] - target[i])
+                outSize[i] = target[i]
+            }
+        } else if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
+            for i in 0..<rank {
+                outSize[i] = spatial[i] * strides[i]
+                (pads[i], pads[i + rank]) = split(full[i] - outSize[i])
+            }
+        } else {
+            for i in 0..<rank { outSize[i] = full[i] - pads[i] - pads[i + rank] }
+        }
+        guard outSize.allSatisfy({ $0 > 0 }) else { throw NNError.invalidTensor("ConvTranspose output would be empty (\(outSize))") }
+        return (outSize, pads, strides, dilations)
     }
 }

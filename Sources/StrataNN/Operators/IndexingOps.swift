@@ -51,36 +51,7 @@ enum IndexingOps {
     /// Slice: starts/ends/axes/steps as attributes before opset 10, inputs from 10.
     static func slice(_ c: OpContext) throws -> [Tensor] {
         let x = try c.input(0)
-        let starts: [Int], ends: [Int], axesGiven: [Int]?, stepsGiven: [Int]?
-        if c.opset < 10 {
-            starts = c.attributes.ints("starts") ?? []
-            ends = c.attributes.ints("ends") ?? []
-            axesGiven = c.attributes.ints("axes")
-            stepsGiven = nil
-        } else {
-            starts = try c.ints(1)
-            ends = try c.ints(2)
-            axesGiven = try c.optional(3).map { _ in try c.ints(3) }
-            stepsGiven = try c.optional(4).map { _ in try c.ints(4) }
-        }
-        let axes = try (axesGiven ?? Array(0..<starts.count)).map { try normalizedAxis($0, rank: x.rank) }
-        let steps = stepsGiven ?? [Int](repeating: 1, count: starts.count)
-        guard starts.count == ends.count, axes.count == starts.count, steps.count == starts.count else {
-            throw NNError.invalidTensor("Slice starts \(starts), ends \(ends), axes \(axes), steps \(steps) differ in length")
-        }
-        var first = [Int](repeating: 0, count: x.rank), step = [Int](repeating: 1, count: x.rank), shape = x.shape
-        for (k, axis) in axes.enumerated() {
-            let n = x.shape[axis], s = steps[k]
-            guard s != 0 else { throw NNError.invalidTensor("Slice step 0 on axis \(axis)") }
-            // Clamp as the spec does: to [0, n] going forward, [-1, n-1] going backward.
-            func clamp(_ v: Int) -> Int {
-                let w = v < 0 ? v + n : v
-                return s > 0 ? min(max(w, 0), n) : min(max(w, -1), n - 1)
-            }
-            let b = clamp(starts[k]), e = clamp(ends[k])
-            let count = s > 0 ? max(0, (e - b + s - 1) / s) : max(0, (b - e + (-s) - 1) / (-s))
-            (first[axis], step[axis], shape[axis]) = (b, s, count)
-        }
+        let (first, step, shape) = try sliceGeometry(c, shape: x.shape)
         let strides = Tensor.strides(x.shape)
         // The innermost axes kept whole, and the next one if it runs forward, are contiguous
         // in the source: copied as runs (a slice of the last axis, such as the split of a
@@ -111,36 +82,55 @@ enum IndexingOps {
         return [x.copyingRuns(shape: shape, starts: runStarts, length: run)]
     }
 
+    /// Where a Slice starts, its step and the extent it keeps on every axis of `shape`.
+    static func sliceGeometry(_ c: OpContext, shape inputShape: [Int]) throws -> (first: [Int], step: [Int], shape: [Int]) {
+        let rank = inputShape.count
+        let starts: [Int], ends: [Int], axesGiven: [Int]?, stepsGiven: [Int]?
+        if c.opset < 10 {
+            starts = c.attributes.ints("starts") ?? []
+            ends = c.attributes.ints("ends") ?? []
+            axesGiven = c.attributes.ints("axes")
+            stepsGiven = nil
+        } else {
+            starts = try c.ints(1)
+            ends = try c.ints(2)
+            axesGiven = try c.optional(3).map { _ in try c.ints(3) }
+            stepsGiven = try c.optional(4).map { _ in try c.ints(4) }
+        }
+        let axes = try (axesGiven ?? Array(0..<starts.count)).map { try normalizedAxis($0, rank: rank) }
+        let steps = stepsGiven ?? [Int](repeating: 1, count: starts.count)
+        guard starts.count == ends.count, axes.count == starts.count, steps.count == starts.count else {
+            throw NNError.invalidTensor("Slice starts \(starts), ends \(ends), axes \(axes), steps \(steps) differ in length")
+        }
+        var first = [Int](repeating: 0, count: rank), step = [Int](repeating: 1, count: rank), shape = inputShape
+        for (k, axis) in axes.enumerated() {
+            let n = inputShape[axis], s = steps[k]
+            guard s != 0 else { throw NNError.invalidTensor("Slice step 0 on axis \(axis)") }
+            // Clamp as the spec does: to [0, n] going forward, [-1, n-1] going backward.
+            func clamp(_ v: Int) -> Int {
+                let w = v < 0 ? v + n : v
+                return s > 0 ? min(max(w, 0), n) : min(max(w, -1), n - 1)
+            }
+            let b = clamp(starts[k]), e = clamp(ends[k])
+            let count = s > 0 ? max(0, (e - b + s - 1) / s) : max(0, (b - e + (-s) - 1) / (-s))
+            (first[axis], step[axis], shape[axis]) = (b, s, count)
+        }
+        return (first, step, shape)
+    }
+
     /// Pad: pads as an attribute before opset 11, inputs (pads, constant value, axes) from 11.
     static func pad(_ c: OpContext) throws -> [Tensor] {
         let x = try c.input(0)
         let mode = c.attributes.string("mode", "constant")
-        var pads: [Int]
         var value: Float = 0
         var valueInt: Int64 = 0
         if c.opset < 11 {
-            pads = c.attributes.ints("pads") ?? []
             value = c.attributes.float("value", 0)
-        } else {
-            pads = try c.ints(1)
-            if let v = c.optional(2) {
-                if let f = v.floats?.first { value = f } else if let i = v.int64s?.first { valueInt = i; value = Float(i) }
-            }
-            if let axesTensor = c.optional(3) {
-                // Opset 18: pads name only `axes`; the others get none.
-                let axes = try axesTensor.int64s!.map { try normalizedAxis(Int($0), rank: x.rank) }
-                var full = [Int](repeating: 0, count: 2 * x.rank)
-                for (k, a) in axes.enumerated() {
-                    full[a] = pads[k]
-                    full[a + x.rank] = pads[k + axes.count]
-                }
-                pads = full
-            }
+        } else if let v = c.optional(2) {
+            if let f = v.floats?.first { value = f } else if let i = v.int64s?.first { valueInt = i; value = Float(i) }
         }
         let rank = x.rank
-        guard pads.count == 2 * rank else { throw NNError.invalidTensor("Pad needs \(2 * rank) pads for rank \(rank), got \(pads.count)") }
-        let shape = (0..<rank).map { x.shape[$0] + pads[$0] + pads[$0 + rank] }
-        guard shape.allSatisfy({ $0 >= 0 }) else { throw NNError.invalidTensor("Pad \(pads) removes more than \(x.shape) holds") }
+        let (pads, shape) = try padGeometry(c, shape: x.shape)
         if mode != "constant", let empty = x.shape.firstIndex(where: { $0 == 0 }), shape[empty] > 0 {
             throw NNError.invalidTensor("Pad mode \(mode) cannot pad an empty axis")
         }
@@ -173,5 +163,33 @@ enum IndexingOps {
         case .int64(let v): return [Tensor(shape: shape, int64: index.map { $0 < 0 ? valueInt : v[$0] })]
         case .bool(let v): return [Tensor(shape: shape, bools: index.map { $0 < 0 ? false : v[$0] })]
         }
+    }
+
+    /// Pad's amounts before (axes 0…r−1) and after (r…2r−1) every axis of `shape`, and the
+    /// padded shape.
+    static func padGeometry(_ c: OpContext, shape input: [Int]) throws -> (pads: [Int], shape: [Int]) {
+        let rank = input.count
+        var pads: [Int]
+        if c.opset < 11 {
+            pads = c.attributes.ints("pads") ?? []
+        } else {
+            pads = try c.ints(1)
+            if let axesTensor = c.optional(3) {
+                // Opset 18: pads name only `axes`; the others get none.
+                guard let given = axesTensor.int64s else { throw NNError.invalidTensor("Pad axes must be integers") }
+                let axes = try given.map { try normalizedAxis(Int($0), rank: rank) }
+                guard pads.count == 2 * axes.count else { throw NNError.invalidTensor("Pad has \(pads.count) pads for \(axes.count) axes") }
+                var full = [Int](repeating: 0, count: 2 * rank)
+                for (k, a) in axes.enumerated() {
+                    full[a] = pads[k]
+                    full[a + rank] = pads[k + axes.count]
+                }
+                pads = full
+            }
+        }
+        guard pads.count == 2 * rank else { throw NNError.invalidTensor("Pad needs \(2 * rank) pads for rank \(rank), got \(pads.count)") }
+        let shape = (0..<rank).map { input[$0] + pads[$0] + pads[$0 + rank] }
+        guard shape.allSatisfy({ $0 >= 0 }) else { throw NNError.invalidTensor("Pad \(pads) removes more than \(input) holds") }
+        return (pads, shape)
     }
 }

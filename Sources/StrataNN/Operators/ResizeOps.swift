@@ -37,31 +37,9 @@ enum ResizeOps {
         let x = try c.input(0)
         let a = c.attributes
         let rank = x.rank
-        // Opset 10: (X, scales), asymmetric coordinates and floor for nearest.
         let old = c.opset < 11
-        let scalesInput = old ? c.optional(1) : c.optional(2)
-        let sizesInput = old ? nil : c.optional(3)
         let roiInput = old ? nil : c.optional(1)
-        let axes = try (a.ints("axes") ?? Array(0..<rank)).map { try normalizedAxis($0, rank: rank) }
-        var scales = [Float](repeating: 1, count: rank)
-        var sizes = x.shape
-        if let s = sizesInput, s.count > 0 {
-            let given = try c.ints(3)
-            guard given.count == axes.count else { throw NNError.invalidTensor("Resize sizes \(given) for \(axes.count) axes") }
-            for (k, axis) in axes.enumerated() {
-                sizes[axis] = given[k]
-                scales[axis] = Float(given[k]) / Float(x.shape[axis])
-            }
-        } else if let s = scalesInput, s.count > 0 {
-            guard let given = s.floats, given.count == axes.count else { throw NNError.invalidTensor("Resize scales \(s.shape) for \(axes.count) axes") }
-            for (k, axis) in axes.enumerated() {
-                guard given[k] > 0 else { throw NNError.invalidTensor("Resize scale \(given[k]) must be positive") }
-                scales[axis] = given[k]
-                sizes[axis] = Int((Float(x.shape[axis]) * given[k]).rounded(.down))
-            }
-        } else {
-            throw NNError.invalidTensor("Resize needs scales or sizes")
-        }
+        let (axes, sizes, scales) = try geometry(c, shape: x.shape)
         var roi: [Float]?
         if let r = roiInput, r.count > 0, let values = r.floats {
             // roi is starts then ends, for the axes given.
@@ -78,6 +56,38 @@ enum ResizeOps {
                              nearest: old ? "floor" : a.string("nearest_mode", "round_prefer_floor"),
                              cubicA: a.float("cubic_coeff_a", -0.75), excludeOutside: a.int("exclude_outside", 0) == 1,
                              roi: roi, extrapolation: a.float("extrapolation_value", 0))]
+    }
+
+    /// The axes Resize scales, the output extents and the scale per axis, from `sizes` or
+    /// `scales` (inputs from opset 11, scales alone before).
+    static func geometry(_ c: OpContext, shape: [Int]) throws -> (axes: [Int], sizes: [Int], scales: [Float]) {
+        let a = c.attributes
+        let rank = shape.count
+        // Opset 10: (X, scales), asymmetric coordinates and floor for nearest.
+        let old = c.opset < 11
+        let scalesInput = old ? c.optional(1) : c.optional(2)
+        let sizesInput = old ? nil : c.optional(3)
+        let axes = try (a.ints("axes") ?? Array(0..<rank)).map { try normalizedAxis($0, rank: rank) }
+        var scales = [Float](repeating: 1, count: rank)
+        var sizes = shape
+        if let s = sizesInput, s.count > 0 {
+            let given = try c.ints(3)
+            guard given.count == axes.count else { throw NNError.invalidTensor("Resize sizes \(given) for \(axes.count) axes") }
+            for (k, axis) in axes.enumerated() {
+                sizes[axis] = given[k]
+                scales[axis] = Float(given[k]) / Float(shape[axis])
+            }
+        } else if let s = scalesInput, s.count > 0 {
+            guard let given = s.floats, given.count == axes.count else { throw NNError.invalidTensor("Resize scales \(s.shape) for \(axes.count) axes") }
+            for (k, axis) in axes.enumerated() {
+                guard given[k] > 0 else { throw NNError.invalidTensor("Resize scale \(given[k]) must be positive") }
+                scales[axis] = given[k]
+                sizes[axis] = Int((Float(shape[axis]) * given[k]).rounded(.down))
+            }
+        } else {
+            throw NNError.invalidTensor("Resize needs scales or sizes")
+        }
+        return (axes, sizes, scales)
     }
 
     /// Where output coordinate `x` lies in an input axis of `inSize`. The output's length

@@ -4,15 +4,7 @@ import Foundation
 /// transposes, concatenation and splitting, constants and casts.
 enum ShapeOps {
     static func register(_ t: inout [String: Operator]) {
-        t["Shape"] = Operator { c in
-            let x = try c.input(0)
-            let rank = x.rank
-            // Opset 15's start/end, clamped as the spec says.
-            func clamp(_ v: Int) -> Int { min(max(v < 0 ? v + rank : v, 0), rank) }
-            let start = clamp(c.attributes.int("start", 0)), end = clamp(c.attributes.int("end", rank))
-            let dims = start < end ? Array(x.shape[start..<end]) : []
-            return [Tensor(shape: [dims.count], int64: dims.map { Int64($0) })]
-        }
+        t["Shape"] = Operator { c in [shapeValue(try c.input(0).shape, c.attributes)] }
         t["Size"] = Operator { c in [Tensor(shape: [], int64: [Int64(try c.input(0).count)])] }
         t["Reshape"] = Operator { c in
             let x = try c.input(0)
@@ -130,6 +122,16 @@ enum ShapeOps {
         }
     }
 
+    /// What Shape returns for a tensor of `shape`: its extents from opset 15's start to end,
+    /// clamped as the spec says.
+    static func shapeValue(_ shape: [Int], _ a: Attributes) -> Tensor {
+        let rank = shape.count
+        func clamp(_ v: Int) -> Int { min(max(v < 0 ? v + rank : v, 0), rank) }
+        let start = clamp(a.int("start", 0)), end = clamp(a.int("end", rank))
+        let dims = start < end ? Array(shape[start..<end]) : []
+        return Tensor(shape: [dims.count], int64: dims.map { Int64($0) })
+    }
+
     /// ONNX type codes Cast can produce, and how Strata holds them (narrow integers as int64,
     /// double as float).
     static let castTargets: [Int: Tensor.DataType] = [1: .float, 11: .float, 7: .int64, 6: .int64, 5: .int64, 3: .int64,
@@ -154,17 +156,16 @@ enum ShapeOps {
         return shape
     }
 
-    static func split(_ c: OpContext) throws -> [Tensor] {
-        let x = try c.input(0)
-        let axis = try normalizedAxis(c.attributes.int("axis", 0), rank: x.rank)
-        let extent = x.shape[axis]
+    /// The extent of each part Split cuts an axis of `extent` into: given (an input from
+    /// opset 13, an attribute before), or equal parts, opset 18's num_outputs letting the
+    /// last be smaller.
+    static func splitSizes(_ c: OpContext, extent: Int, axis: Int) throws -> [Int] {
         var sizes: [Int]
         if c.opset >= 13, c.optional(1) != nil {
             sizes = try c.ints(1)
         } else if let given = c.attributes.ints("split") {
             sizes = given
         } else {
-            // Equal parts; opset 18's num_outputs lets the last be smaller.
             let parts = c.attributes.optionalInt("num_outputs") ?? c.outputCount
             let size = (extent + parts - 1) / parts
             sizes = (0..<parts).map { min(size, max(0, extent - $0 * size)) }
@@ -172,6 +173,13 @@ enum ShapeOps {
         guard sizes.reduce(0, +) == extent, sizes.allSatisfy({ $0 >= 0 }) else {
             throw NNError.invalidTensor("Split sizes \(sizes) do not add up to axis \(axis)'s extent \(extent)")
         }
+        return sizes
+    }
+
+    static func split(_ c: OpContext) throws -> [Tensor] {
+        let x = try c.input(0)
+        let axis = try normalizedAxis(c.attributes.int("axis", 0), rank: x.rank)
+        let sizes = try splitSizes(c, extent: x.shape[axis], axis: axis)
         var start = 0
         return sizes.map { size in
             defer { start += size }

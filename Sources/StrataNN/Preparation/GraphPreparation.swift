@@ -3,9 +3,12 @@ import Foundation
 /// What a session runs instead of the file's graph: constant subgraphs computed once, and
 /// the patterns exporters repeat fused into single kernels.
 ///
-/// - Constant folding: a node whose inputs are all constants runs at load (Shape → Gather →
-///   Concat chains on fixed shapes, Cast and Reshape of weights, position-embedding resizes
-///   on static exports).
+/// - Shape inference (`ShapeInference`): from the input shapes — declared, or fixed by the
+///   caller for a dynamic export — every value's shape, operator by operator.
+/// - Constant folding: a node whose inputs are all constants runs at load, and a Shape or
+///   Size of a value whose shape is known is a constant (so the Shape → Gather → Unsqueeze →
+///   Concat → Reshape chains of dynamic exports fold away, as do Cast and Reshape of weights
+///   and position-embedding resizes).
 /// - Conv + BatchNormalization: the normalization folded into the weights and bias.
 /// - Conv + Relu / Clip: the activation applied as the convolution writes its output.
 /// - MatMul + Add of a constant row vector: the bias added as the product is finished.
@@ -20,12 +23,25 @@ struct GraphPreparation {
     let opset: Int
     /// What each rewrite did, for `strata nn info` and the tests.
     private(set) var counts: [String: Int] = [:]
+    /// The shape of every non-constant value that follows from the input shapes.
+    private(set) var shapes: [String: [Int]] = [:]
+    /// The first node whose input shapes its operator cannot take (it would fail when run).
+    private(set) var shapeFailure: String?
 
-    init(model: Model) {
+    /// Prepares `model`'s graph; `inputShapes` gives the inputs' full shapes (a declared
+    /// static shape is used for an input it does not name).
+    init(model: Model, inputShapes: [String: [Int]] = [:]) {
         nodes = model.nodes
         constants = model.initializers
         outputs = Set(model.outputs.map(\.name))
         opset = model.opset
+        for input in model.inputs {
+            if let given = inputShapes[input.name] {
+                shapes[input.name] = given
+            } else if let declared = input.shape, declared.allSatisfy({ $0 != nil }) {
+                shapes[input.name] = declared.map { $0! }
+            }
+        }
         foldConstants()
         fuseConvBatchNorm()
         fuseConvActivation()
@@ -66,24 +82,73 @@ struct GraphPreparation {
 
     mutating func foldConstants() {
         var kept: [Node] = []
-        for node in nodes {
-            let known = node.inputs.allSatisfy { $0.isEmpty || constants[$0] != nil }
-            guard known, !Self.unfoldable.contains(node.opType), let op = Operators.table[node.opType],
-                  !node.outputs.contains(where: { outputs.contains($0) }) else {
-                kept.append(node)
+        var pending = nodes
+        var next = 0
+        while next < pending.count {
+            let node = pending[next]
+            next += 1
+            if let branch = takenBranch(node) {
+                pending.insert(contentsOf: branch, at: next)
+                record("If on a known condition inlined")
                 continue
             }
-            let context = OpContext(inputs: node.inputs.map { $0.isEmpty ? nil : constants[$0] }, attributes: Attributes(values: node.attributes),
-                                    opset: opset, outputCount: node.outputs.count)
-            // A node that fails here will fail at run time too, with its name: leave it.
-            guard let results = try? op.run(context), results.count >= node.outputs.filter({ !$0.isEmpty }).count else {
-                kept.append(node)
+            let inputs = node.inputs.map { $0.isEmpty ? nil : constants[$0] }
+            let context = OpContext(inputs: inputs, attributes: Attributes(values: node.attributes), opset: opset, outputCount: node.outputs.count)
+            let known = zip(node.inputs, inputs).allSatisfy { $0.0.isEmpty || $0.1 != nil }
+            let producesOutput = node.outputs.contains { outputs.contains($0) }
+            if known, !Self.unfoldable.contains(node.opType), let op = Operators.table[node.opType], !producesOutput,
+               // A node that fails here will fail at run time too, with its name: leave it.
+               let results = try? op.run(context), results.count >= node.outputs.filter({ !$0.isEmpty }).count {
+                for (name, value) in zip(node.outputs, results) where !name.isEmpty { constants[name] = value }
+                record("constant nodes folded")
                 continue
             }
-            for (name, value) in zip(node.outputs, results) where !name.isEmpty { constants[name] = value }
-            record("constant nodes folded")
+            let shapes = node.inputs.map { constants[$0]?.shape ?? self.shapes[$0] }
+            // The extents of a value whose shape is known are a constant.
+            if !producesOutput, (node.opType == "Shape" || node.opType == "Size"), let shape = shapes.first ?? nil {
+                constants[node.outputs[0]] = node.opType == "Shape" ? ShapeOps.shapeValue(shape, context.attributes)
+                                                                    : Tensor(shape: [], int64: [Int64(shape.reduce(1, *))])
+                record("shapes of known values folded")
+                continue
+            }
+            // A node whose shapes do not fit fails at run time, with its name; here its outputs
+            // stay unknown and the first such node is remembered for `strata nn info`.
+            do {
+                if let inferred = try ShapeInference.outputShapes(node, shapes: shapes, context: context) {
+                    for (name, shape) in zip(node.outputs, inferred) where !name.isEmpty { self.shapes[name] = shape }
+                }
+            } catch {
+                if shapeFailure == nil { shapeFailure = "node \"\(node.name.isEmpty ? node.opType : node.name)\" (\(node.opType)): \(error)" }
+            }
+            kept.append(node)
         }
         nodes = kept
+    }
+
+    /// The nodes of the branch an If takes when its condition is a constant (the exporters'
+    /// "squeeze the channel if there is one" on a known shape), its own values renamed under
+    /// the If's first output and its results passed on by Identity; nil for any other node.
+    private mutating func takenBranch(_ node: Node) -> [Node]? {
+        guard node.opType == "If", let condition = node.inputs.first.flatMap({ constants[$0] }), condition.count == 1,
+              let flag = condition.bools?.first ?? condition.int64s.map({ $0[0] != 0 }),
+              case .graph(let branch)? = node.attributes[flag ? "then_branch" : "else_branch"],
+              branch.outputs.count == node.outputs.count,
+              // A nested subgraph would read the renamed values by their old names: kept as it is.
+              !branch.nodes.contains(where: { $0.attributes.values.contains { if case .graph = $0 { true } else { false } } }) else { return nil }
+        let prefix = "\(node.outputs[0])::\(flag ? "then" : "else")::"
+        let defined = Set(branch.initializers.keys).union(branch.nodes.flatMap(\.outputs).filter { !$0.isEmpty })
+        func renamed(_ name: String) -> String { defined.contains(name) ? prefix + name : name }
+        for (name, tensor) in branch.initializers { constants[prefix + name] = tensor }
+        var inlined = branch.nodes.map { inner in
+            var copy = inner
+            copy.inputs = inner.inputs.map(renamed)
+            copy.outputs = inner.outputs.map { $0.isEmpty ? $0 : renamed($0) }
+            return copy
+        }
+        for (result, output) in zip(branch.outputs, node.outputs) where !output.isEmpty {
+            inlined.append(Node(name: "\(node.name)::\(output)", opType: "Identity", domain: "", inputs: [renamed(result)], outputs: [output], attributes: [:]))
+        }
+        return inlined
     }
 
     // MARK: Fusions
