@@ -7,6 +7,9 @@ import StrataNN
 /// held, and the process's peak resident memory.
 ///
 ///     strata-bench nn MODEL.onnx INPUT.npy REPEATS THREADS
+///
+/// PROFILE=1 in the environment adds a profile per operator kind on stderr; PROFILE=shapes
+/// one per layer shape.
 enum NNBench {
     static func run(model path: String, input: String, repeats: Int, threads: Int) throws {
         let loadStart = DispatchTime.now()
@@ -25,7 +28,9 @@ enum NNBench {
             times.append(StrataBench.seconds(since: start))
         }
         times.sort()
-        if ProcessInfo.processInfo.environment["PROFILE"] != nil {
+        if let mode = ProcessInfo.processInfo.environment["PROFILE"] {
+            // PROFILE=shapes: a row per layer shape instead of per operator kind.
+            session.profilingShapes = mode == "shapes"
             session.profiling = true
             _ = try session.run(feeds)
             for (op, entry) in session.lastRunProfile.sorted(by: { $0.value.seconds > $1.value.seconds }) {

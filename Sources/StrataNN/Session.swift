@@ -65,6 +65,9 @@ public final class Session: @unchecked Sendable {
 
     /// Whether runs time each node (per operator type, in `lastRunProfile`).
     public var profiling = false
+    /// Whether the profile's rows also carry the shapes of each node's first two inputs
+    /// (a row per distinct layer shape, to find the layers that run slowly).
+    public var profilingShapes = false
 
     /// The profile's row for a node: its operator type, and for Conv the kind of kernel
     /// that runs it (depthwise, pointwise, k×k with its stride), which cost very differently.
@@ -216,7 +219,8 @@ public final class Session: @unchecked Sendable {
             defer {
                 if profiling {
                     let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-                    let key = Session.profileKey(step.node.opType, context)
+                    var key = Session.profileKey(step.node.opType, context)
+                    if profilingShapes { key += " " + context.inputs.prefix(2).map { $0.map { "\($0.shape)" } ?? "-" }.joined(separator: " ") }
                     profile[key, default: (0, 0)].seconds += seconds
                     profile[key, default: (0, 0)].count += 1
                 }

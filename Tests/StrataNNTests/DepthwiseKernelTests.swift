@@ -9,7 +9,7 @@ final class DepthwiseKernelTests: XCTestCase {
     func testVectorKernelMatchesThePortableLoop() throws {
         guard ConvOps.hasVectorDepthwise else { throw XCTSkip("no AVX2 and FMA on this processor: only the portable loop runs") }
         var cases = 0
-        for (h, w) in [(5, 7), (17, 33), (32, 32), (40, 71)] {
+        for (h, w) in [(5, 7), (8, 8), (9, 16), (16, 16), (17, 24), (17, 33), (32, 32), (40, 71)] {
             for k in [1, 3, 5, 7] {
                 for stride in [1, 2, 3] {
                     for dilation in [1, 2] where (k - 1) * dilation < min(h, w) {

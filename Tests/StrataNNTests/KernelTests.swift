@@ -54,4 +54,48 @@ final class KernelTests: XCTestCase {
         let y = Elementwise.geluVector(x)
         for (a, b) in zip(x, y) { XCTAssertEqual(Double(b), 0.5 * Double(a) * (1 + Foundation.erf(Double(a) / 2.0.squareRoot())), accuracy: 1e-6) }
     }
+
+    /// Convolutions finish their own blocks (bias, then Relu or Clip): every kernel and
+    /// every split — 1×1 by pixels and by output channels (a small plane with many
+    /// channels), k×k in bands, depthwise — against the sums written out in Double.
+    func testEveryConvolutionKernelAppliesItsBiasAndActivation() throws {
+        // (input channels, output channels, group, kernel, plane side)
+        let cases = [(16, 24, 1, 1, 40), (512, 512, 1, 1, 4), (8, 16, 1, 3, 20), (12, 12, 12, 3, 9), (12, 12, 12, 5, 20)]
+        for (c, m, group, k, side) in cases {
+            for activation in [ConvOps.Activation.none, .relu, .clip(-0.5, 0.25)] {
+                let x = (0..<(c * side * side)).map { Float(($0 * 37) % 23) / 11 - 1 }
+                let w = (0..<(m * (c / group) * k * k)).map { Float(($0 * 13) % 19) / (9 * Float(c / group * k * k)) - 0.05 }
+                let bias = (0..<m).map { Float($0 % 5) / 4 - 0.5 }
+                let attributes = Attributes(values: ["pads": .ints([k / 2, k / 2, k / 2, k / 2]), "group": .int(group)])
+                let y = try ConvOps.conv(x: ([1, c, side, side], x), weight: ([m, c / group, k, k], w), bias: bias, attributes: attributes,
+                                         activation: activation).floats!
+                var worst = 0.0
+                let (perGroup, outPerGroup) = (c / group, m / group)
+                for o in 0..<m {
+                    for oy in 0..<side {
+                        for ox in 0..<side {
+                            var sum = Double(bias[o])
+                            for ci in 0..<perGroup {
+                                let channel = (o / outPerGroup) * perGroup + ci
+                                for i in 0..<k {
+                                    for j in 0..<k {
+                                        let (iy, ix) = (oy + i - k / 2, ox + j - k / 2)
+                                        guard iy >= 0, iy < side, ix >= 0, ix < side else { continue }
+                                        sum += Double(x[(channel * side + iy) * side + ix]) * Double(w[((o * perGroup + ci) * k + i) * k + j])
+                                    }
+                                }
+                            }
+                            switch activation {
+                            case .none: break
+                            case .relu: sum = max(0, sum)
+                            case .clip(let lo, let hi): sum = min(Double(hi), max(Double(lo), sum))
+                            }
+                            worst = max(worst, abs(sum - Double(y[(o * side + oy) * side + ox])))
+                        }
+                    }
+                }
+                XCTAssertLessThan(worst, 1e-4, "\(c)→\(m) group \(group) \(k)×\(k) on \(side)² \(activation)")
+            }
+        }
+    }
 }

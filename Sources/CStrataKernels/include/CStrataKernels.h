@@ -24,7 +24,7 @@ int strata_has_avx2_fma(void);
 /// One channel of a depthwise convolution, on a processor with AVX2 and FMA only:
 /// `y` (`oh` × `ow`) = the `kh` × `kw` filter `w` slid over `x` (`ih` × `iw`) with strides
 /// `sh`, `sw`, dilations `dh`, `dw` and leading pads `pt`, `pl` (taps outside `x` read zero).
-/// Output pixels whose taps all lie inside a row are computed eight at a time in one
-/// register (strides 1 and 2), the border ones one by one.
+/// Every output is computed in registers, eight at a time, from a zero-padded copy of the
+/// plane (the calling thread keeps its scratch plane for the next call).
 void strata_depthwise_plane(const float *x, int ih, int iw, const float *w, int kh, int kw,
                             int sh, int sw, int dh, int dw, int pt, int pl, float *y, int oh, int ow);

@@ -61,6 +61,9 @@ enum ConvOps {
         let (ih, iw, oh, ow) = (win.input.h, win.input.w, win.output.h, win.output.w)
         let taps = groupChannels * win.kernel.h * win.kernel.w
         let shape = [n, outChannels] + win.outputShape(rank: x.shape.count - 2)
+        // Each kernel adds the bias and applies the activation to the block it has just
+        // written, while it is in cache, instead of in a pass of its own over the output.
+        let epilogue = Epilogue(bias: bias, activation: activation)
         let out = [Float](largeCount: shape.reduce(1, *)) { y in
             guard y.count > 0 else { return }
             x.values.withUnsafeBufferPointer { px in
@@ -69,21 +72,73 @@ enum ConvOps {
                         let xb = px.baseAddress! + b * channels * ih * iw
                         let yb = y.baseAddress! + b * outChannels * oh * ow
                         if groupChannels == 1 && outGroup == 1 {
-                            depthwise(xb, pw.baseAddress!, yb, channels: channels, win)
+                            depthwise(xb, pw.baseAddress!, yb, channels: channels, win, epilogue: epilogue)
                         } else if win.isPointwise {
-                            for g in 0..<group {
-                                Gemm.multiply(m: outGroup, n: oh * ow, k: groupChannels, a: pw.baseAddress! + g * outGroup * taps, lda: taps,
-                                              b: xb + g * groupChannels * ih * iw, ldb: ih * iw, c: yb + g * outGroup * oh * ow, ldc: oh * ow)
-                            }
+                            pointwise(xb, pw.baseAddress!, yb, group: group, groupChannels: groupChannels, outGroup: outGroup,
+                                      plane: oh * ow, epilogue: epilogue)
                         } else {
-                            im2colConv(xb, pw.baseAddress!, yb, group: group, groupChannels: groupChannels, outGroup: outGroup, win)
+                            im2colConv(xb, pw.baseAddress!, yb, group: group, groupChannels: groupChannels, outGroup: outGroup, win,
+                                       epilogue: epilogue)
                         }
                     }
                 }
             }
-            finish(y, channels: outChannels, plane: oh * ow, bias: bias, activation: activation)
         }
         return Tensor(shape: shape, floats: out)
+    }
+
+    /// The bias and activation a convolution ends with.
+    struct Epilogue {
+        var bias: [Float]?
+        var activation: Activation
+
+        var isEmpty: Bool { bias == nil && activation == .none }
+
+        /// Applies them to `count` outputs of channel `channel` from `p`.
+        @inline(__always)
+        func apply(_ p: UnsafeMutablePointer<Float>, count: Int, channel: Int) {
+            let add = bias?[channel] ?? 0
+            switch activation {
+            case .none: if add != 0 { for j in 0..<count { p[j] += add } }
+            case .relu: for j in 0..<count { let v = p[j] + add; p[j] = v < 0 ? 0 : v }
+            case .clip(let lo, let hi):
+                for j in 0..<count {
+                    let v = p[j] + add
+                    p[j] = v < lo ? lo : (v > hi ? hi : v)
+                }
+            }
+        }
+    }
+
+    /// A 1×1 convolution: per group, one product of the weights with the input's pixels,
+    /// split across threads along the longer side (blocks of pixels, or of output channels
+    /// where the plane is small, as at 8×8 with 2304 channels); each thread finishes its block.
+    static func pointwise(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                          group: Int, groupChannels: Int, outGroup: Int, plane: Int, epilogue: Epilogue) {
+        let threads = Parallel.threadCount
+        // Below a few million multiply-adds a split costs more than it saves; otherwise two
+        // blocks per thread, so a slow thread does not hold up the other.
+        let parts = threads > 1 && outGroup * plane * groupChannels >= 1 << 21 ? 2 * threads : 1
+        let byPixels = plane >= outGroup
+        // Pixel blocks in multiples of 16 (the GEMM kernel's width), channel blocks of 8.
+        let unit = byPixels ? 16 : 8, extent = byPixels ? plane : outGroup
+        let step = max(unit, ((extent + parts - 1) / parts + unit - 1) / unit * unit)
+        let blocks = (extent + step - 1) / step
+        let (xs, ws, ys) = (UncheckedSendable(x), UncheckedSendable(w), UncheckedSendable(y))
+        Parallel.forEachBand(group * blocks, minimumBand: parts == 1 ? group * blocks : 1) { tasks in
+            for task in tasks {
+                let (g, b) = (task / blocks, task % blocks)
+                let first = b * step, count = min(step, extent - first)
+                let (p0, pixels) = byPixels ? (first, count) : (0, plane)
+                let (m0, rows) = byPixels ? (0, outGroup) : (first, count)
+                let yg = ys.value + (g * outGroup + m0) * plane + p0
+                Gemm.block(m: rows, n: pixels, k: groupChannels, a: ws.value + (g * outGroup + m0) * groupChannels, lda: groupChannels,
+                           b: xs.value + g * groupChannels * plane + p0, ldb: plane, c: yg, ldc: plane)
+                if !epilogue.isEmpty {
+                    for m in 0..<rows { epilogue.apply(yg + m * plane, count: pixels, channel: g * outGroup + m0 + m) }
+                }
+            }
+        }
     }
 
     /// Adds the per-channel bias and applies the activation, on all cores.
@@ -111,22 +166,24 @@ enum ConvOps {
     /// Whether the processor has AVX2 and FMA for the C depthwise kernel.
     static let hasVectorDepthwise = strata_has_avx2_fma() != 0
 
-    /// One filter per channel. Where the processor has AVX2 and FMA, windows of 5×5 and up
-    /// and strided ones go to the C kernel (outputs in registers, 32 at a time: MiDaS's 5×5
-    /// layers 9.0 → 4.6 ms, its stride-2 layers 5.0 → 2.2 ms); 3×3 windows at stride 1 stay
-    /// in the loop below, which runs them as fast or faster (5.7 against 6.3–7.8 ms): each
-    /// tap adds a shifted input row into the output row, vectorised along the columns.
+    /// One filter per channel. Where the processor has AVX2 and FMA, windows of 5×5 and up,
+    /// strided ones and planes up to 16 wide go to the C kernel (outputs in registers, four
+    /// registers at a time: MiDaS's 5×5 layers 9.0 → 4.6 ms, its stride-2 layers 5.0 → 2.2
+    /// ms); 3×3 windows at stride 1 on wider planes stay in the loop below, which runs them
+    /// as fast or faster (5.7 against 6.3–7.8 ms): each tap adds a shifted input row into
+    /// the output row, vectorised along the columns.
     static func depthwise(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, channels: Int,
-                          _ win: Window, vector: Bool? = nil) {
+                          _ win: Window, vector: Bool? = nil, epilogue: Epilogue = Epilogue(bias: nil, activation: .none)) {
         let (ih, iw, oh, ow) = (win.input.h, win.input.w, win.output.h, win.output.w)
         let (kh, kw) = win.kernel
         let (xs, ys) = (UncheckedSendable(x), UncheckedSendable(y))
-        if vector ?? (hasVectorDepthwise && (kh * kw >= 25 || win.stride.w > 1 || win.stride.h > 1)) {
+        if vector ?? (hasVectorDepthwise && (kh * kw >= 25 || win.stride.w > 1 || win.stride.h > 1 || ow <= 16)) {
             Parallel.forEachBand(channels, minimumBand: 1) { range in
                 for ch in range {
                     strata_depthwise_plane(xs.value + ch * ih * iw, Int32(ih), Int32(iw), w + ch * kh * kw, Int32(kh), Int32(kw),
                                            Int32(win.stride.h), Int32(win.stride.w), Int32(win.dilation.h), Int32(win.dilation.w),
                                            Int32(win.padTop), Int32(win.padLeft), ys.value + ch * oh * ow, Int32(oh), Int32(ow))
+                    epilogue.apply(ys.value + ch * oh * ow, count: oh * ow, channel: ch)
                 }
             }
             return
@@ -157,6 +214,7 @@ enum ConvOps {
                         }
                     }
                 }
+                epilogue.apply(dst, count: oh * ow, channel: ch)
             }
         }
     }
@@ -166,7 +224,7 @@ enum ConvOps {
     /// copy and the product) and a single-threaded sgemm: no hand-off between a parallel
     /// copy and a parallel product per band.
     static func im2colConv(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                           group: Int, groupChannels: Int, outGroup: Int, _ win: Window) {
+                           group: Int, groupChannels: Int, outGroup: Int, _ win: Window, epilogue: Epilogue) {
         let (oh, ow) = (win.output.h, win.output.w)
         let taps = groupChannels * win.kernel.h * win.kernel.w
         let threads = Parallel.threadCount
@@ -182,8 +240,12 @@ enum ConvOps {
                     let r0 = b * band, rows = min(band, oh - r0)
                     im2col(xs.value + g * groupChannels * win.input.h * win.input.w, into: colBuffer.baseAddress!,
                            channels: groupChannels, rows: r0..<(r0 + rows), win)
+                    let yg = ys.value + g * outGroup * oh * ow + r0 * ow
                     Gemm.block(m: outGroup, n: rows * ow, k: taps, a: ws.value + g * outGroup * taps, lda: taps,
-                               b: colBuffer.baseAddress!, ldb: rows * ow, c: ys.value + g * outGroup * oh * ow + r0 * ow, ldc: oh * ow)
+                               b: colBuffer.baseAddress!, ldb: rows * ow, c: yg, ldc: oh * ow)
+                    if !epilogue.isEmpty {
+                        for m in 0..<outGroup { epilogue.apply(yg + m * oh * ow, count: rows * ow, channel: g * outGroup + m) }
+                    }
                 }
             }
         }
