@@ -3,6 +3,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <string.h>
 #if defined(__linux__)
 #include <dirent.h>
 #include <sched.h>
@@ -243,5 +244,122 @@ void strata_depthwise_plane(const float *x, int ih, int iw, const float *w, int 
 #else
     (void)x; (void)ih; (void)iw; (void)w; (void)kh; (void)kw; (void)sh; (void)sw; (void)dh; (void)dw;
     (void)pt; (void)pl; (void)y; (void)oh; (void)ow;
+#endif
+}
+
+// Direct convolution at stride 1 (MiDaS's and DPT's 3×3 layers): no column matrix. Each
+// block of outputs — four output channels × sixteen pixels of a row, in eight registers —
+// sums over every input channel and tap, reading the zero-padded input planes in place
+// and the weights packed four output channels together, so one tap is two loads of
+// inputs, four broadcasts of weights and eight multiply-adds. The bias and the activation
+// are applied in registers before the block is stored.
+
+/// Planes of `x` (`channels` × `ih` × `iw`) into `padded` (`channels` × `ph` × `pw`) at row
+/// `pt`, column `pl`; only the border around them is zeroed (a memset of the whole padded
+/// input cost as much as the copy).
+void strata_conv_pad(const float *x, int channels, int ih, int iw, int pt, int pl, float *padded, int ph, int pw) {
+    for (int c = 0; c < channels; c++) {
+        float *plane = padded + (long)c * ph * pw;
+        for (int r = 0; r < ph; r++) {
+            float *row = plane + (long)r * pw;
+            const int sr = r - pt;
+            if (sr < 0 || sr >= ih || pl >= pw) {
+                memset(row, 0, (size_t)pw * sizeof(float));
+                continue;
+            }
+            const int n = iw < pw - pl ? iw : pw - pl;
+            memset(row, 0, (size_t)pl * sizeof(float));
+            memcpy(row + pl, x + ((long)c * ih + sr) * iw, (size_t)n * sizeof(float));
+            memset(row + pl + n, 0, (size_t)(pw - pl - n) * sizeof(float));
+        }
+    }
+}
+
+/// Weights `w` (`m` × `channels` × `kh` × `kw`) regrouped by blocks of four output
+/// channels: [m / 4][channels][kh][kw][4], then the last m mod 4 channels as they are.
+void strata_conv_pack_weights(const float *w, int m, int channels, int kh, int kw, float *packed) {
+    const long taps = (long)channels * kh * kw;
+    const int full = m / 4 * 4;
+    for (int o = 0; o < full; o += 4)
+        for (long t = 0; t < taps; t++)
+            for (int k = 0; k < 4; k++) packed[(long)o * taps + t * 4 + k] = w[(long)(o + k) * taps + t];
+    memcpy(packed + (long)full * taps, w + (long)full * taps, (size_t)((m - full) * taps) * sizeof(float));
+}
+
+#if defined(__x86_64__)
+/// `M` output channels × `V` registers of eight pixels at output row `oy`, column `ox`;
+/// `wp` points at the block's packed weights (`M` per tap), `y` at its first output.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void conv_block(const float *padded, int channels, int ph, int pw, const float *wp, int kh, int kw,
+                              int oy, int ox, const int M, const int V, const float *bias, __m256 lo, __m256 hi,
+                              float *y, long plane) {
+    __m256 acc[8];
+    for (int k = 0; k < M * V; k++) acc[k] = _mm256_setzero_ps();
+    for (int c = 0; c < channels; c++) {
+        const float *origin = padded + ((long)c * ph + oy) * pw + ox;
+        for (int i = 0; i < kh; i++) {
+            const float *line = origin + (long)i * pw;
+            for (int j = 0; j < kw; j++) {
+                __m256 in[2];
+                for (int v = 0; v < V; v++) in[v] = _mm256_loadu_ps(line + j + 8 * v);
+                for (int k = 0; k < M; k++) {
+                    const __m256 weight = _mm256_broadcast_ss(wp + k);
+                    for (int v = 0; v < V; v++) acc[k * V + v] = _mm256_fmadd_ps(weight, in[v], acc[k * V + v]);
+                }
+                wp += M;
+            }
+        }
+    }
+    for (int k = 0; k < M; k++) {
+        const __m256 b = _mm256_set1_ps(bias ? bias[k] : 0.0f);
+        for (int v = 0; v < V; v++) {
+            __m256 value = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(acc[k * V + v], b), lo), hi);
+            _mm256_storeu_ps(y + k * plane + 8 * v, value);
+        }
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void conv_direct_rows(const float *padded, int channels, int ph, int pw, const float *packed, int m, int kh, int kw,
+                             const float *bias, float lo, float hi, float *y, int oh, int ow, int row0, int row1) {
+    const long taps = (long)channels * kh * kw, plane = (long)oh * ow;
+    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    const int full = m / 4 * 4;
+    // Columns in blocks of sixteen, then eight; a last partial block of eight is computed
+    // into `stage` (one row per output channel) and copied.
+    float stage[4 * 8] __attribute__((aligned(32)));
+    for (int oy = row0; oy < row1; oy++) {
+        int ox = 0;
+        for (; ox + 16 <= ow; ox += 16) {
+            for (int o = 0; o < full; o += 4)
+                conv_block(padded, channels, ph, pw, packed + (long)o * taps, kh, kw, oy, ox, 4, 2, bias ? bias + o : NULL, vlo, vhi,
+                           y + o * plane + (long)oy * ow + ox, plane);
+            for (int o = full; o < m; o++)
+                conv_block(padded, channels, ph, pw, packed + (long)o * taps, kh, kw, oy, ox, 1, 2, bias ? bias + o : NULL, vlo, vhi,
+                           y + o * plane + (long)oy * ow + ox, plane);
+        }
+        for (; ox < ow; ox += 8) {
+            const int n = ow - ox < 8 ? ow - ox : 8;
+            for (int o = 0; o < m; o += (o < full ? 4 : 1)) {
+                const int M = o < full ? 4 : 1;
+                float *target = n == 8 ? y + o * plane + (long)oy * ow + ox : stage;
+                const long targetPlane = n == 8 ? plane : 8;
+                if (M == 4) conv_block(padded, channels, ph, pw, packed + (long)o * taps, kh, kw, oy, ox, 4, 1, bias ? bias + o : NULL, vlo, vhi, target, targetPlane);
+                else conv_block(padded, channels, ph, pw, packed + (long)o * taps, kh, kw, oy, ox, 1, 1, bias ? bias + o : NULL, vlo, vhi, target, targetPlane);
+                if (n < 8)
+                    for (int k = 0; k < M; k++) memcpy(y + (o + k) * plane + (long)oy * ow + ox, stage + k * 8, (size_t)n * sizeof(float));
+            }
+        }
+    }
+}
+#endif
+
+void strata_conv_direct_rows(const float *padded, int channels, int ph, int pw, const float *packed, int m, int kh, int kw,
+                             const float *bias, float lo, float hi, float *y, int oh, int ow, int row0, int row1) {
+#if defined(__x86_64__)
+    conv_direct_rows(padded, channels, ph, pw, packed, m, kh, kw, bias, lo, hi, y, oh, ow, row0, row1);
+#else
+    (void)padded; (void)channels; (void)ph; (void)pw; (void)packed; (void)m; (void)kh; (void)kw; (void)bias; (void)lo;
+    (void)hi; (void)y; (void)oh; (void)ow; (void)row0; (void)row1;
 #endif
 }

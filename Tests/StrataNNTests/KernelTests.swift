@@ -60,7 +60,8 @@ final class KernelTests: XCTestCase {
     /// channels), k×k in bands, depthwise — against the sums written out in Double.
     func testEveryConvolutionKernelAppliesItsBiasAndActivation() throws {
         // (input channels, output channels, group, kernel, plane side)
-        let cases = [(16, 24, 1, 1, 40), (512, 512, 1, 1, 4), (8, 16, 1, 3, 20), (12, 12, 12, 3, 9), (12, 12, 12, 5, 20)]
+        let cases = [(16, 24, 1, 1, 40), (512, 512, 1, 1, 4), (8, 16, 1, 3, 20), (5, 7, 1, 3, 19), (3, 5, 1, 5, 13), (6, 8, 2, 3, 9),
+                     (12, 12, 12, 3, 9), (12, 12, 12, 5, 20)]
         for (c, m, group, k, side) in cases {
             for activation in [ConvOps.Activation.none, .relu, .clip(-0.5, 0.25)] {
                 let x = (0..<(c * side * side)).map { Float(($0 * 37) % 23) / 11 - 1 }

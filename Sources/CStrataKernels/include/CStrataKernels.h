@@ -28,3 +28,19 @@ int strata_has_avx2_fma(void);
 /// plane (the calling thread keeps its scratch plane for the next call).
 void strata_depthwise_plane(const float *x, int ih, int iw, const float *w, int kh, int kw,
                             int sh, int sw, int dh, int dw, int pt, int pl, float *y, int oh, int ow);
+
+/// Copies the planes of `x` (`channels` × `ih` × `iw`) into `padded` (`channels` × `ph` ×
+/// `pw`) with their first row at `pt` and first column at `pl` (≥ 0), zeros around them.
+void strata_conv_pad(const float *x, int channels, int ih, int iw, int pt, int pl, float *padded, int ph, int pw);
+
+/// Regroups convolution weights `w` (`m` × `channels` × `kh` × `kw`) for
+/// `strata_conv_direct_rows`: blocks of four output channels interleaved per tap, then the
+/// last `m` mod 4 channels as they are. `packed` holds as many floats as `w`.
+void strata_conv_pack_weights(const float *w, int m, int channels, int kh, int kw, float *packed);
+
+/// Output rows `row0`..<`row1` of a stride-1 convolution on a processor with AVX2 and FMA
+/// only: `y` (`m` × `oh` × `ow`) from the zero-padded input `padded` (`channels` × `ph` ×
+/// `pw`, with `ph` ≥ `oh` + `kh` − 1 and `pw` ≥ `ow` rounded up to 8, + `kw` − 1) and the
+/// packed weights; each output gets `bias` (or none) and is clamped to [`lo`, `hi`].
+void strata_conv_direct_rows(const float *padded, int channels, int ph, int pw, const float *packed, int m, int kh, int kw,
+                             const float *bias, float lo, float hi, float *y, int oh, int ow, int row0, int row1);

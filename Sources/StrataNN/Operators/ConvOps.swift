@@ -76,6 +76,8 @@ enum ConvOps {
                         } else if win.isPointwise {
                             pointwise(xb, pw.baseAddress!, yb, group: group, groupChannels: groupChannels, outGroup: outGroup,
                                       plane: oh * ow, epilogue: epilogue)
+                        } else if group == 1 && usesDirect(win) {
+                            direct(xb, pw.baseAddress!, yb, channels: channels, outChannels: outChannels, win, epilogue: epilogue)
                         } else {
                             im2colConv(xb, pw.baseAddress!, yb, group: group, groupChannels: groupChannels, outGroup: outGroup, win,
                                        epilogue: epilogue)
@@ -217,6 +219,56 @@ enum ConvOps {
                 epilogue.apply(dst, count: oh * ow, channel: ch)
             }
         }
+    }
+
+    /// Whether the direct kernel runs a window: stride 1, no dilation, on AVX2 and FMA.
+    static func usesDirect(_ win: Window) -> Bool {
+        hasVectorDepthwise && win.stride == (1, 1) && win.dilation == (1, 1) && !win.isPointwise
+    }
+
+    /// A stride-1 convolution without a column matrix (`strata_conv_direct_rows`): the input
+    /// padded once, the weights packed by four output channels, then bands of output rows
+    /// on every thread, each block finished (bias, activation) in registers.
+    static func direct(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                       channels: Int, outChannels: Int, _ win: Window, epilogue: Epilogue) {
+        let (oh, ow, kh, kw) = (win.output.h, win.output.w, win.kernel.h, win.kernel.w)
+        let ph = oh + kh - 1, pw = (ow + 7) / 8 * 8 + kw - 1
+        var padded = [Float](unsafeUninitializedCapacity: channels * ph * pw) { _, n in n = channels * ph * pw }
+        var packed = [Float](unsafeUninitializedCapacity: outChannels * channels * kh * kw) { _, n in n = outChannels * channels * kh * kw }
+        padded.withUnsafeMutableBufferPointer { p in
+            let (xs, ps) = (UncheckedSendable(x), UncheckedSendable(p.baseAddress!))
+            let (ih, iw) = (win.input.h, win.input.w)
+            Parallel.forEachBand(channels, minimumBand: max(1, (1 << 16) / (ph * pw))) { planes in
+                strata_conv_pad(xs.value + planes.lowerBound * ih * iw, Int32(planes.count), Int32(ih), Int32(iw), Int32(win.padTop),
+                                Int32(win.padLeft), ps.value + planes.lowerBound * ph * pw, Int32(ph), Int32(pw))
+            }
+        }
+        packed.withUnsafeMutableBufferPointer { strata_conv_pack_weights(w, Int32(outChannels), Int32(channels), Int32(kh), Int32(kw), $0.baseAddress!) }
+        let (lo, hi): (Float, Float)
+        switch epilogue.activation {
+        case .none: (lo, hi) = (-.infinity, .infinity)
+        case .relu: (lo, hi) = (0, .infinity)
+        case .clip(let a, let b): (lo, hi) = (a, b)
+        }
+        let ys = UncheckedSendable(y)
+        padded.withUnsafeBufferPointer { p in
+            packed.withUnsafeBufferPointer { k in
+                let (ps, ks) = (UncheckedSendable(p.baseAddress!), UncheckedSendable(k.baseAddress!))
+                withBias(epilogue.bias) { bias in
+                    let bs = UncheckedSendable(bias)
+                    Parallel.forEachBand(oh, minimumBand: 1) { rows in
+                        strata_conv_direct_rows(ps.value, Int32(channels), Int32(ph), Int32(pw), ks.value, Int32(outChannels), Int32(kh), Int32(kw),
+                                                bs.value, lo, hi, ys.value, Int32(oh), Int32(ow), Int32(rows.lowerBound), Int32(rows.upperBound))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Calls `body` with a pointer to the bias values, or nil.
+    static func withBias<T>(_ bias: [Float]?, _ body: (UnsafePointer<Float>?) -> T) -> T {
+        guard let bias else { return body(nil) }
+        return bias.withUnsafeBufferPointer { body($0.baseAddress) }
     }
 
     /// im2col over bands of output rows and one GEMM per band and group. Each thread takes
