@@ -21,10 +21,13 @@ public enum Parallel {
     /// Calls `body` on disjoint, contiguous bands that cover `0..<count` exactly once.
     ///
     /// Bands run concurrently; `minimumBand` keeps them large enough that the hand-off costs
-    /// less than the work (small images run on the calling thread).
-    public static func forEachBand(_ count: Int, minimumBand: Int = 16, _ body: (Range<Int>) -> Void) {
+    /// less than the work (small images run on the calling thread). Threads take bands as
+    /// they finish the last, so more bands per thread (`bandsPerThread`) even out work that
+    /// costs unevenly across the range, or a thread the system preempts, for the price of a
+    /// hand-off per band.
+    public static func forEachBand(_ count: Int, minimumBand: Int = 16, bandsPerThread: Int = 4, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
-        let bands = min(threadCount * 4, max(1, count / max(1, minimumBand)))
+        let bands = min(threadCount * max(1, bandsPerThread), max(1, count / max(1, minimumBand)))
         if bands <= 1 || threadCount == 1 {
             body(0..<count)
             return
