@@ -27,6 +27,15 @@ enum SphereBench {
             }
             return times.min()! * 1e3
         }
+        // FACES=1: each cube face alone, as a perspective view (the up and down faces read
+        // twice the source lines a side face does).
+        if ProcessInfo.processInfo.environment["FACES"] != nil {
+            for face in CubeFace.allCases {
+                let view = PerspectiveView(face: face, faceSize: faceSize)
+                _ = pano.equirectToPerspective(view)
+                print(face, String(format: "%.2f ms", best { _ = pano.equirectToPerspective(view) }))
+            }
+        }
         let e2c = best { _ = pano.equirectToCube(faceSize: faceSize) }
         let c2e = best { _ = cube.toEquirect(width: width, height: height) }
         let e2t = best { _ = pano.equirectToPerspective(patches) }
