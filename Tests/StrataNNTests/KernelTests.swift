@@ -59,28 +59,32 @@ final class KernelTests: XCTestCase {
     /// every split — 1×1 by pixels and by output channels (a small plane with many
     /// channels), k×k in bands, depthwise — against the sums written out in Double.
     func testEveryConvolutionKernelAppliesItsBiasAndActivation() throws {
-        // (input channels, output channels, group, kernel, plane side)
-        let cases = [(16, 24, 1, 1, 40), (512, 512, 1, 1, 4), (8, 16, 1, 3, 20), (5, 7, 1, 3, 19), (3, 5, 1, 5, 13), (6, 8, 2, 3, 9),
-                     (12, 12, 12, 3, 9), (12, 12, 12, 5, 20)]
-        for (c, m, group, k, side) in cases {
+        // (input channels, output channels, group, kernel, plane side, pad): 1×1 in GEMMs,
+        // direct k×k, Winograd 3×3 (8 channels or more, 16 columns or more: even, odd and
+        // unpadded outputs, output channels not a multiple of four), grouped, depthwise.
+        let cases = [(16, 24, 1, 1, 40, 0), (512, 512, 1, 1, 4, 0), (8, 16, 1, 3, 20, 1), (9, 7, 1, 3, 33, 1), (8, 5, 1, 3, 19, 0),
+                     (16, 8, 1, 3, 40, 1), (5, 7, 1, 3, 19, 1), (3, 5, 1, 5, 13, 2), (6, 8, 2, 3, 9, 1), (12, 12, 12, 3, 9, 1), (12, 12, 12, 5, 20, 2)]
+        for (c, m, group, k, side, pad) in cases {
             for activation in [ConvOps.Activation.none, .relu, .clip(-0.5, 0.25)] {
                 let x = (0..<(c * side * side)).map { Float(($0 * 37) % 23) / 11 - 1 }
                 let w = (0..<(m * (c / group) * k * k)).map { Float(($0 * 13) % 19) / (9 * Float(c / group * k * k)) - 0.05 }
                 let bias = (0..<m).map { Float($0 % 5) / 4 - 0.5 }
-                let attributes = Attributes(values: ["pads": .ints([k / 2, k / 2, k / 2, k / 2]), "group": .int(group)])
+                let attributes = Attributes(values: ["pads": .ints([pad, pad, pad, pad]), "group": .int(group)])
+                let out = side + 2 * pad - k + 1
                 let y = try ConvOps.conv(x: ([1, c, side, side], x), weight: ([m, c / group, k, k], w), bias: bias, attributes: attributes,
                                          activation: activation).floats!
+                XCTAssertEqual(y.count, m * out * out)
                 var worst = 0.0
                 let (perGroup, outPerGroup) = (c / group, m / group)
                 for o in 0..<m {
-                    for oy in 0..<side {
-                        for ox in 0..<side {
+                    for oy in 0..<out {
+                        for ox in 0..<out {
                             var sum = Double(bias[o])
                             for ci in 0..<perGroup {
                                 let channel = (o / outPerGroup) * perGroup + ci
                                 for i in 0..<k {
                                     for j in 0..<k {
-                                        let (iy, ix) = (oy + i - k / 2, ox + j - k / 2)
+                                        let (iy, ix) = (oy + i - pad, ox + j - pad)
                                         guard iy >= 0, iy < side, ix >= 0, ix < side else { continue }
                                         sum += Double(x[(channel * side + iy) * side + ix]) * Double(w[((o * perGroup + ci) * k + i) * k + j])
                                     }
@@ -91,11 +95,11 @@ final class KernelTests: XCTestCase {
                             case .relu: sum = max(0, sum)
                             case .clip(let lo, let hi): sum = min(Double(hi), max(Double(lo), sum))
                             }
-                            worst = max(worst, abs(sum - Double(y[(o * side + oy) * side + ox])))
+                            worst = max(worst, abs(sum - Double(y[(o * out + oy) * out + ox])))
                         }
                     }
                 }
-                XCTAssertLessThan(worst, 1e-4, "\(c)→\(m) group \(group) \(k)×\(k) on \(side)² \(activation)")
+                XCTAssertLessThan(worst, 1e-4, "\(c)→\(m) group \(group) \(k)×\(k) pad \(pad) on \(side)² \(activation)")
             }
         }
     }

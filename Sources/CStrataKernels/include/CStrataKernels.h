@@ -44,3 +44,19 @@ void strata_conv_pack_weights(const float *w, int m, int channels, int kh, int k
 /// packed weights; each output gets `bias` (or none) and is clamped to [`lo`, `hi`].
 void strata_conv_direct_rows(const float *padded, int channels, int ph, int pw, const float *packed, int m, int kh, int kw,
                              const float *bias, float lo, float hi, float *y, int oh, int ow, int row0, int row1);
+
+/// Winograd F(2×2, 3×3) weights for `w` (`m` × `channels` × 3 × 3): `u[ξ][o][c]` for the
+/// 16 positions ξ of a transformed tile.
+void strata_winograd_weights(const float *w, int m, int channels, float *u);
+
+/// The transformed input tiles of tile row `ty` (tiles 0..<`tiles`, a multiple of 8; tile t
+/// reads rows 2·ty…2·ty+3, columns 2t…2t+3 of the zero-padded input `padded`, `channels` ×
+/// `ph` × `pw`): position ξ of channel c of tile t at `v[ξ · vstride + c · column + t]`.
+/// AVX2 and FMA only.
+void strata_winograd_input(const float *padded, int channels, int ph, int pw, int ty, int tiles, float *v, long vstride, long column);
+
+/// Output rows 2·ty and 2·ty+1 of `y` (`m` × `oh` × `ow`) from the products `mt` (position ξ
+/// of output channel o of tile t at `mt[ξ · mstride + o · column + t]`), plus `bias` (or
+/// none), clamped to [`lo`, `hi`]. AVX2 and FMA only.
+void strata_winograd_output(const float *mt, int m, long mstride, long column, int ty, int tiles, const float *bias, float lo, float hi,
+                            float *y, int oh, int ow);

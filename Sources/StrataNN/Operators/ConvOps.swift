@@ -76,6 +76,8 @@ enum ConvOps {
                         } else if win.isPointwise {
                             pointwise(xb, pw.baseAddress!, yb, group: group, groupChannels: groupChannels, outGroup: outGroup,
                                       plane: oh * ow, epilogue: epilogue)
+                        } else if group == 1 && usesWinograd(win, channels: channels) {
+                            winograd(xb, pw.baseAddress!, yb, channels: channels, outChannels: outChannels, win, epilogue: epilogue)
                         } else if group == 1 && usesDirect(win) {
                             direct(xb, pw.baseAddress!, yb, channels: channels, outChannels: outChannels, win, epilogue: epilogue)
                         } else {
@@ -95,6 +97,15 @@ enum ConvOps {
         var activation: Activation
 
         var isEmpty: Bool { bias == nil && activation == .none }
+
+        /// The activation as the range outputs are clamped to.
+        var clamp: (lo: Float, hi: Float) {
+            switch activation {
+            case .none: return (-.infinity, .infinity)
+            case .relu: return (0, .infinity)
+            case .clip(let lo, let hi): return (lo, hi)
+            }
+        }
 
         /// Applies them to `count` outputs of channel `channel` from `p`.
         @inline(__always)
@@ -233,23 +244,10 @@ enum ConvOps {
                        channels: Int, outChannels: Int, _ win: Window, epilogue: Epilogue) {
         let (oh, ow, kh, kw) = (win.output.h, win.output.w, win.kernel.h, win.kernel.w)
         let ph = oh + kh - 1, pw = (ow + 7) / 8 * 8 + kw - 1
-        var padded = [Float](unsafeUninitializedCapacity: channels * ph * pw) { _, n in n = channels * ph * pw }
+        let padded = paddedInput(x, channels: channels, win, rows: ph, columns: pw)
         var packed = [Float](unsafeUninitializedCapacity: outChannels * channels * kh * kw) { _, n in n = outChannels * channels * kh * kw }
-        padded.withUnsafeMutableBufferPointer { p in
-            let (xs, ps) = (UncheckedSendable(x), UncheckedSendable(p.baseAddress!))
-            let (ih, iw) = (win.input.h, win.input.w)
-            Parallel.forEachBand(channels, minimumBand: max(1, (1 << 16) / (ph * pw))) { planes in
-                strata_conv_pad(xs.value + planes.lowerBound * ih * iw, Int32(planes.count), Int32(ih), Int32(iw), Int32(win.padTop),
-                                Int32(win.padLeft), ps.value + planes.lowerBound * ph * pw, Int32(ph), Int32(pw))
-            }
-        }
         packed.withUnsafeMutableBufferPointer { strata_conv_pack_weights(w, Int32(outChannels), Int32(channels), Int32(kh), Int32(kw), $0.baseAddress!) }
-        let (lo, hi): (Float, Float)
-        switch epilogue.activation {
-        case .none: (lo, hi) = (-.infinity, .infinity)
-        case .relu: (lo, hi) = (0, .infinity)
-        case .clip(let a, let b): (lo, hi) = (a, b)
-        }
+        let (lo, hi) = epilogue.clamp
         let ys = UncheckedSendable(y)
         padded.withUnsafeBufferPointer { p in
             packed.withUnsafeBufferPointer { k in
@@ -261,6 +259,79 @@ enum ConvOps {
                                                 bs.value, lo, hi, ys.value, Int32(oh), Int32(ow), Int32(rows.lowerBound), Int32(rows.upperBound))
                     }
                 }
+            }
+        }
+    }
+
+    /// Whether Winograd F(2×2, 3×3) runs a window: 3×3 at stride 1 without dilation, on
+    /// AVX2 and FMA, with enough output columns (16) and channels (8) for its matrix
+    /// products to pay for its transforms.
+    static func usesWinograd(_ win: Window, channels: Int) -> Bool {
+        usesDirect(win) && win.kernel == (3, 3) && win.output.w >= 16 && channels >= 8
+    }
+
+    /// A 3×3 stride-1 convolution by Winograd F(2×2, 3×3) (`strata_winograd_*`): the input
+    /// padded once; then per band of tile rows, the input tiles transformed, 16 products
+    /// (one per tile position) of the transformed weights with them, and the results
+    /// transformed back into 2×2 output blocks, finished with bias and activation.
+    static func winograd(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                         channels: Int, outChannels: Int, _ win: Window, epilogue: Epilogue) {
+        let (oh, ow) = (win.output.h, win.output.w)
+        let (th, tw) = ((oh + 1) / 2, (ow + 1) / 2)
+        let tiles = (tw + 7) / 8 * 8
+        let ph = 2 * th + 2, pw = 2 * tiles + 2
+        let padded = paddedInput(x, channels: channels, win, rows: ph, columns: pw)
+        var u = [Float](unsafeUninitializedCapacity: 16 * outChannels * channels) { _, n in n = 16 * outChannels * channels }
+        u.withUnsafeMutableBufferPointer { strata_winograd_weights(w, Int32(outChannels), Int32(channels), $0.baseAddress!) }
+        // Tile rows per band: about 128 tiles a product (64 ran 10–20% slower, 256 and 512 no
+        // faster: the transformed tiles then leave the cache), but two bands per thread at least.
+        let rowsPerBand = max(1, min(128 / tiles, th / (2 * Parallel.threadCount))), column = rowsPerBand * tiles
+        let bands = (th + rowsPerBand - 1) / rowsPerBand
+        let (lo, hi) = epilogue.clamp
+        let ys = UncheckedSendable(y)
+        padded.withUnsafeBufferPointer { p in
+            u.withUnsafeBufferPointer { uk in
+                let (ps, us) = (UncheckedSendable(p.baseAddress!), UncheckedSendable(uk.baseAddress!))
+                withBias(epilogue.bias) { bias in
+                    let bs = UncheckedSendable(bias)
+                    Parallel.forEachBand(bands, minimumBand: 1) { range in
+                        var v = [Float](repeating: 0, count: 16 * channels * column), m = [Float](repeating: 0, count: 16 * outChannels * column)
+                        v.withUnsafeMutableBufferPointer { vb in
+                            m.withUnsafeMutableBufferPointer { mb in
+                                for band in range {
+                                    let first = band * rowsPerBand, count = min(rowsPerBand, th - first)
+                                    for r in 0..<count {
+                                        strata_winograd_input(ps.value, Int32(channels), Int32(ph), Int32(pw), Int32(first + r), Int32(tiles),
+                                                              vb.baseAddress! + r * tiles, channels * column, column)
+                                    }
+                                    let n = count * tiles
+                                    for xi in 0..<16 {
+                                        Gemm.block(m: outChannels, n: n, k: channels, a: us.value + xi * outChannels * channels, lda: channels,
+                                                   b: vb.baseAddress! + xi * channels * column, ldb: column,
+                                                   c: mb.baseAddress! + xi * outChannels * column, ldc: column)
+                                    }
+                                    for r in 0..<count {
+                                        strata_winograd_output(mb.baseAddress! + r * tiles, Int32(outChannels), outChannels * column, column,
+                                                               Int32(first + r), Int32(tiles), bs.value, lo, hi, ys.value, Int32(oh), Int32(ow))
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The input planes in `rows` × `columns` planes with the window's leading pads and
+    /// zeros around them, copied on every thread.
+    static func paddedInput(_ x: UnsafePointer<Float>, channels: Int, _ win: Window, rows ph: Int, columns pw: Int) -> [Float] {
+        [Float](largeCount: channels * ph * pw) { p in
+            let (xs, ps) = (UncheckedSendable(x), UncheckedSendable(p.baseAddress!))
+            let (ih, iw) = (win.input.h, win.input.w)
+            Parallel.forEachBand(channels, minimumBand: max(1, (1 << 16) / (ph * pw))) { planes in
+                strata_conv_pad(xs.value + planes.lowerBound * ih * iw, Int32(planes.count), Int32(ih), Int32(iw), Int32(win.padTop),
+                                Int32(win.padLeft), ps.value + planes.lowerBound * ph * pw, Int32(ph), Int32(pw))
             }
         }
     }
