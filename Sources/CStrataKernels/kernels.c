@@ -292,7 +292,7 @@ void strata_conv_pack_weights(const float *w, int m, int channels, int kh, int k
 __attribute__((target("avx2,fma"), always_inline))
 static inline void conv_block(const float *padded, int channels, int ph, int pw, const float *wp, int kh, int kw,
                               int oy, int ox, const int M, const int V, const float *bias, __m256 lo, __m256 hi,
-                              float *y, long plane) {
+                              const float *residual, float *y, long plane) {
     __m256 acc[8];
     for (int k = 0; k < M * V; k++) acc[k] = _mm256_setzero_ps();
     for (int c = 0; c < channels; c++) {
@@ -314,6 +314,7 @@ static inline void conv_block(const float *padded, int channels, int ph, int pw,
         const __m256 b = _mm256_set1_ps(bias ? bias[k] : 0.0f);
         for (int v = 0; v < V; v++) {
             __m256 value = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(acc[k * V + v], b), lo), hi);
+            if (residual) value = _mm256_add_ps(value, _mm256_loadu_ps(residual + k * plane + 8 * v));
             _mm256_storeu_ps(y + k * plane + 8 * v, value);
         }
     }
@@ -321,7 +322,7 @@ static inline void conv_block(const float *padded, int channels, int ph, int pw,
 
 __attribute__((target("avx2,fma")))
 static void conv_direct_rows(const float *padded, int channels, int ph, int pw, const float *packed, int m, int kh, int kw,
-                             const float *bias, float lo, float hi, float *y, int oh, int ow, int row0, int row1) {
+                             const float *bias, float lo, float hi, const float *residual, float *y, int oh, int ow, int row0, int row1) {
     const long taps = (long)channels * kh * kw, plane = (long)oh * ow;
     const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
     const int full = m / 4 * 4;
@@ -333,10 +334,10 @@ static void conv_direct_rows(const float *padded, int channels, int ph, int pw, 
         for (; ox + 16 <= ow; ox += 16) {
             for (int o = 0; o < full; o += 4)
                 conv_block(padded, channels, ph, pw, packed + (long)o * taps, kh, kw, oy, ox, 4, 2, bias ? bias + o : NULL, vlo, vhi,
-                           y + o * plane + (long)oy * ow + ox, plane);
+                           residual ? residual + o * plane + (long)oy * ow + ox : NULL, y + o * plane + (long)oy * ow + ox, plane);
             for (int o = full; o < m; o++)
                 conv_block(padded, channels, ph, pw, packed + (long)o * taps, kh, kw, oy, ox, 1, 2, bias ? bias + o : NULL, vlo, vhi,
-                           y + o * plane + (long)oy * ow + ox, plane);
+                           residual ? residual + o * plane + (long)oy * ow + ox : NULL, y + o * plane + (long)oy * ow + ox, plane);
         }
         for (; ox < ow; ox += 8) {
             const int n = ow - ox < 8 ? ow - ox : 8;
@@ -344,10 +345,16 @@ static void conv_direct_rows(const float *padded, int channels, int ph, int pw, 
                 const int M = o < full ? 4 : 1;
                 float *target = n == 8 ? y + o * plane + (long)oy * ow + ox : stage;
                 const long targetPlane = n == 8 ? plane : 8;
-                if (M == 4) conv_block(padded, channels, ph, pw, packed + (long)o * taps, kh, kw, oy, ox, 4, 1, bias ? bias + o : NULL, vlo, vhi, target, targetPlane);
-                else conv_block(padded, channels, ph, pw, packed + (long)o * taps, kh, kw, oy, ox, 1, 1, bias ? bias + o : NULL, vlo, vhi, target, targetPlane);
+                // A partial block gets its residual below, as it is copied out.
+                const float *r = residual && n == 8 ? residual + o * plane + (long)oy * ow + ox : NULL;
+                if (M == 4) conv_block(padded, channels, ph, pw, packed + (long)o * taps, kh, kw, oy, ox, 4, 1, bias ? bias + o : NULL, vlo, vhi, r, target, targetPlane);
+                else conv_block(padded, channels, ph, pw, packed + (long)o * taps, kh, kw, oy, ox, 1, 1, bias ? bias + o : NULL, vlo, vhi, r, target, targetPlane);
                 if (n < 8)
-                    for (int k = 0; k < M; k++) memcpy(y + (o + k) * plane + (long)oy * ow + ox, stage + k * 8, (size_t)n * sizeof(float));
+                    for (int k = 0; k < M; k++) {
+                        float *to = y + (o + k) * plane + (long)oy * ow + ox;
+                        const float *from = residual ? residual + (o + k) * plane + (long)oy * ow + ox : NULL;
+                        for (int j = 0; j < n; j++) to[j] = stage[k * 8 + j] + (from ? from[j] : 0.0f);
+                    }
             }
         }
     }
@@ -355,12 +362,12 @@ static void conv_direct_rows(const float *padded, int channels, int ph, int pw, 
 #endif
 
 void strata_conv_direct_rows(const float *padded, int channels, int ph, int pw, const float *packed, int m, int kh, int kw,
-                             const float *bias, float lo, float hi, float *y, int oh, int ow, int row0, int row1) {
+                             const float *bias, float lo, float hi, const float *residual, float *y, int oh, int ow, int row0, int row1) {
 #if defined(__x86_64__)
-    conv_direct_rows(padded, channels, ph, pw, packed, m, kh, kw, bias, lo, hi, y, oh, ow, row0, row1);
+    conv_direct_rows(padded, channels, ph, pw, packed, m, kh, kw, bias, lo, hi, residual, y, oh, ow, row0, row1);
 #else
     (void)padded; (void)channels; (void)ph; (void)pw; (void)packed; (void)m; (void)kh; (void)kw; (void)bias; (void)lo;
-    (void)hi; (void)y; (void)oh; (void)ow; (void)row0; (void)row1;
+    (void)hi; (void)residual; (void)y; (void)oh; (void)ow; (void)row0; (void)row1;
 #endif
 }
 
@@ -432,7 +439,7 @@ static void winograd_input(const float *padded, int channels, int ph, int pw, in
 
 __attribute__((target("avx2,fma")))
 static void winograd_output(const float *mt, int m, long mstride, long column, int ty, int tiles, const float *bias, float lo, float hi,
-                            float *y, int oh, int ow) {
+                            const float *residual, float *y, int oh, int ow) {
     const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
     const long plane = (long)oh * ow;
     float stage[16] __attribute__((aligned(32)));
@@ -464,14 +471,15 @@ static void winograd_output(const float *mt, int m, long mstride, long column, i
                 const __m256 lo4 = _mm256_unpacklo_ps(left, right), hi4 = _mm256_unpackhi_ps(left, right);
                 const __m256 first = _mm256_permute2f128_ps(lo4, hi4, 0x20), second = _mm256_permute2f128_ps(lo4, hi4, 0x31);
                 float *out = y + o * plane + (long)row * ow + 2 * t0;
+                const float *r = residual ? residual + o * plane + (long)row * ow + 2 * t0 : NULL;
                 const int n = ow - 2 * t0 < 16 ? ow - 2 * t0 : 16;
                 if (n == 16) {
-                    _mm256_storeu_ps(out, first);
-                    _mm256_storeu_ps(out + 8, second);
+                    _mm256_storeu_ps(out, r ? _mm256_add_ps(first, _mm256_loadu_ps(r)) : first);
+                    _mm256_storeu_ps(out + 8, r ? _mm256_add_ps(second, _mm256_loadu_ps(r + 8)) : second);
                 } else {
                     _mm256_store_ps(stage, first);
                     _mm256_store_ps(stage + 8, second);
-                    memcpy(out, stage, (size_t)n * sizeof(float));
+                    for (int j = 0; j < n; j++) out[j] = stage[j] + (r ? r[j] : 0.0f);
                 }
             }
         }
@@ -488,10 +496,10 @@ void strata_winograd_input(const float *padded, int channels, int ph, int pw, in
 }
 
 void strata_winograd_output(const float *mt, int m, long mstride, long column, int ty, int tiles, const float *bias, float lo, float hi,
-                            float *y, int oh, int ow) {
+                            const float *residual, float *y, int oh, int ow) {
 #if defined(__x86_64__)
-    winograd_output(mt, m, mstride, column, ty, tiles, bias, lo, hi, y, oh, ow);
+    winograd_output(mt, m, mstride, column, ty, tiles, bias, lo, hi, residual, y, oh, ow);
 #else
-    (void)mt; (void)m; (void)mstride; (void)column; (void)ty; (void)tiles; (void)bias; (void)lo; (void)hi; (void)y; (void)oh; (void)ow;
+    (void)mt; (void)m; (void)mstride; (void)column; (void)ty; (void)tiles; (void)bias; (void)lo; (void)hi; (void)residual; (void)y; (void)oh; (void)ow;
 #endif
 }

@@ -103,4 +103,49 @@ final class KernelTests: XCTestCase {
             }
         }
     }
+
+    /// Conv → (Relu) → Add of a same-shape tensor is one node whose output is act(conv + b) + r,
+    /// in every kernel (1×1, direct, Winograd, depthwise, strided im2col), and an Add that
+    /// broadcasts stays an Add.
+    func testAResidualAddIsFusedIntoEveryConvolutionKernel() throws {
+        // (channels in, out, group, kernel, stride, side)
+        for (c, m, group, k, stride, side) in [(8, 8, 1, 1, 1, 20), (4, 4, 1, 3, 1, 13), (8, 8, 1, 3, 1, 34), (8, 8, 8, 3, 1, 12), (6, 6, 1, 3, 2, 17)] {
+            let out = (side + 2 * (k / 2) - k) / stride + 1
+            for relu in [false, true] {
+                var b = ModelBuilder()
+                b.input("x", shape: [1, c, side, side])
+                b.input("r", shape: [1, m, out, out])
+                b.weight("w", shape: [m, c / group, k, k], values: (0..<(m * (c / group) * k * k)).map { Float(($0 * 7) % 13) / 20 - 0.3 })
+                b.weight("b", shape: [m], values: (0..<m).map { Float($0) / 10 - 0.2 })
+                b.node("Conv", ["x", "w", "b"], ["y"], ints: ["pads": [k / 2, k / 2, k / 2, k / 2], "strides": [stride, stride]], int: ["group": group])
+                if relu { b.node("Relu", ["y"], ["a"]) }
+                b.node("Add", [relu ? "a" : "y", "r"], ["z"])
+                b.output("z")
+                let session = try Session(model: b.model())
+                XCTAssertEqual(session.rewrites["Conv + Add"], 1)
+                XCTAssertEqual(session.stepOperators, ["Conv"])
+                let x = Tensor(shape: [1, c, side, side], floats: (0..<(c * side * side)).map { Float(($0 * 29) % 31) / 15 - 1 })
+                let r = Tensor(shape: [1, m, out, out], floats: (0..<(m * out * out)).map { Float(($0 * 11) % 17) / 8 - 1 })
+                let got = try session.run(["x": x, "r": r])["z"]!
+                // The same graph with the Add kept apart: an output of the convolution too.
+                var unfused = b
+                unfused.output(relu ? "a" : "y")
+                let separate = try Session(model: unfused.model())
+                XCTAssertNil(separate.rewrites["Conv + Add"])
+                let want = try separate.run(["x": x, "r": r])["z"]!
+                XCTAssertEqual(got.shape, want.shape)
+                let worst = zip(got.floats!, want.floats!).map { abs($0 - $1) }.max() ?? 0
+                XCTAssertLessThan(worst, 1e-5, "\(c)→\(m) group \(group) \(k)×\(k)/\(stride) on \(side)² relu \(relu)")
+            }
+        }
+        // A residual that broadcasts (one value per channel) is not the output's shape.
+        var b = ModelBuilder()
+        b.input("x", shape: [1, 4, 8, 8])
+        b.input("r", shape: [1, 4, 1, 1])
+        b.weight("w", shape: [4, 4, 1, 1], values: [Float](repeating: 0.25, count: 16))
+        b.node("Conv", ["x", "w"], ["y"])
+        b.node("Add", ["y", "r"], ["z"])
+        b.output("z")
+        XCTAssertEqual(try Session(model: b.model()).stepOperators, ["Conv", "Add"])
+    }
 }

@@ -52,11 +52,12 @@ final class NetworkTests: XCTestCase {
     }
 
     // ReLU6 exports as Clip; the exporter already folded BatchNorm into the convolutions.
-    static let midas = ["Conv + Clip": 14, "Conv + Relu": 9]
+    // The residual Adds of its MBConv blocks and fusion units go into the convolutions.
+    static let midas = ["Conv + Clip": 14, "Conv + Relu": 9, "Conv + Add": 12]
     // Four blocks: a GELU per MLP and per readout projection, two LayerNorms per block
     // (spelled out before opset 17), a bias per Linear.
     // And attention (MatMul → Softmax → MatMul) once per block.
-    static let dptBefore17 = ["GELU pattern": 8, "LayerNorm pattern": 8, "MatMul + Add": 20, "Conv + Relu": 9, "attention": 4]
+    static let dptBefore17 = ["GELU pattern": 8, "LayerNorm pattern": 8, "MatMul + Add": 20, "Conv + Relu": 9, "attention": 4, "Conv + Add": 10]
     static let dav2Before17 = ["GELU pattern": 4, "LayerNorm pattern": 12, "MatMul + Add": 16, "Conv + Relu": 9, "attention": 4]
 
     func testMiDaSSmallAtOpset11() throws { try run("midas_small_opset11", fuses: Self.midas) }
@@ -64,7 +65,7 @@ final class NetworkTests: XCTestCase {
     func testMiDaSSmallAtOpset17() throws { try run("midas_small_opset17", fuses: Self.midas) }
     func testDPTOnAViTAtOpset11() throws { try run("dpt_vit_opset11", fuses: Self.dptBefore17) }
     func testDPTOnAViTAtOpset14() throws { try run("dpt_vit_opset14", fuses: Self.dptBefore17) }
-    func testDPTOnAViTAtOpset17() throws { try run("dpt_vit_opset17", fuses: ["GELU pattern": 8, "MatMul + Add": 20, "attention": 4]) }
+    func testDPTOnAViTAtOpset17() throws { try run("dpt_vit_opset17", fuses: ["GELU pattern": 8, "MatMul + Add": 20, "attention": 4, "Conv + Add": 10]) }
     /// Exported with dynamic height and width: run at 56×56 and 70×84, position embeddings
     /// interpolated by the graph's own Shape → Resize chain.
     func testDepthAnythingV2AtOpset11() throws { try run("depth_anything_v2_opset11", fuses: Self.dav2Before17) }

@@ -41,9 +41,10 @@ void strata_conv_pack_weights(const float *w, int m, int channels, int kh, int k
 /// Output rows `row0`..<`row1` of a stride-1 convolution on a processor with AVX2 and FMA
 /// only: `y` (`m` × `oh` × `ow`) from the zero-padded input `padded` (`channels` × `ph` ×
 /// `pw`, with `ph` ≥ `oh` + `kh` − 1 and `pw` ≥ `ow` rounded up to 8, + `kw` − 1) and the
-/// packed weights; each output gets `bias` (or none) and is clamped to [`lo`, `hi`].
+/// packed weights; each output gets `bias` (or none), is clamped to [`lo`, `hi`], and gets
+/// `residual` (laid out as `y`, or none) added.
 void strata_conv_direct_rows(const float *padded, int channels, int ph, int pw, const float *packed, int m, int kh, int kw,
-                             const float *bias, float lo, float hi, float *y, int oh, int ow, int row0, int row1);
+                             const float *bias, float lo, float hi, const float *residual, float *y, int oh, int ow, int row0, int row1);
 
 /// Winograd F(2×2, 3×3) weights for `w` (`m` × `channels` × 3 × 3): `u[ξ][o][c]` for the
 /// 16 positions ξ of a transformed tile.
@@ -57,6 +58,6 @@ void strata_winograd_input(const float *padded, int channels, int ph, int pw, in
 
 /// Output rows 2·ty and 2·ty+1 of `y` (`m` × `oh` × `ow`) from the products `mt` (position ξ
 /// of output channel o of tile t at `mt[ξ · mstride + o · column + t]`), plus `bias` (or
-/// none), clamped to [`lo`, `hi`]. AVX2 and FMA only.
+/// none), clamped to [`lo`, `hi`], plus `residual` (laid out as `y`, or none). AVX2 and FMA only.
 void strata_winograd_output(const float *mt, int m, long mstride, long column, int ty, int tiles, const float *bias, float lo, float hi,
-                            float *y, int oh, int ow);
+                            const float *residual, float *y, int oh, int ow);

@@ -13,7 +13,9 @@ enum ConvOps {
             if let fused = c.attributes.floats("strata.activation") {
                 activation = fused.count == 2 ? .clip(fused[0], fused[1]) : .relu
             }
-            return [try conv(x: x, weight: w, bias: bias, attributes: c.attributes, activation: activation)]
+            // A following Add of a tensor of the output's shape, fused by GraphPreparation.
+            let residual = c.attributes.int("strata.residual", 0) == 1 ? try c.floats(3).values : nil
+            return [try conv(x: x, weight: w, bias: bias, attributes: c.attributes, activation: activation, residual: residual)]
         })
         t["ConvTranspose"] = Operator(check: spatialCheck("ConvTranspose"), run: { c in
             let (x, w) = (try c.floats(0), try c.floats(1))
@@ -41,7 +43,7 @@ enum ConvOps {
     /// Y = W ∗ X + B: pointwise as one GEMM per group, depthwise as a direct loop, anything
     /// else as im2col in bands of output rows + GEMM.
     static func conv(x: (shape: [Int], values: [Float]), weight w: (shape: [Int], values: [Float]), bias: [Float]?,
-                     attributes a: Attributes, activation: Activation = .none) throws -> Tensor {
+                     attributes a: Attributes, activation: Activation = .none, residual: [Float]? = nil) throws -> Tensor {
         guard x.shape.count >= 3, x.shape.count <= 4, w.shape.count == x.shape.count else {
             throw NNError.invalidTensor("Conv of input \(x.shape) with weights \(w.shape): 1-D or 2-D (N×C×W or N×C×H×W) expected")
         }
@@ -63,9 +65,13 @@ enum ConvOps {
         let shape = [n, outChannels] + win.outputShape(rank: x.shape.count - 2)
         // Each kernel adds the bias and applies the activation to the block it has just
         // written, while it is in cache, instead of in a pass of its own over the output.
-        let epilogue = Epilogue(bias: bias, activation: activation)
+        if let residual, residual.count != shape.reduce(1, *) {
+            throw NNError.invalidTensor("Conv's fused residual has \(residual.count) values for an output of \(shape)")
+        }
         let out = [Float](largeCount: shape.reduce(1, *)) { y in
             guard y.count > 0 else { return }
+            (residual ?? []).withUnsafeBufferPointer { r in
+            let epilogue = Epilogue(bias: bias, activation: activation, residual: residual == nil ? nil : r.baseAddress, output: y.baseAddress!)
             x.values.withUnsafeBufferPointer { px in
                 w.values.withUnsafeBufferPointer { pw in
                     for b in 0..<n {
@@ -87,16 +93,26 @@ enum ConvOps {
                     }
                 }
             }
+            }
         }
         return Tensor(shape: shape, floats: out)
     }
 
-    /// The bias and activation a convolution ends with.
+    /// The bias, activation and residual a convolution ends with: y = act(conv + bias) + r.
     struct Epilogue {
         var bias: [Float]?
         var activation: Activation
+        /// The residual added last, laid out as the output that starts at `output`.
+        var residual: UnsafePointer<Float>? = nil
+        var output: UnsafeMutablePointer<Float>? = nil
 
-        var isEmpty: Bool { bias == nil && activation == .none }
+        var isEmpty: Bool { bias == nil && activation == .none && residual == nil }
+
+        /// The residual for output block `p` (nil without one).
+        func residual(for p: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>? {
+            guard let residual, let output else { return nil }
+            return residual + (p - output)
+        }
 
         /// The activation as the range outputs are clamped to.
         var clamp: (lo: Float, hi: Float) {
@@ -120,6 +136,7 @@ enum ConvOps {
                     p[j] = v < lo ? lo : (v > hi ? hi : v)
                 }
             }
+            if let r = residual(for: p) { for j in 0..<count { p[j] += r[j] } }
         }
     }
 
@@ -248,7 +265,7 @@ enum ConvOps {
         var packed = [Float](unsafeUninitializedCapacity: outChannels * channels * kh * kw) { _, n in n = outChannels * channels * kh * kw }
         packed.withUnsafeMutableBufferPointer { strata_conv_pack_weights(w, Int32(outChannels), Int32(channels), Int32(kh), Int32(kw), $0.baseAddress!) }
         let (lo, hi) = epilogue.clamp
-        let ys = UncheckedSendable(y)
+        let (ys, rs) = (UncheckedSendable(y), UncheckedSendable(epilogue.residual(for: y)))
         padded.withUnsafeBufferPointer { p in
             packed.withUnsafeBufferPointer { k in
                 let (ps, ks) = (UncheckedSendable(p.baseAddress!), UncheckedSendable(k.baseAddress!))
@@ -256,7 +273,7 @@ enum ConvOps {
                     let bs = UncheckedSendable(bias)
                     Parallel.forEachBand(oh, minimumBand: 1) { rows in
                         strata_conv_direct_rows(ps.value, Int32(channels), Int32(ph), Int32(pw), ks.value, Int32(outChannels), Int32(kh), Int32(kw),
-                                                bs.value, lo, hi, ys.value, Int32(oh), Int32(ow), Int32(rows.lowerBound), Int32(rows.upperBound))
+                                                bs.value, lo, hi, rs.value, ys.value, Int32(oh), Int32(ow), Int32(rows.lowerBound), Int32(rows.upperBound))
                     }
                 }
             }
@@ -288,7 +305,7 @@ enum ConvOps {
         let rowsPerBand = max(1, min(128 / tiles, th / (2 * Parallel.threadCount))), column = rowsPerBand * tiles
         let bands = (th + rowsPerBand - 1) / rowsPerBand
         let (lo, hi) = epilogue.clamp
-        let ys = UncheckedSendable(y)
+        let (ys, rs) = (UncheckedSendable(y), UncheckedSendable(epilogue.residual(for: y)))
         padded.withUnsafeBufferPointer { p in
             u.withUnsafeBufferPointer { uk in
                 let (ps, us) = (UncheckedSendable(p.baseAddress!), UncheckedSendable(uk.baseAddress!))
@@ -312,7 +329,7 @@ enum ConvOps {
                                     }
                                     for r in 0..<count {
                                         strata_winograd_output(mb.baseAddress! + r * tiles, Int32(outChannels), outChannels * column, column,
-                                                               Int32(first + r), Int32(tiles), bs.value, lo, hi, ys.value, Int32(oh), Int32(ow))
+                                                               Int32(first + r), Int32(tiles), bs.value, lo, hi, rs.value, ys.value, Int32(oh), Int32(ow))
                                     }
                                 }
                             }

@@ -11,6 +11,8 @@ import Foundation
 ///   and position-embedding resizes).
 /// - Conv + BatchNormalization: the normalization folded into the weights and bias.
 /// - Conv + Relu / Clip: the activation applied as the convolution writes its output.
+/// - Conv + Add of a tensor of the output's shape (the residual of MBConv blocks and of
+///   DPT's fusion units): added as the convolution writes its output.
 /// - MatMul + Add of a constant row vector: the bias added as the product is finished.
 /// - GELU as older exports spell it (Div by √2, Erf, Add 1, Mul, Mul 0.5): one Gelu.
 /// - LayerNorm as exports before opset 17 spell it (ReduceMean, Sub, Pow 2, ReduceMean,
@@ -45,6 +47,7 @@ struct GraphPreparation {
         foldConstants()
         fuseConvBatchNorm()
         fuseConvActivation()
+        fuseConvResidual()
         fuseMatMulBias()
         fuseGelu()
         fuseLayerNorm()
@@ -217,6 +220,28 @@ struct GraphPreparation {
             nodes[i] = fused
             nodes.remove(at: j)
             record("Conv + \(next.opType)")
+        }
+    }
+
+    mutating func fuseConvResidual() {
+        var i = 0
+        while i < nodes.count {
+            defer { i += 1 }
+            let conv = nodes[i]
+            guard conv.opType == "Conv", conv.attributes["strata.residual"] == nil, conv.inputs.count <= 3,
+                  let j = soleReader(of: conv.outputs[0], readers()), nodes[j].opType == "Add",
+                  let other = other(nodes[j], than: conv.outputs[0]), other != conv.outputs[0], constants[other] == nil,
+                  // Only where both shapes are known and equal: no broadcasting into the output.
+                  let shape = shapes[conv.outputs[0]], shapes[other] == shape else { continue }
+            var fused = conv
+            fused.inputs = (conv.inputs + ["", ""]).prefix(3) + [other]
+            fused.attributes["strata.residual"] = .int(1)
+            fused.outputs = nodes[j].outputs
+            // The fused node stands where the Add was: the residual may be computed after the convolution.
+            nodes[j] = fused
+            nodes.remove(at: i)
+            i -= 1
+            record("Conv + Add")
         }
     }
 
