@@ -74,15 +74,22 @@ static inline __m256 depthwise_gather8(const float *p, int sw) {
 }
 
 /// The scratch plane of the calling thread, grown as needed and kept for the next plane
-/// (a calloc per plane cost as much as an 8×8 plane's arithmetic).
-static float *depthwise_scratch(size_t count) {
+/// (a calloc per plane cost as much as an 8×8 plane's arithmetic). `*fresh` says whether
+/// its zero border must be written: not when the last plane had the same geometry `key`,
+/// whose copies wrote only the interior.
+static float *depthwise_scratch(size_t count, const long key[6], int *fresh) {
     static _Thread_local float *buffer = NULL;
     static _Thread_local size_t capacity = 0;
+    static _Thread_local long last[6] = { -1, -1, -1, -1, -1, -1 };
+    *fresh = 0;
     if (count > capacity) {
         free(buffer);
         buffer = aligned_alloc(32, (count * sizeof(float) + 31) / 32 * 32);
         capacity = buffer ? count : 0;
+        *fresh = 1;
     }
+    if (memcmp(last, key, sizeof(last)) != 0) *fresh = 1;
+    memcpy(last, key, sizeof(last));
     return buffer;
 }
 
@@ -195,10 +202,12 @@ static void depthwise_small_avx2(const float *x, int ih, int iw, const float *w,
     // load reads past the last); the staging rows hold one block of outputs.
     const long pw = (long)(wide - 1) * sw + (long)(kw - 1) * dw + 16;
     const long ph = (long)(tall - 1) * sh + (long)(kh - 1) * dh + 1;
-    float *padded = depthwise_scratch((size_t)(pw * ph) + (size_t)R * wide);
+    const long key[6] = { pw, ph, pt, pl, ih, iw };
+    int fresh;
+    float *padded = depthwise_scratch((size_t)(pw * ph) + (size_t)R * wide, key, &fresh);
     if (!padded) return;
     float *staged = padded + pw * ph;
-    memset(padded, 0, (size_t)(pw * ph) * sizeof(float));
+    if (fresh) memset(padded, 0, (size_t)(pw * ph) * sizeof(float));
     for (long r = 0; r < ph; r++) {
         long sy = r - pt;
         if (sy < 0 || sy >= ih) continue;
@@ -234,6 +243,23 @@ int strata_has_avx2_fma(void) {
 #else
     return 0;
 #endif
+}
+
+void strata_depthwise_planes(const float *x, int channels, int ih, int iw, const float *w, int kh, int kw,
+                             int sh, int sw, int dh, int dw, int pt, int pl, float *y, int oh, int ow,
+                             const float *bias, float lo, float hi, const float *residual) {
+    const long in = (long)ih * iw, out = (long)oh * ow;
+    for (int c = 0; c < channels; c++) {
+        float *plane = y + c * out;
+        strata_depthwise_plane(x + c * in, ih, iw, w + (long)c * kh * kw, kh, kw, sh, sw, dh, dw, pt, pl, plane, oh, ow);
+        const float b = bias ? bias[c] : 0.0f;
+        const float *r = residual ? residual + c * out : NULL;
+        for (long j = 0; j < out; j++) {
+            float v = plane[j] + b;
+            v = v < lo ? lo : (v > hi ? hi : v);
+            plane[j] = r ? v + r[j] : v;
+        }
+    }
 }
 
 void strata_depthwise_plane(const float *x, int ih, int iw, const float *w, int kh, int kw,

@@ -29,6 +29,13 @@ int strata_has_avx2_fma(void);
 void strata_depthwise_plane(const float *x, int ih, int iw, const float *w, int kh, int kw,
                             int sh, int sw, int dh, int dw, int pt, int pl, float *y, int oh, int ow);
 
+/// `strata_depthwise_plane` over `channels` planes (filter c on plane c), each output then
+/// given `bias[c]` (or none), clamped to [`lo`, `hi`] and given `residual` (laid out as `y`,
+/// or none): one call per band of channels, the epilogue while the plane is in cache.
+void strata_depthwise_planes(const float *x, int channels, int ih, int iw, const float *w, int kh, int kw,
+                             int sh, int sw, int dh, int dw, int pt, int pl, float *y, int oh, int ow,
+                             const float *bias, float lo, float hi, const float *residual);
+
 /// Copies the planes of `x` (`channels` × `ih` × `iw`) into `padded` (`channels` × `ph` ×
 /// `pw`) with their first row at `pt` and first column at `pl` (≥ 0), zeros around them.
 void strata_conv_pad(const float *x, int channels, int ih, int iw, int pt, int pl, float *padded, int ph, int pw);

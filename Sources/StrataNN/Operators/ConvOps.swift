@@ -208,12 +208,15 @@ enum ConvOps {
         let (kh, kw) = win.kernel
         let (xs, ys) = (UncheckedSendable(x), UncheckedSendable(y))
         if vector ?? (hasVectorDepthwise && (kh * kw >= 25 || win.stride.w > 1 || win.stride.h > 1 || ow <= 16)) {
-            Parallel.forEachBand(channels, minimumBand: 1) { range in
-                for ch in range {
-                    strata_depthwise_plane(xs.value + ch * ih * iw, Int32(ih), Int32(iw), w + ch * kh * kw, Int32(kh), Int32(kw),
-                                           Int32(win.stride.h), Int32(win.stride.w), Int32(win.dilation.h), Int32(win.dilation.w),
-                                           Int32(win.padTop), Int32(win.padLeft), ys.value + ch * oh * ow, Int32(oh), Int32(ow))
-                    epilogue.apply(ys.value + ch * oh * ow, count: oh * ow, channel: ch)
+            let (lo, hi) = epilogue.clamp
+            let rs = UncheckedSendable(epilogue.residual(for: y))
+            withBias(epilogue.bias) { bias in
+                let bs = UncheckedSendable(bias)
+                Parallel.forEachBand(channels, minimumBand: max(1, 2048 / (oh * ow))) { range in
+                    strata_depthwise_planes(xs.value + range.lowerBound * ih * iw, Int32(range.count), Int32(ih), Int32(iw), w + range.lowerBound * kh * kw,
+                                            Int32(kh), Int32(kw), Int32(win.stride.h), Int32(win.stride.w), Int32(win.dilation.h), Int32(win.dilation.w),
+                                            Int32(win.padTop), Int32(win.padLeft), ys.value + range.lowerBound * oh * ow, Int32(oh), Int32(ow),
+                                            bs.value.map { $0 + range.lowerBound }, lo, hi, rs.value.map { $0 + range.lowerBound * oh * ow })
                 }
             }
             return

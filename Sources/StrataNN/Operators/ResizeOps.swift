@@ -177,7 +177,13 @@ enum ResizeOps {
         }
         var shape = x.shape
         let rank = x.rank
-        for axis in 0..<rank {
+        // Shrinking axes first and growing ones last, so each pass runs on the smallest
+        // tensor it can; among equal ratios the last axis first, since its pass gathers
+        // element by element where the others move whole rows (MiDaS's 2× upsamplings:
+        // the gathers then cover half the output).
+        let ratio = { (axis: Int) in Double(sizes[axis]) / Double(max(1, shape[axis])) }
+        let order = (0..<rank).sorted { (ratio($0), $0 == rank - 1 ? 0 : 1, $0) < (ratio($1), $1 == rank - 1 ? 0 : 1, $1) }
+        for axis in order {
             let axisROI = roi.map { ($0[axis], $0[axis + rank]) }
             let identity = sizes[axis] == shape[axis] && scales[axis] == 1 && transform != "tf_crop_and_resize"
             if identity { continue }
@@ -206,6 +212,14 @@ enum ResizeOps {
                             Parallel.forEachBand(outer, minimumBand: max(1, 4096 / max(1, outSize))) { rows in
                                 for o in rows {
                                     let src = px.baseAddress! + o * inSize, dst = ys.value + o * outSize
+                                    if k == 2 {
+                                        // Linear: two taps, no loop over them.
+                                        for j in 0..<outSize {
+                                            let first = ti[2 &* j]
+                                            dst[j] = first < 0 ? extrapolation : tw[2 &* j] * src[first] + tw[2 &* j &+ 1] * src[ti[2 &* j &+ 1]]
+                                        }
+                                        continue
+                                    }
                                     for j in 0..<outSize {
                                         let first = ti[j * k]
                                         if first < 0 {
