@@ -60,9 +60,9 @@ final class KernelTests: XCTestCase {
     /// channels), k×k in bands, depthwise — against the sums written out in Double.
     func testEveryConvolutionKernelAppliesItsBiasAndActivation() throws {
         // (input channels, output channels, group, kernel, plane side, pad): 1×1 in GEMMs,
-        // direct k×k, Winograd 3×3 (8 channels or more, 16 columns or more: even, odd and
+        // direct k×k, Winograd 3×3 (8 channels or more, 32 columns or more: even, odd and
         // unpadded outputs, output channels not a multiple of four), grouped, depthwise.
-        let cases = [(16, 24, 1, 1, 40, 0), (512, 512, 1, 1, 4, 0), (8, 16, 1, 3, 20, 1), (9, 7, 1, 3, 33, 1), (8, 5, 1, 3, 19, 0),
+        let cases = [(16, 24, 1, 1, 40, 0), (512, 512, 1, 1, 4, 0), (8, 16, 1, 3, 44, 1), (9, 7, 1, 3, 33, 1), (8, 5, 1, 3, 37, 0), (8, 8, 1, 3, 20, 1),
                      (16, 8, 1, 3, 40, 1), (5, 7, 1, 3, 19, 1), (3, 5, 1, 5, 13, 2), (6, 8, 2, 3, 9, 1), (12, 12, 12, 3, 9, 1), (12, 12, 12, 5, 20, 2)]
         for (c, m, group, k, side, pad) in cases {
             for activation in [ConvOps.Activation.none, .relu, .clip(-0.5, 0.25)] {
