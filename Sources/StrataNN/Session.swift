@@ -114,7 +114,7 @@ public final class Session: @unchecked Sendable {
             guard let shape = inputShapes[input.name] else { continue }
             let name = input.name
             let text = shape.map(String.init).joined(separator: "×")
-            guard shape.allSatisfy({ $0 >= 0 }) else { throw NNError.badInput("input \"\(name)\" cannot be fixed at \(text): extents are not negative") }
+            guard shape.allSatisfy({ $0 >= 0 }) else { throw NNError.badInput("input \"\(name)\" cannot be fixed at \(text): extents must not be negative") }
             if let declared = input.shape {
                 let fits = declared.count == shape.count && zip(declared, shape).allSatisfy { $0 == nil || $0 == $1 }
                 guard fits else {

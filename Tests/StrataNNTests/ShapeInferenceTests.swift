@@ -54,7 +54,7 @@ final class ShapeInferenceTests: XCTestCase {
             (["q": [1, 3, 4, 5]], "cannot fix the shape of \"q\": the model has no such input (its inputs: x)"),
             (["x": [1, 3, 4]], "input \"x\" is 1×3×?×?, got 1×3×4"),
             (["x": [2, 3, 4, 5]], "input \"x\" is 1×3×?×?, got 2×3×4×5"),
-            (["x": [1, 3, -4, 5]], "input \"x\" cannot be fixed at 1×3×-4×5: extents are not negative"),
+            (["x": [1, 3, -4, 5]], "input \"x\" cannot be fixed at 1×3×-4×5: extents must not be negative"),
         ]
         for (shapes, message) in cases {
             XCTAssertThrowsError(try Session(model: model, inputShapes: shapes)) { error in
