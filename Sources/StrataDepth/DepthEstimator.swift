@@ -58,14 +58,4 @@ extension DepthEstimator {
 }
 
 /// Why an estimator cannot be built or run, with the sysexits code the CLI exits with.
-public struct DepthError: Error, Sendable, Equatable, CustomStringConvertible, ExitCodeProviding {
-    public var message: String
-    public var exitCode: Int32
-
-    public init(_ message: String, exitCode: Int32 = 65) {
-        self.message = message
-        self.exitCode = exitCode
-    }
-
-    public var description: String { message }
-}
+public typealias DepthError = CodedError

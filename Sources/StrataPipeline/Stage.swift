@@ -128,14 +128,4 @@ public typealias StageFactory = @Sendable (StageContext) throws -> StageInstance
 
 /// An error a stage raises, with the sysexits code the command line exits with
 /// (65 bad data by default, 70 for a bug in a stage).
-public struct StageError: Error, Sendable, CustomStringConvertible, ExitCodeProviding {
-    public var message: String
-    public var exitCode: Int32
-
-    public init(_ message: String, exitCode: Int32 = 65) {
-        self.message = message
-        self.exitCode = exitCode
-    }
-
-    public var description: String { message }
-}
+public typealias StageError = CodedError
