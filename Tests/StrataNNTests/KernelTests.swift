@@ -55,6 +55,41 @@ final class KernelTests: XCTestCase {
         for (a, b) in zip(x, y) { XCTAssertEqual(Double(b), 0.5 * Double(a) * (1 + Foundation.erf(Double(a) / 2.0.squareRoot())), accuracy: 1e-6) }
     }
 
+    /// The small-product kernel behind `Gemm.block` (up to 512 columns) against the sums
+    /// written out in Double: every block height it uses (1–6 rows, and 7 or 8 split in two),
+    /// ragged column panels, terms in one chunk and in several (past 256), strided operands,
+    /// and C's padding left alone; the first case past 512 columns goes to OpenBLAS.
+    func testSmallMatrixProductsMatchTheExactSums() {
+        let cases = [(1, 1, 1), (5, 16, 3), (7, 17, 8), (8, 33, 31), (13, 128, 64), (32, 128, 32), (50, 64, 300), (6, 40, 513),
+                     (3, 512, 20), (4, 530, 9)]
+        for (m, n, k) in cases {
+            let (lda, ldb, ldc) = (k + 3, n + 5, n + 2)
+            let a = (0..<(m * lda)).map { Float(($0 * 37) % 29) / 14 - 1 }
+            let b = (0..<(k * ldb)).map { Float(($0 * 13) % 31) / 15 - 1 }
+            var c = [Float](repeating: 7, count: m * ldc)
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    c.withUnsafeMutableBufferPointer { pc in
+                        Gemm.block(m: m, n: n, k: k, a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb, c: pc.baseAddress!, ldc: ldc)
+                    }
+                }
+            }
+            var worst = 0.0
+            for i in 0..<m {
+                for j in 0..<ldc {
+                    guard j < n else {
+                        XCTAssertEqual(c[i * ldc + j], 7, "\(m)×\(n)×\(k): padding of row \(i) written")
+                        continue
+                    }
+                    var sum = 0.0
+                    for p in 0..<k { sum += Double(a[i * lda + p]) * Double(b[p * ldb + j]) }
+                    worst = max(worst, abs(sum - Double(c[i * ldc + j])))
+                }
+            }
+            XCTAssertLessThan(worst, 1e-4 * Double(k), "\(m)×\(n)×\(k)")
+        }
+    }
+
     /// Convolutions finish their own blocks (bias, then Relu or Clip): every kernel and
     /// every split — 1×1 by pixels and by output channels (a small plane with many
     /// channels), k×k in bands, depthwise — against the sums written out in Double.

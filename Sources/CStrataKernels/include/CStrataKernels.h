@@ -40,6 +40,12 @@ void strata_depthwise_planes(const float *x, int channels, int ih, int iw, const
 /// `pw`) with their first row at `pt` and first column at `pl` (≥ 0), zeros around them.
 void strata_conv_pad(const float *x, int channels, int ih, int iw, int pt, int pl, float *padded, int ph, int pw);
 
+/// C = A · B for row-major `a` (m × k, row stride `lda`), `b` (k × n, `ldb`) and `c`
+/// (m × n, `ldc`) on the calling thread, for small products (n up to a few hundred) on a
+/// processor with AVX2 and FMA. Returns 0 without touching C where it cannot run (no AVX2,
+/// an empty product, no memory for its panels); the caller then uses OpenBLAS.
+int strata_sgemm(long m, long n, long k, const float *a, long lda, const float *b, long ldb, float *c, long ldc);
+
 /// Regroups convolution weights `w` (`m` × `channels` × `kh` × `kw`) for
 /// `strata_conv_direct_rows`: blocks of four output channels interleaved per tap, then the
 /// last `m` mod 4 channels as they are. `packed` holds as many floats as `w`.

@@ -1,4 +1,5 @@
 import COpenBLAS
+import CStrataKernels
 import StrataCore
 
 /// Single-precision matrix products on OpenBLAS, split across Strata's own threads.
@@ -55,11 +56,18 @@ enum Gemm {
         }
     }
 
+    /// The widest product `block` hands to `strata_sgemm`.
+    static let smallColumns = 512
+
     /// C = A · B on the calling thread alone (row-major, no transposes): for kernels that
     /// already split their work across threads.
     @inline(__always)
     static func block(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                       c: UnsafeMutablePointer<Float>, ldc: Int) {
+        // Up to 512 columns, Strata's own kernel: OpenBLAS's overhead per call is a third
+        // or more of such a product (Winograd's 32 × 128 × 32: 50 against 65 GFLOP/s). Past
+        // that, OpenBLAS's blocking for large B is as fast or faster.
+        if n <= smallColumns && strata_sgemm(m, n, k, a, lda, b, ldb, c, ldc) != 0 { return }
         _ = singleThreaded
         block(rows: 0..<m, columns: 0..<n, k: k, alpha: 1, a: a, lda: lda, transposeA: false, b: b, ldb: ldb, transposeB: false,
               beta: 0, c: c, ldc: ldc)
