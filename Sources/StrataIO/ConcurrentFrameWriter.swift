@@ -16,7 +16,7 @@ public final class ConcurrentFrameWriter: @unchecked Sendable {
     /// A writer using `threads` encoding threads (0: every core).
     public init(_ writer: FrameSequenceWriter, threads: Int = 0) {
         self.writer = writer
-        let count = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
+        let count = threads > 0 ? threads : Parallel.activeCores
         slots = DispatchSemaphore(value: max(1, count))
     }
 

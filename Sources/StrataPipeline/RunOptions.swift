@@ -16,7 +16,7 @@ public struct RunOptions: Sendable {
     /// Skip frames whose outputs all exist.
     public var resume = false
     /// Frames in flight at once (each on its own thread).
-    public var threads = ProcessInfo.processInfo.activeProcessorCount
+    public var threads = Parallel.activeCores
     /// The number the first selected frame's outputs carry (ffmpeg's `-start_number`).
     public var startNumber = 1
     /// The folder relative input defaults in the pipeline file are resolved against (the file's own).

@@ -21,17 +21,13 @@ void strata_keep_freed_memory(void);
 /// Whether the processor runs AVX2 and FMA (x86-64; 0 elsewhere): the kernels below need both.
 int strata_has_avx2_fma(void);
 
-/// One channel of a depthwise convolution, on a processor with AVX2 and FMA only:
-/// `y` (`oh` × `ow`) = the `kh` × `kw` filter `w` slid over `x` (`ih` × `iw`) with strides
-/// `sh`, `sw`, dilations `dh`, `dw` and leading pads `pt`, `pl` (taps outside `x` read zero).
-/// Every output is computed in registers, eight at a time, from a zero-padded copy of the
-/// plane (the calling thread keeps its scratch plane for the next call).
-void strata_depthwise_plane(const float *x, int ih, int iw, const float *w, int kh, int kw,
-                            int sh, int sw, int dh, int dw, int pt, int pl, float *y, int oh, int ow);
-
-/// `strata_depthwise_plane` over `channels` planes (filter c on plane c), each output then
-/// given `bias[c]` (or none), clamped to [`lo`, `hi`] and given `residual` (laid out as `y`,
-/// or none): one call per band of channels, the epilogue while the plane is in cache.
+/// Depthwise convolution of `channels` planes on a processor with AVX2 and FMA only:
+/// plane c of `y` (`oh` × `ow`) = the `kh` × `kw` filter c of `w` (both at most 16) slid
+/// over plane c of `x` (`ih` × `iw`) with strides `sh`, `sw`, dilations `dh`, `dw` and
+/// leading pads `pt`, `pl` (taps outside `x` read zero), then given `bias[c]` (or none),
+/// clamped to [`lo`, `hi`] and given `residual` (laid out as `y`, or none). Every output is
+/// computed in registers, eight at a time, from a zero-padded copy of the plane that the
+/// calling thread keeps for its next call.
 void strata_depthwise_planes(const float *x, int channels, int ih, int iw, const float *w, int kh, int kw,
                              int sh, int sw, int dh, int dw, int pt, int pl, float *y, int oh, int ow,
                              const float *bias, float lo, float hi, const float *residual);

@@ -196,18 +196,18 @@ enum ConvOps {
     /// Whether the processor has AVX2 and FMA for the C depthwise kernel.
     static let hasVectorDepthwise = strata_has_avx2_fma() != 0
 
-    /// One filter per channel. Where the processor has AVX2 and FMA, windows of 5×5 and up,
-    /// strided ones and planes up to 16 wide go to the C kernel (outputs in registers, four
-    /// registers at a time: MiDaS's 5×5 layers 9.0 → 4.6 ms, its stride-2 layers 5.0 → 2.2
-    /// ms); 3×3 windows at stride 1 on wider planes stay in the loop below, which runs them
-    /// as fast or faster (5.7 against 6.3–7.8 ms): each tap adds a shifted input row into
+    /// One filter per channel. Where the processor has AVX2 and FMA, windows up to 16×16 go
+    /// to the C kernel (`strata_depthwise_planes`: whole blocks of outputs in registers from
+    /// a padded scratch plane split by column phase at strides past 1; MiDaS's 3×3 layer on
+    /// 192 planes of 64² 3.4 → 0.65 ms on one core, its stride-2 layer on 96 of 128² 1.8 →
+    /// 0.7 ms). The loop below is the portable one: each tap adds a shifted input row into
     /// the output row, vectorised along the columns.
     static func depthwise(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, channels: Int,
                           _ win: Window, vector: Bool? = nil, epilogue: Epilogue = Epilogue(bias: nil, activation: .none)) {
         let (ih, iw, oh, ow) = (win.input.h, win.input.w, win.output.h, win.output.w)
         let (kh, kw) = win.kernel
         let (xs, ys) = (UncheckedSendable(x), UncheckedSendable(y))
-        if vector ?? (hasVectorDepthwise && (kh * kw >= 25 || win.stride.w > 1 || win.stride.h > 1 || ow <= 16)) {
+        if hasVectorDepthwise && kh <= 16 && kw <= 16 && vector != false {
             let (lo, hi) = epilogue.clamp
             let rs = UncheckedSendable(epilogue.residual(for: y))
             withBias(epilogue.bias) { bias in
