@@ -49,6 +49,9 @@ public final class Session: @unchecked Sendable {
         var release: [Int]
         /// For If: the surrounding values its branches read, by name.
         var scope: [String: Int] = [:]
+        /// Inputs that are the model's constants, and what the node derives from them.
+        var constantInputs: Set<Int> = []
+        let memo = StepMemo()
     }
 
     private let steps: [Step]
@@ -169,6 +172,10 @@ public final class Session: @unchecked Sendable {
             }
             return (output.name, s)
         }
+        let constantSlots = Set(constants.map(\.0))
+        for i in steps.indices {
+            steps[i].constantInputs = Set(steps[i].inputs.indices.filter { steps[i].inputs[$0].map(constantSlots.contains) ?? false })
+        }
         // Each value dies after its last reader; graph outputs and constants never do.
         let keep = Set(outputSlots.map(\.1)).union(constants.map(\.0))
         var lastReader: [Int: Int] = [:]
@@ -206,7 +213,7 @@ public final class Session: @unchecked Sendable {
         }
         for step in steps {
             let context = OpContext(inputs: step.inputs.map { $0.flatMap { values[$0] } }, attributes: step.attributes,
-                                    opset: model.opset, outputCount: step.outputs.count)
+                                    opset: model.opset, outputCount: step.outputs.count, memo: step.memo, constantInputs: step.constantInputs)
             // Released now so that a kernel holding the only reference may reuse the buffer;
             // counted until the node is done, since its context still holds them.
             var released = 0

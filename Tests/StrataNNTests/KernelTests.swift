@@ -90,6 +90,36 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// A session keeps a convolution's transformed weights between runs only where they are
+    /// the model's constants: weights fed as an input change from run to run, and each run
+    /// must use its own (Winograd and the direct kernel, whose weights are transformed or
+    /// packed first).
+    func testTransformedWeightsAreKeptOnlyForConstantWeights() throws {
+        for (k, side) in [(3, 34), (5, 20)] {
+            let (c, m) = (8, 8)
+            var b = ModelBuilder()
+            b.input("x", shape: [1, c, side, side])
+            b.input("w", shape: [m, c, k, k])
+            b.output("y")
+            b.weight("v", shape: [m, c, k, k], values: (0..<(m * c * k * k)).map { Float(($0 * 11) % 17) / 40 - 0.2 })
+            b.node("Conv", ["x", "w"], ["y"], ints: ["pads": [k / 2, k / 2, k / 2, k / 2]])
+            b.output("z")
+            b.node("Conv", ["x", "v"], ["z"], ints: ["pads": [k / 2, k / 2, k / 2, k / 2]])
+            let session = try Session(model: b.model())
+            let x = Tensor(shape: [1, c, side, side], floats: (0..<(c * side * side)).map { Float(($0 * 7) % 23) / 11 - 1 })
+            let attributes = Attributes(values: ["pads": .ints([k / 2, k / 2, k / 2, k / 2])])
+            let fixed = session.model.initializers["v"]!.floats!
+            for run in 0..<3 {
+                let w = (0..<(m * c * k * k)).map { Float(($0 * 13 + run * 5) % 19) / 30 - 0.3 }
+                let out = try session.run(["x": x, "w": Tensor(shape: [m, c, k, k], floats: w)])
+                let expected = try ConvOps.conv(x: (x.shape, x.floats!), weight: ([m, c, k, k], w), bias: nil, attributes: attributes).floats!
+                let constant = try ConvOps.conv(x: (x.shape, x.floats!), weight: ([m, c, k, k], fixed), bias: nil, attributes: attributes).floats!
+                XCTAssertEqual(out["y"]!.floats!, expected, "\(k)×\(k), run \(run): fed weights")
+                XCTAssertEqual(out["z"]!.floats!, constant, "\(k)×\(k), run \(run): constant weights")
+            }
+        }
+    }
+
     /// Convolutions finish their own blocks (bias, then Relu or Clip): every kernel and
     /// every split — 1×1 by pixels and by output channels (a small plane with many
     /// channels), k×k in bands, depthwise — against the sums written out in Double.

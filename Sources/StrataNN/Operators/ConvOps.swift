@@ -15,7 +15,8 @@ enum ConvOps {
             }
             // A following Add of a tensor of the output's shape, fused by GraphPreparation.
             let residual = c.attributes.int("strata.residual", 0) == 1 ? try c.floats(3).values : nil
-            return [try conv(x: x, weight: w, bias: bias, attributes: c.attributes, activation: activation, residual: residual)]
+            return [try conv(x: x, weight: w, bias: bias, attributes: c.attributes, activation: activation, residual: residual,
+                             memo: c.memo(derivedFrom: 1))]
         })
         t["ConvTranspose"] = Operator(check: spatialCheck("ConvTranspose"), run: { c in
             let (x, w) = (try c.floats(0), try c.floats(1))
@@ -43,7 +44,8 @@ enum ConvOps {
     /// Y = W ∗ X + B: pointwise as one GEMM per group, depthwise as a direct loop, anything
     /// else as im2col in bands of output rows + GEMM.
     static func conv(x: (shape: [Int], values: [Float]), weight w: (shape: [Int], values: [Float]), bias: [Float]?,
-                     attributes a: Attributes, activation: Activation = .none, residual: [Float]? = nil) throws -> Tensor {
+                     attributes a: Attributes, activation: Activation = .none, residual: [Float]? = nil,
+                     memo: StepMemo? = nil) throws -> Tensor {
         guard x.shape.count >= 3, x.shape.count <= 4, w.shape.count == x.shape.count else {
             throw NNError.invalidTensor("Conv of input \(x.shape) with weights \(w.shape): 1-D or 2-D (N×C×W or N×C×H×W) expected")
         }
@@ -83,9 +85,9 @@ enum ConvOps {
                             pointwise(xb, pw.baseAddress!, yb, group: group, groupChannels: groupChannels, outGroup: outGroup,
                                       plane: oh * ow, epilogue: epilogue)
                         } else if group == 1 && usesWinograd(win, channels: channels) {
-                            winograd(xb, pw.baseAddress!, yb, channels: channels, outChannels: outChannels, win, epilogue: epilogue)
+                            winograd(xb, pw.baseAddress!, yb, channels: channels, outChannels: outChannels, win, epilogue: epilogue, memo: memo)
                         } else if group == 1 && usesDirect(win) {
-                            direct(xb, pw.baseAddress!, yb, channels: channels, outChannels: outChannels, win, epilogue: epilogue)
+                            direct(xb, pw.baseAddress!, yb, channels: channels, outChannels: outChannels, win, epilogue: epilogue, memo: memo)
                         } else {
                             im2colConv(xb, pw.baseAddress!, yb, group: group, groupChannels: groupChannels, outGroup: outGroup, win,
                                        epilogue: epilogue)
@@ -261,12 +263,18 @@ enum ConvOps {
     /// padded once, the weights packed by four output channels, then bands of output rows
     /// on every thread, each block finished (bias, activation) in registers.
     static func direct(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                       channels: Int, outChannels: Int, _ win: Window, epilogue: Epilogue) {
+                       channels: Int, outChannels: Int, _ win: Window, epilogue: Epilogue, memo: StepMemo? = nil) {
         let (oh, ow, kh, kw) = (win.output.h, win.output.w, win.kernel.h, win.kernel.w)
         let ph = oh + kh - 1, pw = (ow + 7) / 8 * 8 + kw - 1
         let padded = paddedInput(x, channels: channels, win, rows: ph, columns: pw)
-        var packed = [Float](unsafeUninitializedCapacity: outChannels * channels * kh * kw) { _, n in n = outChannels * channels * kh * kw }
-        packed.withUnsafeMutableBufferPointer { strata_conv_pack_weights(w, Int32(outChannels), Int32(channels), Int32(kh), Int32(kw), $0.baseAddress!) }
+        // Packed once per session where the weights are the model's (every run otherwise).
+        let pack = {
+            [Float](unsafeUninitializedCapacity: outChannels * channels * kh * kw) { p, n in
+                strata_conv_pack_weights(w, Int32(outChannels), Int32(channels), Int32(kh), Int32(kw), p.baseAddress!)
+                n = outChannels * channels * kh * kw
+            }
+        }
+        let packed = memo?.value("direct", pack) ?? pack()
         let (lo, hi) = epilogue.clamp
         let (ys, rs) = (UncheckedSendable(y), UncheckedSendable(epilogue.residual(for: y)))
         padded.withUnsafeBufferPointer { p in
@@ -296,14 +304,20 @@ enum ConvOps {
     /// (one per tile position) of the transformed weights with them, and the results
     /// transformed back into 2×2 output blocks, finished with bias and activation.
     static func winograd(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                         channels: Int, outChannels: Int, _ win: Window, epilogue: Epilogue) {
+                         channels: Int, outChannels: Int, _ win: Window, epilogue: Epilogue, memo: StepMemo? = nil) {
         let (oh, ow) = (win.output.h, win.output.w)
         let (th, tw) = ((oh + 1) / 2, (ow + 1) / 2)
         let tiles = (tw + 7) / 8 * 8
         let ph = 2 * th + 2, pw = 2 * tiles + 2
         let padded = paddedInput(x, channels: channels, win, rows: ph, columns: pw)
-        var u = [Float](unsafeUninitializedCapacity: 16 * outChannels * channels) { _, n in n = 16 * outChannels * channels }
-        u.withUnsafeMutableBufferPointer { strata_winograd_weights(w, Int32(outChannels), Int32(channels), $0.baseAddress!) }
+        // Transformed once per session where the weights are the model's (every run otherwise).
+        let transform = {
+            [Float](unsafeUninitializedCapacity: 16 * outChannels * channels) { u, n in
+                strata_winograd_weights(w, Int32(outChannels), Int32(channels), u.baseAddress!)
+                n = 16 * outChannels * channels
+            }
+        }
+        let u = memo?.value("winograd", transform) ?? transform()
         // Tile rows per band: about 128 tiles a product (64 ran 10–20% slower, 256 and 512 no
         // faster: the transformed tiles then leave the cache), but two bands per thread at least.
         let rowsPerBand = max(1, min(128 / tiles, th / (2 * Parallel.threadCount))), column = rowsPerBand * tiles
@@ -321,7 +335,10 @@ enum ConvOps {
                 withBias(epilogue.bias) { bias in
                     let bs = UncheckedSendable(bias)
                     Parallel.forEachBand(bands, minimumBand: 1) { range in
-                        var v = [Float](repeating: 0, count: 16 * vstride), m = [Float](repeating: 0, count: 16 * mstride)
+                        // Not zeroed: the transform writes every column the products read, and
+                        // the products every column the output transform reads.
+                        var v = [Float](unsafeUninitializedCapacity: 16 * vstride) { $1 = 16 * vstride }
+                        var m = [Float](unsafeUninitializedCapacity: 16 * mstride) { $1 = 16 * mstride }
                         v.withUnsafeMutableBufferPointer { vb in
                             m.withUnsafeMutableBufferPointer { mb in
                                 for band in range {
