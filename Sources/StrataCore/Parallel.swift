@@ -1,3 +1,4 @@
+import CStrataKernels
 import Dispatch
 import Foundation
 
@@ -32,20 +33,26 @@ public enum Parallel {
     /// hand-off per band.
     public static func forEachBand(_ count: Int, minimumBand: Int = 16, bandsPerThread: Int = 4, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
-        let bands = min(threadCount * max(1, bandsPerThread), max(1, count / max(1, minimumBand)))
-        if bands <= 1 || threadCount == 1 {
+        let threads = threadCount
+        let bands = min(threads * max(1, bandsPerThread), max(1, count / max(1, minimumBand)))
+        if bands <= 1 || threads == 1 {
             body(0..<count)
             return
         }
         withoutActuallyEscaping(body) { body in
             // The bands are disjoint by construction, which is what makes sharing the
             // caller's buffers across threads sound; the compiler cannot see that.
-            let shared = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: bands) { band in
-                let start = count * band / bands
-                let end = count * (band + 1) / bands
-                if start < end { shared.value(start..<end) }
+            var loop = Loop(count: count, bands: bands, body: body)
+            // Strata's own workers (they spin between loops, so a network's hundred loops
+            // start on every core at once); libdispatch's where they are busy with another loop.
+            let ran = withUnsafeMutablePointer(to: &loop) { pointer in
+                strata_pool_run(bands, Int32(threads), { context, band in
+                    context!.assumingMemoryBound(to: Loop.self).pointee.run(band: band)
+                }, pointer)
             }
+            guard ran == 0 else { return }
+            let shared = UncheckedSendable(loop)
+            DispatchQueue.concurrentPerform(iterations: bands) { band in shared.value.run(band: band) }
         }
     }
 }
@@ -73,4 +80,15 @@ public struct UncheckedSendable<Value>: @unchecked Sendable {
     public let value: Value
     /// Wraps `value`.
     public init(_ value: Value) { self.value = value }
+}
+
+/// One parallel loop as its bands see it: band b covers `count · b / bands ..< count · (b + 1) / bands`.
+private struct Loop {
+    let count: Int, bands: Int
+    let body: (Range<Int>) -> Void
+
+    func run(band: Int) {
+        let start = count * band / bands, end = count * (band + 1) / bands
+        if start < end { body(start..<end) }
+    }
 }

@@ -36,6 +36,16 @@ void strata_depthwise_planes(const float *x, int channels, int ih, int iw, const
 /// `pw`) with their first row at `pt` and first column at `pl` (≥ 0), zeros around them.
 void strata_conv_pad(const float *x, int channels, int ih, int iw, int pt, int pl, float *padded, int ph, int pw);
 
+/// One band of a parallel loop: `band` of the loop's bands, with the caller's `context`.
+typedef void (*strata_band_fn)(void *context, long band);
+
+/// Runs `body(context, b)` for every b in 0..<`bands`, each once, on the calling thread and
+/// `threads` − 1 of Strata's workers (created on first use; between loops they spin for
+/// 200 µs, then sleep), and returns 1 when all are done. Returns 0 without running any
+/// where it cannot: fewer than two threads, or another loop already running (from another
+/// thread, or from inside a band of this one); the caller then runs its loop another way.
+int strata_pool_run(long bands, int threads, strata_band_fn body, void *context);
+
 /// C = A · B for row-major `a` (m × k, row stride `lda`), `b` (k × n, `ldb`) and `c`
 /// (m × n, `ldc`) on the calling thread, for small products (n up to a few hundred) on a
 /// processor with AVX2 and FMA. Returns 0 without touching C where it cannot run (no AVX2,
