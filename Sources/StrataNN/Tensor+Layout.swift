@@ -1,4 +1,5 @@
 import Foundation
+import StrataCore
 
 // Element moves shared by the operators: reshape, transpose, concatenate, slice, gather,
 // cast. Each works on any element type.
@@ -70,37 +71,60 @@ extension Tensor {
     }
 
     /// Copies `source` read with `strides` into a dense array of `shape`, innermost axis in a
-    /// tight loop.
+    /// tight loop; float tensors (the attention's head splits and merges, megabytes each)
+    /// on every core.
     static func permute<T>(_ source: [T], shape: [Int], strides: [Int]) -> [T] {
         let n = shape.reduce(1, *)
         guard n > 0 else { return [] }
         guard let inner = shape.last else { return source }
-        let step = strides.last!
+        let rows = n / inner
         return [T](unsafeUninitializedCapacity: n) { out, initialized in
             source.withUnsafeBufferPointer { src in
-                var coordinate = [Int](repeating: 0, count: shape.count)
-                var offset = 0
-                var o = 0
-                while o < n {
-                    var s = offset
-                    for j in 0..<inner {
-                        (out.baseAddress! + o + j).initialize(to: src[s])
-                        s += step
+                if T.self == Float.self {
+                    let (s, o) = (UncheckedSendable(src), UncheckedSendable(out))
+                    Parallel.forEachBand(rows, minimumBand: max(1, (1 << 15) / inner)) { band in
+                        permuteRows(band, s.value, o.value, shape: shape, strides: strides)
                     }
-                    o += inner
-                    // Advance every axis but the innermost.
-                    var axis = shape.count - 2
-                    while axis >= 0 {
-                        coordinate[axis] += 1
-                        offset += strides[axis]
-                        if coordinate[axis] < shape[axis] { break }
-                        offset -= strides[axis] * shape[axis]
-                        coordinate[axis] = 0
-                        axis -= 1
-                    }
+                } else {
+                    permuteRows(0..<rows, src, out, shape: shape, strides: strides)
                 }
             }
             initialized = n
+        }
+    }
+
+    /// Rows `rows` of `permute`'s output (a row: the innermost axis), initialized in `out`.
+    private static func permuteRows<T>(_ rows: Range<Int>, _ src: UnsafeBufferPointer<T>, _ out: UnsafeMutableBufferPointer<T>,
+                                       shape: [Int], strides: [Int]) {
+        let inner = shape.last!, step = strides.last!
+        // The odometer over every axis but the innermost, started at the first row.
+        var coordinate = [Int](repeating: 0, count: shape.count)
+        var offset = 0, rest = rows.lowerBound
+        for axis in stride(from: shape.count - 2, through: 0, by: -1) {
+            coordinate[axis] = rest % shape[axis]
+            rest /= shape[axis]
+            offset += coordinate[axis] * strides[axis]
+        }
+        for row in rows {
+            let to = out.baseAddress! + row * inner
+            if step == 1 {
+                to.initialize(from: src.baseAddress! + offset, count: inner)
+            } else {
+                var s = offset
+                for j in 0..<inner {
+                    (to + j).initialize(to: src[s])
+                    s += step
+                }
+            }
+            var axis = shape.count - 2
+            while axis >= 0 {
+                coordinate[axis] += 1
+                offset += strides[axis]
+                if coordinate[axis] < shape[axis] { break }
+                offset -= strides[axis] * shape[axis]
+                coordinate[axis] = 0
+                axis -= 1
+            }
         }
     }
 

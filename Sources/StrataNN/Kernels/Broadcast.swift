@@ -101,18 +101,47 @@ struct Broadcast {
     }
 }
 
+/// A float operation of two operands as a type, so that a loop over it is compiled for
+/// each operation. A closure literal does not inline into the loop: the loop runs in the
+/// closure a parallel band is, which reaches `op` through its context, and a call per
+/// element ran Add at 3.6 ns an element (onnxruntime: 0.2).
+protocol FloatBinaryOperation {
+    func callAsFunction(_ a: Float, _ b: Float) -> Float
+}
+
+/// The arithmetic of Add, Sub, Mul, Div, Max and Min.
+struct FloatAdd: FloatBinaryOperation { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a + b } }
+struct FloatSubtract: FloatBinaryOperation { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a - b } }
+struct FloatMultiply: FloatBinaryOperation { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a * b } }
+struct FloatDivide: FloatBinaryOperation { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a / b } }
+struct FloatMaximum: FloatBinaryOperation { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { Swift.max(a, b) } }
+struct FloatMinimum: FloatBinaryOperation { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { Swift.min(a, b) } }
+
+/// Any other operation, from a closure (called per element).
+struct FloatClosure: FloatBinaryOperation {
+    let body: (Float, Float) -> Float
+    func callAsFunction(_ a: Float, _ b: Float) -> Float { body(a, b) }
+}
+
+/// Applies `op` elementwise over two broadcast float arrays, for the rarer operators that
+/// are a closure (Pow, PRelu).
+func broadcastFloats(_ a: [Float], _ b: [Float], _ plan: Broadcast, _ op: @escaping (Float, Float) -> Float) -> [Float] {
+    broadcastFloats(a, b, plan, FloatClosure(body: op))
+}
+
 /// Applies `op` elementwise over two broadcast float arrays; the runs go through tight loops
 /// (same-shape, scalar and per-row cases all become runs with steps 1 or 0), on several
-/// cores for large outputs. Pass `op` as a closure literal so it inlines.
-@inline(__always)
-func broadcastFloats(_ a: [Float], _ b: [Float], _ plan: Broadcast, _ op: (Float, Float) -> Float) -> [Float] {
+/// cores for large outputs.
+func broadcastFloats<Operation: FloatBinaryOperation>(_ a: [Float], _ b: [Float], _ plan: Broadcast, _ op: Operation) -> [Float] {
     [Float](largeCount: plan.count) { out in
         guard plan.count > 0 else { return }
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 let (sa, sb, run) = (plan.steps[0], plan.steps[1], plan.run)
                 let (po, px, py) = (UncheckedSendable(out.baseAddress!), UncheckedSendable(pa.baseAddress!), UncheckedSendable(pb.baseAddress!))
+                let operation = UncheckedSendable(op)
                 Parallel.forEachBand(plan.runCount, minimumBand: max(1, (1 << 15) / max(1, run))) { runs in
+                    let op = operation.value
                     plan.forEachRun(in: runs) { start, offsets in
                         let o = po.value + start
                         let x = px.value + offsets[0], y = py.value + offsets[1]

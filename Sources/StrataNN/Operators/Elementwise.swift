@@ -199,12 +199,12 @@ enum Elementwise {
 
         func floats(_ x: [Float], _ y: [Float], _ plan: Broadcast) -> [Float] {
             switch self {
-            case .add: return broadcastFloats(x, y, plan) { $0 + $1 }
-            case .sub: return broadcastFloats(x, y, plan) { $0 - $1 }
-            case .mul: return broadcastFloats(x, y, plan) { $0 * $1 }
-            case .div: return broadcastFloats(x, y, plan) { $0 / $1 }
-            case .max: return broadcastFloats(x, y, plan) { Swift.max($0, $1) }
-            case .min: return broadcastFloats(x, y, plan) { Swift.min($0, $1) }
+            case .add: return broadcastFloats(x, y, plan, FloatAdd())
+            case .sub: return broadcastFloats(x, y, plan, FloatSubtract())
+            case .mul: return broadcastFloats(x, y, plan, FloatMultiply())
+            case .div: return broadcastFloats(x, y, plan, FloatDivide())
+            case .max: return broadcastFloats(x, y, plan, FloatMaximum())
+            case .min: return broadcastFloats(x, y, plan, FloatMinimum())
             }
         }
 
