@@ -123,6 +123,20 @@ struct FloatClosure: FloatBinaryOperation {
     func callAsFunction(_ a: Float, _ b: Float) -> Float { body(a, b) }
 }
 
+/// A float operation of one operand as a type (see `FloatBinaryOperation`).
+protocol FloatUnaryOperation {
+    func callAsFunction(_ x: Float) -> Float
+}
+
+/// Relu, the one activation the networks leave unfused in places.
+struct FloatRelu: FloatUnaryOperation, Sendable { @inline(__always) func callAsFunction(_ x: Float) -> Float { x < 0 ? 0 : x } }
+
+/// Any other operation, from a closure (called per element).
+struct FloatUnaryClosure: FloatUnaryOperation, @unchecked Sendable {
+    let body: (Float) -> Float
+    func callAsFunction(_ x: Float) -> Float { body(x) }
+}
+
 /// Applies `op` elementwise over two broadcast float arrays, for the rarer operators that
 /// are a closure (Pow, PRelu).
 func broadcastFloats(_ a: [Float], _ b: [Float], _ plan: Broadcast, _ op: @escaping (Float, Float) -> Float) -> [Float] {

@@ -5,7 +5,7 @@ import StrataCore
 enum Elementwise {
     static func register(_ t: inout [String: Operator]) {
         // Activations and float math (float only, as the networks use them).
-        unary(&t, "Relu") { $0 < 0 ? 0 : $0 }
+        unary(&t, "Relu", FloatRelu())
         unary(&t, "Sigmoid") { sigmoid($0) }
         unary(&t, "Tanh") { tanh($0) }
         unary(&t, "Exp") { exp($0) }
@@ -156,11 +156,16 @@ enum Elementwise {
 
     /// `f` over every element, on several cores for large tensors.
     @inline(__always)
-    static func mapFloats(_ x: [Float], _ f: (Float) -> Float) -> [Float] {
+    static func mapFloats(_ x: [Float], _ f: @escaping (Float) -> Float) -> [Float] { mapFloats(x, FloatUnaryClosure(body: f)) }
+
+    /// `f` of every element, on several cores for large tensors; compiled for each
+    /// operation type (see `FloatBinaryOperation`).
+    static func mapFloats<Operation: FloatUnaryOperation>(_ x: [Float], _ f: Operation) -> [Float] {
         [Float](largeCount: x.count) { out in
             x.withUnsafeBufferPointer { src in
-                let o = UncheckedSendable(out.baseAddress!)
+                let (o, operation) = (UncheckedSendable(out.baseAddress!), UncheckedSendable(f))
                 Parallel.forEachBand(x.count, minimumBand: 1 << 15) { range in
+                    let f = operation.value
                     for i in range { o.value[i] = f(src[i]) }
                 }
             }
@@ -168,6 +173,11 @@ enum Elementwise {
     }
 
     static func unary(_ t: inout [String: Operator], _ name: String, _ f: @escaping @Sendable (Float) -> Float) {
+        unary(&t, name, FloatUnaryClosure(body: f))
+    }
+
+    /// A unary operator whose loop is compiled for its operation (the ones the networks leave unfused).
+    static func unary<Operation: FloatUnaryOperation & Sendable>(_ t: inout [String: Operator], _ name: String, _ f: Operation) {
         t[name] = Operator { c in
             let x = try c.input(0)
             guard let v = x.floats else { throw NNError.invalidTensor("\(name) takes float, not \(x.dataType)") }
@@ -185,7 +195,7 @@ enum Elementwise {
         }
     }
 
-    static func mapNumeric(_ x: Tensor, _ f: (Float) -> Float, _ g: (Int64) -> Int64) throws -> Tensor {
+    static func mapNumeric(_ x: Tensor, _ f: @escaping (Float) -> Float, _ g: (Int64) -> Int64) throws -> Tensor {
         switch x.storage {
         case .float(let v): return Tensor(shape: x.shape, floats: mapFloats(v, f))
         case .int64(let v): return Tensor(shape: x.shape, int64: v.map(g))
