@@ -41,9 +41,12 @@ static long pool_now(void) {
     return t.tv_sec * 1000000000L + t.tv_nsec;
 }
 
+/// A hint to the core that this is a spin-wait (it yields to a sibling hardware thread).
 static inline void pool_pause(void) {
 #if defined(__x86_64__)
     _mm_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
 #endif
 }
 
