@@ -63,7 +63,6 @@ enum ConvOps {
         let win = try Window(attributes: a, spatial: Array(x.shape[2...]), kernel: kernel, op: "Conv")
         let outGroup = outChannels / group
         let (ih, iw, oh, ow) = (win.input.h, win.input.w, win.output.h, win.output.w)
-        let taps = groupChannels * win.kernel.h * win.kernel.w
         let shape = [n, outChannels] + win.outputShape(rank: x.shape.count - 2)
         // Each kernel adds the bias and applies the activation to the block it has just
         // written, while it is in cache, instead of in a pass of its own over the output.
