@@ -30,14 +30,17 @@ public struct Diagnostic: Sendable, Equatable, Codable, CustomStringConvertible 
         case setupFailed = "setup_failed"
         case resumeUnsupported = "resume_unsupported"
         case noFrames = "no_frames"
+        case notShardable = "not_shardable"
+        case shardMode = "shard_mode"
+        case recordsMissing = "records_missing"
 
         /// The sysexits code a command exits with for this problem: 65 for a bad pipeline file,
         /// 64 for a command line that does not fit it, 66 for a missing input, 73 for an
         /// output folder that cannot be created (setup failures carry their own).
         public var exitCode: Int32 {
             switch self {
-            case .undeclaredInput, .inputNotGiven, .invalidOverride, .resumeUnsupported, .noFrames: return 64
-            case .inputNotFound: return 66
+            case .undeclaredInput, .inputNotGiven, .invalidOverride, .resumeUnsupported, .noFrames, .notShardable, .shardMode: return 64
+            case .inputNotFound, .recordsMissing: return 66
             case .outputNotWritable: return 73
             default: return 65
             }

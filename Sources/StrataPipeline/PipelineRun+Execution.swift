@@ -134,6 +134,7 @@ extension PipelineRun {
         var values = base  // this worker's frame values, refilled for each frame
         while let ticket = queue.take(into: &values, base: base) {
             let frame = pending[ticket]
+            let replaying = plan.replay.contains(frame.position)
             var node = ""
             do {
                 for source in randomAccess {
@@ -141,7 +142,7 @@ extension PipelineRun {
                     let out = try source.source.read(frame.index)
                     for (port, slot) in source.outputs { values[slot] = out[port] }
                 }
-                for (s, step) in steps.enumerated() {
+                for (s, step) in steps.enumerated() where !replaying || step.rebuildsState {
                     node = step.id
                     var inputs = PortValues()
                     for (port, slot) in step.inputs { inputs[port] = values[slot] }

@@ -25,6 +25,11 @@ public final class PipelineRun: @unchecked Sendable {
     struct Step {
         let id: String
         let kind: StageKind
+        /// Whether a stateful step reads what this step makes (or it is one): such steps run on
+        /// frames `--resume` replays to rebuild the state, the others skip them.
+        var rebuildsState = false
+        /// A stateful step whose outputs depend on the frames before (not one that only needs order).
+        var keepsState = false
         /// Input port → slot of the value it reads.
         let inputs: [(port: String, slot: Int)]
         let outputs: [(port: String, slot: Int)]
@@ -47,6 +52,11 @@ public final class PipelineRun: @unchecked Sendable {
 
     let sources: [Source]
     let steps: [Step]
+    /// What this run does of the pipeline: all of it, a shard's map step, or the finalize step.
+    public let phase: RunPhase
+    /// Where the map step stores, and the finalize step reads, each frame's values at the cut
+    /// (nil for a whole run).
+    public let recordFolder: URL?
     /// "$inputs.name" → value, available to every node.
     let inputValues: [String: JSONValue]
     /// How many values a frame carries, and those every frame starts with (the pipeline inputs).
@@ -77,6 +87,13 @@ public final class PipelineRun: @unchecked Sendable {
         warnings = problems
         inputValues = Dictionary(uniqueKeysWithValues: values.map { ("$inputs.\($0.key)", $0.value) })
 
+        // Sharding: stages after a needs-finalize stage form the reduce side.
+        let reduceSide = Self.finalizeSide(spec, registry: registry)
+        let phase: RunPhase = options.finalize ? .finalize : (options.shard != nil && !reduceSide.isEmpty ? .map : .whole)
+        self.phase = phase
+        let shardProblems = Self.checkSharding(spec, registry: registry, options: options, reduceSide: reduceSide)
+        guard shardProblems.isEmpty else { throw PipelineError(shardProblems) }
+
         // Execution order: producers before consumers, file order among equals.
         let order = Self.topologicalOrder(spec)
         var resolvedNodes: [PipelineSpec.Node] = []
@@ -91,6 +108,9 @@ public final class PipelineRun: @unchecked Sendable {
             var params: [String: JSONValue] = [:]
             for param in stage.params { if let value = node.params[param.name] ?? param.default { params[param.name] = value } }
             resolvedNodes.append(PipelineSpec.Node(id: node.id, stage: node.stage, inputs: node.inputs, params: params))
+            // The finalize step reads the map side's values from records: its stages (a
+            // network) are not loaded. Sources still open, for the frame plan.
+            if phase == .finalize && !reduceSide.contains(node.id) && stage.kind != .source { continue }
             var bound: [String: JSONValue] = [:]
             for (port, edge) in node.inputs where edge.hasPrefix("$inputs.") { bound[port] = inputValues[edge] }
             var inputTypes: [String: PortType] = [:]
@@ -108,7 +128,8 @@ public final class PipelineRun: @unchecked Sendable {
                 case (.source(let source), .source):
                     sources.append(Source(id: node.id, source: source, outputs: outputs))
                 case (.processor(let processor), .perFrame), (.processor(let processor), .stateful):
-                    steps.append(Step(id: node.id, kind: stage.kind, inputs: inputs, outputs: outputs, processor: processor, sink: nil))
+                    steps.append(Step(id: node.id, kind: stage.kind, keepsState: stage.kind == .stateful && stage.sharding != .perFrame,
+                                      inputs: inputs, outputs: outputs, processor: processor, sink: nil))
                 case (.sink(let sink), .sink):
                     steps.append(Step(id: node.id, kind: .sink, inputs: inputs, outputs: [], processor: nil, sink: sink))
                 default:
@@ -134,6 +155,33 @@ public final class PipelineRun: @unchecked Sendable {
             throw PipelineError(setupProblems, exitCode: exitCode)
         }
 
+        // Split at the cut: the map step stores what the reduce side reads; the finalize step
+        // reads it back instead of running the map side.
+        var recordFolder: URL?
+        var recordOutputs: [(port: String, slot: Int)] = []
+        if phase != .whole {
+            let cut = Self.cut(spec, reduceSide: reduceSide)
+            let folder = Self.recordFolder(options: options, cut: cut, inputs: values,
+                                           mapNodes: resolvedNodes.filter { !reduceSide.contains($0.id) })
+            recordFolder = folder
+            recordOutputs = cut.map { (port: $0, slot: slot($0)) }
+            if phase == .map {
+                steps = steps.filter { !reduceSide.contains($0.id) }
+                steps.append(Step(id: Self.recordNode, kind: .sink, inputs: recordOutputs, outputs: [], processor: nil,
+                                  sink: FrameRecordSink(folder: folder)))
+            } else {
+                steps = steps.filter { reduceSide.contains($0.id) }
+            }
+        }
+        self.recordFolder = recordFolder
+
+        // Which steps a replayed frame runs: the stateful ones and those they read from.
+        var stateSlots = Set<Int>()
+        for s in steps.indices.reversed() where steps[s].keepsState || steps[s].outputs.contains(where: { stateSlots.contains($0.slot) }) {
+            steps[s].rebuildsState = true
+            stateSlots.formUnion(steps[s].inputs.map(\.slot))
+        }
+
         // Drop each value after its last reader.
         let inputSlots = Set(inputValues.keys.compactMap { slot.index[$0] })
         var lastReader: [Int: Int] = [:]
@@ -144,10 +192,14 @@ public final class PipelineRun: @unchecked Sendable {
 
         let available = Self.frameCount(sources.map(\.source))
         for i in sources.indices { sources[i].broadcast = available > 1 && sources[i].source.frameCount == 1 }
-        self.sources = sources
         self.steps = steps
-        plan = try Self.plan(available: available, sources: self.sources, sinks: steps.compactMap { s in s.sink.map { (s.id, $0) } },
-                             options: options)
+        plan = try Self.plan(available: available, sources: sources, sinks: steps.compactMap { s in s.sink.map { (s.id, $0) } },
+                             stateful: steps.contains { $0.keepsState }, options: options)
+        if phase == .finalize, let recordFolder {
+            try Self.checkRecords(in: recordFolder, for: plan.pending)
+            sources = [Source(id: Self.recordNode, source: FrameRecordSource(folder: recordFolder, frameCount: available), outputs: recordOutputs)]
+        }
+        self.sources = sources
 
         var resolvedInputs = spec.inputs
         for (name, value) in values { resolvedInputs[name]?.default = value }
@@ -171,7 +223,8 @@ public final class PipelineRun: @unchecked Sendable {
         sources.map(\.frameCount).filter { $0 != 1 }.min() ?? (sources.isEmpty ? 1 : sources.map(\.frameCount).min()!)
     }
 
-    static func plan(available: Int, sources: [Source], sinks: [(String, any FrameSink)], options: RunOptions) throws -> FramePlan {
+    static func plan(available: Int, sources: [Source], sinks: [(String, any FrameSink)], stateful: Bool,
+                     options: RunOptions) throws -> FramePlan {
         var selected = 0
         var inShard: [FrameInfo] = []
         for index in options.frames.indices(count: available) where sources.allSatisfy({ $0.broadcast || $0.source.selects(index) }) {
@@ -183,19 +236,33 @@ public final class PipelineRun: @unchecked Sendable {
             throw PipelineError([Diagnostic(.error, .noFrames, at: "",
                                             "no frame to process: the inputs hold \(available) frames and --frames \(options.frames) selects none of them")])
         }
+        if options.shard != nil, let (id, _) = sinks.first(where: { $0.1.outputs(for: inShard.first ?? FrameInfo(index: 0, position: 0, number: options.startNumber)) == nil }) {
+            throw PipelineError([Diagnostic(.error, .notShardable, at: "", node: id,
+                                            "node \"\(id)\" writes one file for the whole run, so each shard would write its own: run without --shard")])
+        }
         var pending = inShard
+        var replay = Set<Int>()
         if options.resume {
             if let (id, _) = sinks.first(where: { $0.1.outputs(for: inShard.first ?? FrameInfo(index: 0, position: 0, number: options.startNumber)) == nil }) {
                 throw PipelineError([Diagnostic(.error, .resumeUnsupported, at: "", node: id,
                                                 "node \"\(id)\" writes one file for the whole run, so --resume cannot tell which frames are done")])
             }
             let manager = FileManager.default
-            pending = inShard.filter { frame in
-                !sinks.allSatisfy { $0.1.outputs(for: frame)!.allSatisfy { manager.fileExists(atPath: $0.path) } }
+            let done = inShard.map { frame in sinks.allSatisfy { $0.1.outputs(for: frame)!.allSatisfy { manager.fileExists(atPath: $0.path) } } }
+            if stateful {
+                // A stateful stage must see every frame from the first: the done frames before
+                // the last missing one are replayed through it (and what feeds it), unwritten.
+                let end = done.lastIndex(of: false).map { $0 + 1 } ?? 0
+                pending = Array(inShard[..<end])
+                replay = Set(pending.indices.filter { done[$0] }.map { pending[$0].position })
+            } else {
+                pending = inShard.indices.filter { !done[$0] }.map { inShard[$0] }
             }
+            return FramePlan(available: available, selected: selected, inShard: inShard.count,
+                             alreadyDone: done.filter { $0 }.count, pending: pending, replay: replay)
         }
         return FramePlan(available: available, selected: selected, inShard: inShard.count,
-                         alreadyDone: inShard.count - pending.count, pending: pending)
+                         alreadyDone: 0, pending: pending, replay: replay)
     }
 
     /// Applies `node.param=value` overrides; problems with their syntax or node are diagnostics

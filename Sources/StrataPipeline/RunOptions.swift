@@ -13,7 +13,10 @@ public struct RunOptions: Sendable {
     public var frames: FrameRange = .all
     /// This machine's share of the frames.
     public var shard: Shard?
-    /// Skip frames whose outputs all exist.
+    /// Run the stages at and after the needs-finalize stages over every selected frame,
+    /// from the records the shards wrote.
+    public var finalize = false
+    /// Skip frames whose outputs all exist (replaying them through stateful stages).
     public var resume = false
     /// Frames in flight at once (each on its own thread).
     public var threads = Parallel.activeCores
@@ -75,6 +78,9 @@ public struct FramePlan: Sendable, Equatable {
     public var alreadyDone: Int
     /// The frames to process, in order.
     public var pending: [FrameInfo]
+    /// Positions of pending frames that are already done and only pass through the stateful
+    /// stages (and what feeds them) to rebuild their state: `--resume` of a stateful run.
+    public var replay: Set<Int> = []
 }
 
 /// How a run went.

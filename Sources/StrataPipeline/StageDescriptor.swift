@@ -95,18 +95,34 @@ public enum StageKind: String, Sendable, Codable {
     case sink
 }
 
+/// How a stage behaves when `--shard` splits a run's frames across jobs.
+public enum ShardBehavior: String, Sendable, Codable, CaseIterable {
+    /// Each frame's result depends on that frame alone: shards write exactly what one run would.
+    case perFrame = "per-frame"
+    /// Keeps state across frames, and splits into a map and a reduce: sharded jobs run
+    /// everything upstream of the stage and store what it reads per frame; `--finalize` runs
+    /// it and everything after it over the whole selection, in order.
+    case needsFinalize = "needs-finalize"
+    /// Keeps state across frames and cannot be split: a sharded run is refused.
+    case notShardable = "not-shardable"
+}
+
 /// Everything the runner and `strata stages describe` know about a stage.
 public struct StageDescriptor: Sendable, Equatable, Codable {
     /// Dotted lowercase name, such as `video.decode`.
     public var name: String
     public var kind: StageKind
+    /// What `--shard` may do with it; stateful stages default to not shardable.
+    public var sharding: ShardBehavior
     /// One line.
     public var doc: String
     public var inputs: [PortSpec]
     public var outputs: [PortSpec]
     public var params: [ParamSpec]
 
-    public init(name: String, kind: StageKind, doc: String, inputs: [PortSpec] = [], outputs: [PortSpec] = [], params: [ParamSpec] = []) {
+    public init(name: String, kind: StageKind, sharding: ShardBehavior? = nil, doc: String, inputs: [PortSpec] = [],
+                outputs: [PortSpec] = [], params: [ParamSpec] = []) {
         (self.name, self.kind, self.doc, self.inputs, self.outputs, self.params) = (name, kind, doc, inputs, outputs, params)
+        self.sharding = sharding ?? (kind == .stateful ? .notShardable : .perFrame)
     }
 }

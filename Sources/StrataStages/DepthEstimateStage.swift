@@ -54,7 +54,7 @@ final class DepthEstimateStage: FrameProcessor {
 /// `depth.align`: per-frame relative depth on one scale for the whole video (no flicker).
 final class DepthAlignStage: FrameProcessor, @unchecked Sendable {
     static let descriptor = StageDescriptor(
-        name: "depth.align", kind: .stateful,
+        name: "depth.align", kind: .stateful, sharding: .needsFinalize,
         doc: "Fits each frame's scale and shift to the frames before it (confident pixels) and smooths static pixels; the first frame is normalised to 0…1.",
         inputs: [PortSpec("depth", .depth), PortSpec("confidence", .mask, required: false, doc: "Weights of the fit."),
                  PortSpec("image", .image, required: false, doc: "The frames, to report flicker over static pixels at the end.")],

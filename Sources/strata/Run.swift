@@ -12,25 +12,29 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a pipeline file on a video, an image sequence or an image.",
         discussion: """
-        Frames stream through the pipeline's stages, several at once across cores; every
-        file is written under a temporary name and renamed, so an interrupted run leaves only
-        whole files, and --resume finishes exactly the missing frames. Output files are
+        Frames stream through the pipeline's stages, several at once across cores; every \
+        file is written under a temporary name and renamed, so an interrupted run leaves only \
+        whole files, and --resume finishes exactly the missing frames. Output files are \
         numbered from --start-number (1) in the order --frames selects input frames (from 0).
 
-        --shard i/n takes every n-th chunk of --shard-chunk frames starting with chunk i
-        (i from 0), so n batch jobs (a Slurm array, a Kubernetes indexed job) given the same
-        output folder together write exactly what one run would.
+        --shard i/n takes every n-th chunk of --shard-chunk frames starting with chunk i \
+        (i from 0), so n batch jobs (a Slurm array, a Kubernetes indexed job) given the same \
+        output folder together write exactly what one run would. A pipeline with a stage \
+        that needs a finalize step (depth.align) is split in two: the shards run what comes \
+        before that stage and store a record per frame under OUTPUT/.strata-records, then \
+        one job with --finalize instead of --shard runs the rest over every frame, in order. \
+        Stages that cannot be split are refused with --shard.
 
-        Ctrl-C (SIGINT) or SIGTERM stops taking frames, finishes those in flight and exits
+        Ctrl-C (SIGINT) or SIGTERM stops taking frames, finishes those in flight and exits \
         130 (143 for SIGTERM); a second one stops at once.
 
         Examples:
-          strata run Pipelines/video-to-png.json --input video=samples/walk360/color.mp4 --output-dir out
-          strata run Pipelines/synth-pano-depth.json --output-dir pano --set render.frames=8 --frames 0-3
-          strata run Pipelines/video-to-png.json --output-dir out --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT
+          strata run Pipelines/video-to-png.json --output-dir out
+          strata run Pipelines/video-depth.json --output-dir out --shard 0/4
+          strata run Pipelines/video-depth.json --output-dir out --finalize
 
-        Exit codes: 0 done, 64 usage, 65 bad pipeline or data, 66 missing input, 70 internal,
-        73 output cannot be created, 74 I/O, 130 interrupted.
+        Exit codes: 0 done, 64 usage, 65 bad pipeline or data, 66 missing input, 70 \
+        internal, 73 output cannot be created, 74 I/O, 130 interrupted.
         """
     )
 
@@ -51,6 +55,9 @@ struct Run: ParsableCommand {
 
     @Option(name: .customLong("shard-chunk"), help: "Consecutive frames per shard chunk.")
     var shardChunk = 100
+
+    @Flag(help: "After every shard is done: run the stages from the one that needs a finalize step on, over every frame.")
+    var finalize = false
 
     @Flag(help: "Skip frames whose output files all exist.")
     var resume = false
@@ -78,6 +85,7 @@ struct Run: ParsableCommand {
         guard ["text", "json"].contains(diagnostics) else { throw ValidationError("--diagnostics must be text or json") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         guard shardChunk >= 1 else { throw ValidationError("--shard-chunk must be at least 1") }
+        if finalize && shard != nil { throw ValidationError("--finalize runs once after every shard is done: give it without --shard") }
         guard startNumber >= 0 else { throw ValidationError("--start-number must be 0 or more") }
         for input in inputs where !input.contains("=") || input.hasPrefix("=") {
             throw ValidationError("--input \(input): expected name=path")
@@ -97,6 +105,7 @@ struct Run: ParsableCommand {
         }
         options.overrides = overrides
         options.resume = resume
+        options.finalize = finalize
         options.startNumber = startNumber
         if let threads {
             options.threads = threads
@@ -140,12 +149,16 @@ struct Run: ParsableCommand {
         }
         display.end(summary)
         let rate = summary.seconds > 0 ? String(format: " (%.1f frames/s)", Double(summary.processed) / summary.seconds) : ""
-        let skipped = summary.plan.alreadyDone > 0 ? "; \(summary.plan.alreadyDone) were already done" : ""
+        let replayed = summary.plan.replay.isEmpty ? "" : " (\(summary.plan.replay.count) of them replayed to rebuild the stateful stages)"
+        let skipped = summary.plan.alreadyDone > 0 ? "; \(summary.plan.alreadyDone) were already done\(replayed)" : ""
         if summary.interrupted {
             FileHandleStream.standardError.write("strata: interrupted after \(summary.processed) of \(summary.plan.pending.count) frames\(skipped); finish with --resume\n")
             throw ExitCode(Interruption.exitCode)
         }
         FileHandleStream.standardError.write("strata: \(summary.processed) frames to \(outputDir) in \(String(format: "%.1f", summary.seconds)) s\(rate)\(skipped)\n")
+        if run.phase == .map, let folder = run.recordFolder, let shard = run.options.shard {
+            FileHandleStream.standardError.write("strata: shard \(shard) stored its frame records in \(folder.path); once every shard is done, run the same command with --finalize instead of --shard to write the final files\n")
+        }
     }
 
     func report(_ found: [Diagnostic]) throws {
@@ -159,6 +172,9 @@ struct Run: ParsableCommand {
         let plan = run.plan
         var lines = ["strata: dry run: the inputs hold \(plan.available) frames; \(plan.selected) selected"]
         if let shard = run.options.shard { lines.append("shard \(shard) takes \(plan.inShard)") }
+        if run.phase != .whole, let folder = run.recordFolder {
+            lines.append(run.phase == .map ? "records to \(folder.path)" : "finalizing from \(folder.path)")
+        }
         if resume { lines.append("\(plan.alreadyDone) already done") }
         lines.append("\(plan.pending.count) to process")
         var text = lines.joined(separator: ", ") + "\n"

@@ -62,6 +62,11 @@ struct Stages: ParsableCommand {
                 throw ExitCode(64)
             }
             print("\(stage.name) (\(stage.kind.rawValue)): \(stage.doc)")
+            print("sharding: \(stage.sharding.rawValue) — " + [
+                .perFrame: "shards write exactly what one run writes",
+                .needsFinalize: "shards store a record per frame; `strata run --finalize` runs this stage and those after it",
+                .notShardable: "refused with --shard: run on one machine",
+            ][stage.sharding]!)
             if !stage.inputs.isEmpty { print("inputs:") }
             for port in stage.inputs { print("  \(port.name): \(port.typeList)\(port.required ? "" : " (optional)")\(port.doc.isEmpty ? "" : " — \(port.doc)")") }
             if !stage.outputs.isEmpty { print("outputs:") }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import StrataCore
 @testable import StrataIO
 
 final class AtomicFileTests: XCTestCase {
@@ -7,7 +8,7 @@ final class AtomicFileTests: XCTestCase {
         let folder = try temporaryFolder(self)
         let temporary = try AtomicFile.temporaryURL(for: folder.appendingPathComponent("00001.png"))
         XCTAssertEqual(temporary.deletingLastPathComponent().path, folder.path)
-        XCTAssertTrue(temporary.lastPathComponent.hasPrefix(".00001.png.strata-\(AtomicFile.hostName)-\(getpid())-"), temporary.lastPathComponent)
+        XCTAssertTrue(temporary.lastPathComponent.hasPrefix(".00001.png.strata-\(TemporaryName.hostName)-\(getpid())-"), temporary.lastPathComponent)
         XCTAssertTrue(temporary.lastPathComponent.hasSuffix(".tmp"))
     }
 
@@ -19,7 +20,7 @@ final class AtomicFileTests: XCTestCase {
         try child.run()
         child.waitUntilExit()
         let dead = child.processIdentifier
-        let host = AtomicFile.hostName
+        let host = TemporaryName.hostName
         let names = [
             ".00001.png.strata-\(host)-\(dead)-12345.tmp",        // killed writer here: removed
             ".00002.png.strata-\(host)-\(getpid())-12345.tmp",    // this live process: kept

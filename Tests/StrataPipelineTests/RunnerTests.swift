@@ -79,6 +79,18 @@ final class RunnerTests: XCTestCase {
         }
     }
 
+    /// The running sum of the values so far: each output depends on every frame before it.
+    final class Cumulative: FrameProcessor, @unchecked Sendable {
+        let recorder: Recorder
+        var sum = 0
+        init(_ recorder: Recorder) { self.recorder = recorder }
+        func process(_ inputs: consuming PortValues, frame: FrameInfo) throws -> PortValues {
+            recorder.state.withLock { $0.statefulOrder.append(frame.index) }
+            sum += try inputs.get("value", as: Int.self)
+            return PortValues(["value": sum])
+        }
+    }
+
     /// Writes `<number>.txt` holding the value; fails at input frame `failAt`; cancels the run at `cancelAt`.
     final class Collect: FrameSink, @unchecked Sendable {
         let folder: URL
@@ -133,7 +145,8 @@ final class RunnerTests: XCTestCase {
                                           inputs: [PortSpec("a", .number), PortSpec("b", .number)], outputs: [PortSpec("value", .number)])) { _ in
             .processor(Add())
         }
-        registry.register(StageDescriptor(name: "test.ordered", kind: .stateful, doc: "Sees frames in order.",
+        // Sees frames in order but passes values through unchanged: per-frame under sharding.
+        registry.register(StageDescriptor(name: "test.ordered", kind: .stateful, sharding: .perFrame, doc: "Sees frames in order.",
                                           inputs: [PortSpec("value", .number)], outputs: [PortSpec("value", .number)])) { _ in
             .processor(Ordered(recorder))
         }
@@ -145,6 +158,14 @@ final class RunnerTests: XCTestCase {
                                perFrame: try context.bool("perFrame"), recorder)
             sink.onWrite = hook.withLock { $0 }
             return .sink(sink)
+        }
+        registry.register(StageDescriptor(name: "test.cumulative", kind: .stateful, sharding: .needsFinalize, doc: "Running sum.",
+                                          inputs: [PortSpec("value", .number)], outputs: [PortSpec("value", .number)])) { _ in
+            .processor(Cumulative(recorder))
+        }
+        registry.register(StageDescriptor(name: "test.running", kind: .stateful, doc: "Running sum, not shardable.",
+                                          inputs: [PortSpec("value", .number)], outputs: [PortSpec("value", .number)])) { _ in
+            .processor(Cumulative(recorder))
         }
         registry.register(StageDescriptor(name: "test.unbuilt", kind: .perFrame, doc: "No factory.",
                                           inputs: [PortSpec("value", .number)], outputs: [PortSpec("value", .number)]))
@@ -162,6 +183,21 @@ final class RunnerTests: XCTestCase {
             { "id": "kept", "stage": "test.ordered", "inputs": { "value": "twice.value" } },
             { "id": "twice", "stage": "test.scale", "inputs": { "value": "src.value" } },
             { "id": "src", "stage": "test.count", "params": { "frames": \(frames), "step": \(step) } }\(extra)
+          ] }
+        """.utf8)
+    }
+
+    /// source → scale ×2 → `stage` (a running sum) → add(a: source, b: sum) → collect:
+    /// frame i writes i + i(i + 1).
+    func statefulPipeline(frames: Int, stage: String = "test.cumulative") -> Data {
+        Data("""
+        { "version": 1, "name": "s", "inputs": {},
+          "nodes": [
+            { "id": "src", "stage": "test.count", "params": { "frames": \(frames) } },
+            { "id": "twice", "stage": "test.scale", "inputs": { "value": "src.value" } },
+            { "id": "sum", "stage": "\(stage)", "inputs": { "value": "twice.value" } },
+            { "id": "mix", "stage": "test.add", "inputs": { "a": "src.value", "b": "sum.value" } },
+            { "id": "save", "stage": "test.collect", "inputs": { "value": "mix.value" } }
           ] }
         """.utf8)
     }
@@ -261,6 +297,111 @@ final class RunnerTests: XCTestCase {
             }
         }
         XCTAssertEqual(union, full)
+    }
+
+    func testAStatefulPipelineShardsAsMapAndFinalizeToExactlyWhatOneRunWrites() throws {
+        let expected = Dictionary(uniqueKeysWithValues: (3..<50).map { ($0 - 2, $0 + $0 * ($0 + 1) - 6) })
+        _ = try PipelineRun(data: statefulPipeline(frames: 50), registry: registry, options: options { $0.frames = try FrameRange(parsing: "3-") }).run()
+        XCTAssertEqual(written(), expected)
+        let whole = written()
+        try FileManager.default.removeItem(at: folder)
+        recorder.state.withLock { $0 = .init() }
+
+        for i in 0..<3 {
+            let run = try PipelineRun(data: statefulPipeline(frames: 50), registry: registry, options: options {
+                $0.frames = try FrameRange(parsing: "3-")
+                $0.shard = Shard(index: i, count: 3, chunk: 4)
+            })
+            XCTAssertEqual(run.phase, .map)
+            XCTAssertEqual(run.plan.pending.map(\.position), (0..<47).filter { ($0 / 4) % 3 == i })
+            _ = try run.run()
+        }
+        // The shards ran the map side only: nothing final written, the stateful stage untouched.
+        XCTAssertEqual(written(), [:])
+        XCTAssertEqual(recorder.state.withLock { $0.statefulOrder }, [])
+        let records = try XCTUnwrap(try PipelineRun(data: statefulPipeline(frames: 50), registry: registry, options: options {
+            $0.frames = try FrameRange(parsing: "3-")
+            $0.finalize = true
+        }).recordFolder)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: records.path).filter { $0.hasSuffix(".record") }.count, 47)
+
+        let finalize = try PipelineRun(data: statefulPipeline(frames: 50), registry: registry, options: options {
+            $0.frames = try FrameRange(parsing: "3-")
+            $0.finalize = true
+        })
+        XCTAssertEqual(finalize.phase, .finalize)
+        XCTAssertEqual(try finalize.run().processed, 47)
+        XCTAssertEqual(written(), whole)
+        XCTAssertEqual(recorder.state.withLock { $0.statefulOrder }, Array(3..<50))
+    }
+
+    func testFinalizeRefusesMissingRecordsAndAPipelineWithoutAFinalizeStage() throws {
+        var run = try PipelineRun(data: statefulPipeline(frames: 20), registry: registry, options: options { $0.shard = Shard(index: 0, count: 2, chunk: 5) })
+        _ = try run.run()
+        // Shard 1/2 never ran: frames 5–9 and 15–19 have no record.
+        XCTAssertThrowsError(try PipelineRun(data: statefulPipeline(frames: 20), registry: registry, options: options { $0.finalize = true })) { error in
+            let error = error as! PipelineError
+            XCTAssertEqual(error.exitCode, 66)
+            XCTAssertEqual(error.diagnostics.map(\.code), [.recordsMissing])
+            XCTAssertTrue(error.description.contains("10 of 20 frames have no record"), error.description)
+            XCTAssertTrue(error.description.contains("the first: frame 6, input frame 5"), error.description)
+        }
+        // Records of other map-side settings are never read.
+        XCTAssertThrowsError(try PipelineRun(data: statefulPipeline(frames: 20), registry: registry, options: options {
+            $0.finalize = true
+            $0.overrides = ["twice.factor=3"]
+        })) { error in
+            XCTAssertEqual((error as! PipelineError).exitCode, 66)
+            XCTAssertTrue("\(error)".contains("no frame records for this pipeline"), "\(error)")
+        }
+        // --finalize on a pipeline whose shards are already final; --finalize with --shard.
+        for configure: (inout RunOptions) -> Void in [{ $0.finalize = true }, { $0.finalize = true; $0.shard = Shard(index: 0, count: 2) }] {
+            XCTAssertThrowsError(try PipelineRun(data: pipeline(frames: 5), registry: registry, options: options(configure))) { error in
+                XCTAssertEqual((error as! PipelineError).exitCode, 64)
+                XCTAssertTrue((error as! PipelineError).diagnostics.allSatisfy { $0.code == .shardMode }, "\(error)")
+            }
+        }
+        run = try PipelineRun(data: statefulPipeline(frames: 20), registry: registry, options: options { $0.shard = Shard(index: 1, count: 2, chunk: 5) })
+        _ = try run.run()
+        XCTAssertEqual(try PipelineRun(data: statefulPipeline(frames: 20), registry: registry, options: options { $0.finalize = true }).run().processed, 20)
+    }
+
+    func testANotShardableStageIsRefusedWithShardBeforeAnyFileIsWritten() throws {
+        XCTAssertThrowsError(try PipelineRun(data: statefulPipeline(frames: 20, stage: "test.running"), registry: registry,
+                                             options: options { $0.shard = Shard(index: 0, count: 2) })) { error in
+            let error = error as! PipelineError
+            XCTAssertEqual(error.exitCode, 64)
+            XCTAssertEqual(error.diagnostics.map(\.code), [.notShardable])
+            XCTAssertEqual(error.diagnostics.first?.node, "sum")
+            XCTAssertEqual(error.diagnostics.first?.pointer, "/nodes/2")
+            XCTAssertTrue(error.description.contains("keeps state from frame to frame"), error.description)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.path))
+        // A sink that writes one file for the whole run cannot be sharded either.
+        XCTAssertThrowsError(try PipelineRun(data: pipeline(frames: 20, extra: #", { "id": "one", "stage": "test.collect", "inputs": { "value": "src.value" }, "params": { "perFrame": false } }"#),
+                                             registry: registry, options: options { $0.shard = Shard(index: 0, count: 2) })) { error in
+            XCTAssertEqual((error as! PipelineError).diagnostics.map(\.code), [.notShardable])
+            XCTAssertEqual((error as! PipelineError).diagnostics.first?.node, "one")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.path))
+        // Without --shard it runs.
+        XCTAssertEqual(try PipelineRun(data: statefulPipeline(frames: 20, stage: "test.running"), registry: registry, options: options()).run().processed, 20)
+    }
+
+    func testResumeReplaysDoneFramesThroughStatefulStagesAndWritesOnlyTheMissingOnes() throws {
+        _ = try PipelineRun(data: statefulPipeline(frames: 30), registry: registry, options: options()).run()
+        let whole = written()
+        for n in [4, 11, 12] { try FileManager.default.removeItem(at: folder.appendingPathComponent("save/\(n).txt")) }
+        recorder.state.withLock { $0 = .init() }
+        let run = try PipelineRun(data: statefulPipeline(frames: 30), registry: registry, options: options { $0.resume = true })
+        XCTAssertEqual(run.plan.alreadyDone, 27)
+        // Frames up to the last missing one pass through the running sum; those done are not written again.
+        XCTAssertEqual(run.plan.pending.map(\.number), Array(1...12))
+        XCTAssertEqual(run.plan.replay, Set((0..<12).filter { ![3, 10, 11].contains($0) }))
+        _ = try run.run()
+        XCTAssertEqual(recorder.state.withLock { $0.statefulOrder }, Array(0..<12))
+        XCTAssertEqual(written(), whole.filter { [4, 11, 12].contains($0.key) })
+        XCTAssertEqual(written()[12], 11 + 11 * 12)
     }
 
     func testResumeProcessesExactlyTheFramesWithMissingOutputs() throws {

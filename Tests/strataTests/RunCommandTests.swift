@@ -113,6 +113,69 @@ final class RunCommandTests: CommandTestCase {
         XCTAssertTrue(result.stderr.contains("invalid shard \"3/3\""), result.stderr)
     }
 
+    /// Every file under `sub` (hidden record folders aside) with its bytes.
+    func tree(_ sub: String) throws -> [String: Data] {
+        let root = folder.appendingPathComponent(sub)
+        var found: [String: Data] = [:]
+        let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles])
+        while let url = walker?.nextObject() as? URL {
+            guard (try url.resourceValues(forKeys: [.isRegularFileKey])).isRegularFile == true else { continue }
+            found[String(url.path.dropFirst(root.path.count + 1))] = try Data(contentsOf: url)
+        }
+        return found
+    }
+
+    func testVideoDepthShardedTwoAndThreeWaysAndFinalizedEqualsOneRunByteForByte() throws {
+        // The committed walk-through, 14 frames, a small working size: depth.align needs a finalize step.
+        let common = ["--frames", "0-13", "--set", "depth.workingSize=48", "--progress", "none"]
+        func run(_ out: String, _ extra: [String]) throws {
+            let result = try strata(["run", pipeline("video-depth.json"), "--output-dir", out] + common + extra)
+            XCTAssertEqual(result.status, 0, result.stderr)
+        }
+        try run("one", [])
+        let whole = try tree("one")
+        XCTAssertEqual(whole.keys.filter { $0.hasPrefix("depth/") }.count, 15)  // 14 frames and depth.json
+        XCTAssertNotNil(whole["depth-align.json"])
+        for ways in [2, 3] {
+            for i in 0..<ways { try run("x\(ways)", ["--shard", "\(i)/\(ways)", "--shard-chunk", "3"]) }
+            XCTAssertEqual(try tree("x\(ways)"), [:], "a shard wrote final files")
+            try run("x\(ways)", ["--finalize"])
+            let sharded = try tree("x\(ways)")
+            XCTAssertEqual(sharded.keys.sorted(), whole.keys.sorted())
+            for (name, data) in whole { XCTAssertEqual(sharded[name], data, "\(ways) shards: \(name) differs from one run") }
+        }
+
+        // A killed shard (records missing, a temporary file left) and a killed finalize step
+        // (the later frames' files and the report missing), both resumed: still one run's bytes.
+        let records = folder.appendingPathComponent("x3/.strata-records")
+        let key = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: records.path).first)
+        let recordFolder = records.appendingPathComponent(key)
+        for index in [3, 4, 5] { try FileManager.default.removeItem(at: recordFolder.appendingPathComponent(String(format: "%08d.record", index))) }
+        for name in whole.keys where name.hasPrefix("depth") && ["00006", "00009", "00013", "00014"].contains(where: name.contains) || name == "depth-align.json" {
+            try FileManager.default.removeItem(at: folder.appendingPathComponent("x3/\(name)"))
+        }
+        var result = try strata(["run", pipeline("video-depth.json"), "--output-dir", "x3", "--finalize"] + common)
+        XCTAssertEqual(result.status, 66, result.stderr)
+        XCTAssertTrue(result.stderr.contains("3 of 14 frames have no record"), result.stderr)
+        try run("x3", ["--shard", "1/3", "--shard-chunk", "3", "--resume"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: recordFolder.path).count, 14)
+        result = try strata(["run", pipeline("video-depth.json"), "--output-dir", "x3", "--finalize", "--resume"] + common)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("were already done (10 of them replayed"), result.stderr)
+        let resumed = try tree("x3")
+        for (name, data) in whole { XCTAssertEqual(resumed[name], data, "resumed: \(name) differs from one run") }
+    }
+
+    func testFinalizeMisuseIsRefusedWith64BeforeAnyFile() throws {
+        // (Not-shardable stages are refused by the runner's tests: no built-in stage is one.)
+        var result = try strata("run", pipeline("video-to-png.json"), "--output-dir", "o", "--finalize")
+        XCTAssertEqual(result.status, 64, result.stderr)
+        XCTAssertTrue(result.stderr.contains("error[shard_mode]"), result.stderr)
+        result = try strata("run", pipeline("video-depth.json"), "--output-dir", "o", "--finalize", "--shard", "0/2")
+        XCTAssertEqual(result.status, 64, result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("o").path))
+    }
+
     func testDryRunPrintsTheResolvedPipelineAndWritesNothing() throws {
         _ = try makeVideo(frames: 20)
         let result = try strata("run", pipeline("video-to-png.json"), "--input", "video=clip.mp4", "--output-dir", "out",

@@ -1,4 +1,5 @@
 import Foundation
+import StrataCore
 
 #if canImport(Glibc)
 import Glibc
@@ -90,37 +91,14 @@ public enum AtomicFile {
         if stat(url.path, &existing) == 0 && (existing.st_mode & S_IFMT) == S_IFDIR {
             throw MediaError(path: url.path, .notWritable("a folder of that name exists"))
         }
-        let unique = "\(hostName)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        return folder.appendingPathComponent(".\(url.lastPathComponent).strata-\(unique).tmp")
+        return TemporaryName.next(to: url)
     }
-
-    /// This machine's name as it appears in temporary names (dots and dashes removed, so the
-    /// name parses back).
-    static let hostName: String = {
-        var buffer = [CChar](repeating: 0, count: 256)
-        gethostname(&buffer, buffer.count - 1)
-        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let kept = name.filter { $0.isLetter || $0.isNumber }
-        return kept.isEmpty ? "host" : kept
-    }()
 
     /// Removes temporary files in `folder` left by writers that were killed: those made on
     /// this machine by a process that no longer exists. Files of live processes, and of
     /// other machines sharing the folder, are left alone. Returns how many were removed.
     @discardableResult
-    public static func removeAbandoned(in folder: URL) -> Int {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return 0 }
-        var removed = 0
-        for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") {
-            guard let marker = name.range(of: ".strata-", options: .backwards) else { continue }
-            let fields = name[marker.upperBound...].dropLast(4).split(separator: "-")
-            guard fields.count == 3, fields[0] == hostName, let pid = Int32(fields[1]) else { continue }
-            if kill(pid, 0) == -1 && errno == ESRCH, unlink(folder.appendingPathComponent(name).path) == 0 {
-                removed += 1
-            }
-        }
-        return removed
-    }
+    public static func removeAbandoned(in folder: URL) -> Int { TemporaryName.removeAbandoned(in: folder) }
 
     /// Renames a finished temporary file onto its destination.
     public static func commit(_ temporary: URL, to url: URL) throws {
