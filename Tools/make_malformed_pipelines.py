@@ -30,7 +30,8 @@ cases = {}
 
 
 RUN_CODES = {"undeclared_input": 64, "input_not_given": 64, "invalid_override": 64, "resume_unsupported": 64,
-             "no_frames": 64, "input_not_found": 66, "output_not_writable": 73}
+             "no_frames": 64, "shard_mode": 64, "not_shardable": 64, "input_not_found": 66, "records_missing": 66,
+             "output_not_writable": 73}
 
 
 def case(name, code, pointer, edit=None, text=None, args=None, exit=None):
@@ -171,5 +172,11 @@ case("depth-model-missing", "setup_failed", "/nodes/2", with_depth({"model": "/n
 case("depth-write-min-without-max", "param_invalid", "/nodes/4/params/max", with_depth({}, {"pattern": "d/%05d.png", "min": 0}))
 case("depth-align-confidence-from-image", "type_mismatch", "/nodes/3/inputs/depth",
      lambda d: with_depth({})(d) or d["nodes"].insert(3, {"id": "align", "stage": "depth.align", "inputs": {"depth": "small.image"}}))
+
+# Sharding: --finalize where no stage needs it, and before any shard wrote its records.
+case("shard-finalize-not-needed", "shard_mode", "", args={"finalize": True})
+case("shard-finalize-before-shards", "records_missing", "",
+     lambda d: with_depth({})(d) or d["nodes"].insert(3, {"id": "align", "stage": "depth.align", "inputs": {"depth": "depth.depth"}})
+     or d["nodes"][5]["inputs"].update(depth="align.depth"), args={"finalize": True})
 (out / "expected.json").write_text(json.dumps(cases, indent=2, sort_keys=True) + "\n")
 print(len(cases), "cases in", out)

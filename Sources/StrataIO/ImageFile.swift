@@ -58,6 +58,10 @@ public struct ImageFileInfo: Sendable, Equatable, Codable {
     public var bitDepth: Int
     /// Format-specific notes: colour type, interlacing, EXIF orientation.
     public var details: [String: String]
+
+    /// The PNG depth that keeps these samples: 16 for 16-bit PNG and float images, else 8
+    /// (what ffmpeg and OpenCV keep when converting).
+    public var keptBitDepth: Int { bitDepth > 8 ? 16 : 8 }
 }
 
 /// Reading and writing still images of any supported format.

@@ -24,6 +24,8 @@ public struct VideoInfo: Sendable, Equatable, Codable {
     public var container: String
     /// The decoded pixel format (yuv420p, yuv420p10le…).
     public var pixelFormat: String
+    /// Bits per sample of the pixel format's first component (8, 10, 12, 16).
+    public var bitDepth: Int
     /// Bits per second, or 0 when unknown.
     public var bitRate: Int
 }

@@ -114,6 +114,7 @@ public final class VideoReader {
         let ccw = strata_stream_rotation(stream)
         let rotation = ccw.isNaN ? 0 : ((Int((-ccw / 90).rounded()) % 4 + 4) % 4) * 90
         let pixelFormat = av_get_pix_fmt_name(AVPixelFormat(rawValue: parameters.pointee.format)).map { String(cString: $0) } ?? "unknown"
+        let bitDepth = av_pix_fmt_desc_get(AVPixelFormat(rawValue: parameters.pointee.format)).map { Int($0.pointee.comp.0.depth) } ?? 8
         let turned = applyRotation && rotation % 180 == 90
         info = VideoInfo(width: turned ? codedHeight : codedWidth, height: turned ? codedWidth : codedHeight,
                          codedWidth: codedWidth, codedHeight: codedHeight,
@@ -121,7 +122,7 @@ public final class VideoReader {
                          frameCountIsEstimate: recorded <= 0, frameRate: fps, duration: duration, rotation: rotation,
                          codec: String(cString: avcodec_get_name(parameters.pointee.codec_id)),
                          container: String(cString: format.pointee.iformat.pointee.name),
-                         pixelFormat: pixelFormat, bitRate: Int(format.pointee.bit_rate))
+                         pixelFormat: pixelFormat, bitDepth: bitDepth, bitRate: Int(format.pointee.bit_rate))
         var packet = av_packet_alloc()
         var frame = av_frame_alloc()
         guard packet != nil, frame != nil else {

@@ -33,6 +33,17 @@ extension PipelineRun {
         return side
     }
 
+    /// The nodes whose outputs reach `id`, directly or through others.
+    static func ancestors(of id: String, in spec: PipelineSpec) -> Set<String> {
+        var found = Set<String>()
+        var queue = [id]
+        while let next = queue.popLast() {
+            guard let node = spec.nodes.first(where: { $0.id == next }) else { continue }
+            for from in node.inputs.values.compactMap(producer(of:)) where found.insert(from).inserted { queue.append(from) }
+        }
+        return found
+    }
+
     /// The node an edge comes from (nil for a pipeline input).
     static func producer(of edge: String) -> String? {
         guard !edge.hasPrefix("$inputs."), let dot = edge.firstIndex(of: ".") else { return nil }

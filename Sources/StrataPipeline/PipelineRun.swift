@@ -102,6 +102,7 @@ public final class PipelineRun: @unchecked Sendable {
         var slot = Slots()
         var setupProblems: [Diagnostic] = []
         var setupCode: Int32?
+        var sourceBits: [String: Int] = [:]
         for i in order {
             let node = spec.nodes[i]
             let stage = registry[node.stage]!
@@ -116,7 +117,8 @@ public final class PipelineRun: @unchecked Sendable {
             var inputTypes: [String: PortType] = [:]
             for (port, edge) in node.inputs { inputTypes[port] = Self.type(of: edge, in: spec, registry: registry) }
             let context = StageContext(node: node.id, nodeIndex: i, params: params, boundInputs: bound,
-                                       outputDirectory: options.outputDirectory, threads: options.threads, inputTypes: inputTypes)
+                                       outputDirectory: options.outputDirectory, threads: options.threads, inputTypes: inputTypes,
+                                       sourceBitDepth: Self.ancestors(of: node.id, in: spec).compactMap { sourceBits[$0] }.max())
             do {
                 guard let factory = registry.factory(node.stage) else {
                     throw StageError("stage \(node.stage) has no implementation in this build", exitCode: 70)
@@ -127,6 +129,7 @@ public final class PipelineRun: @unchecked Sendable {
                 switch (instance, stage.kind) {
                 case (.source(let source), .source):
                     sources.append(Source(id: node.id, source: source, outputs: outputs))
+                    sourceBits[node.id] = source.bitDepth
                 case (.processor(let processor), .perFrame), (.processor(let processor), .stateful):
                     steps.append(Step(id: node.id, kind: stage.kind, keepsState: stage.kind == .stateful && stage.sharding != .perFrame,
                                       inputs: inputs, outputs: outputs, processor: processor, sink: nil))
@@ -205,6 +208,9 @@ public final class PipelineRun: @unchecked Sendable {
         for (name, value) in values { resolvedInputs[name]?.default = value }
         resolved = PipelineSpec(version: spec.version, name: spec.name, inputs: resolvedInputs, nodes: resolvedNodes)
     }
+
+    /// What each source read, one line each (`frames: clip.mp4: video, 36 frames, …`).
+    public var sourceSummaries: [String] { sources.compactMap { s in s.source.summary.map { "\(s.id): \($0)" } } }
 
     /// The files the sinks write for `frame`, in execution order (those the sinks can name).
     public func outputFiles(for frame: FrameInfo) -> [URL] {
@@ -326,7 +332,9 @@ public final class PipelineRun: @unchecked Sendable {
                 problems.append(Diagnostic(.error, .invalidType, at: at, "input \"\(name)\" takes a number, not \(value)"))
                 continue
             }
-            if (type == .video || type == .file), case .string(let path) = value {
+            // A video input may be a frame pattern (in/%05d.png), which the stage resolves.
+            if (type == .video || type == .file), case .string(let path) = value,
+               type == .file || path.range(of: #"%0?[0-9]*d"#, options: .regularExpression) == nil {
                 var isFolder: ObjCBool = false
                 let origin = given != nil ? "--input \(name)=\(path)" : "input \"\(name)\" default \(path)"
                 if !FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {

@@ -83,11 +83,18 @@ public protocol FrameSource: AnyObject {
     func selects(_ index: Int) -> Bool
     /// The values on the output ports for frame `index`.
     func read(_ index: Int) throws -> PortValues
+    /// Bits per sample of what it decodes (16 for a 16-bit PNG, 10 for a 10-bit video, 32 for
+    /// floats), so writers downstream keep the precision; nil when not an image input.
+    var bitDepth: Int? { get }
+    /// One line on what it read (`clip.ts: video, 88 frames, h264 1920x1080`), for the log.
+    var summary: String? { get }
 }
 
 extension FrameSource {
     public var isRandomAccess: Bool { false }
     public func selects(_ index: Int) -> Bool { true }
+    public var bitDepth: Int? { nil }
+    public var summary: String? { nil }
 }
 
 /// A per-frame or stateful stage: inputs in, outputs out. Per-frame processors are called

@@ -17,10 +17,14 @@ public struct StageContext: Sendable {
     public let threads: Int
     /// Input port → the type of what is wired to it (for a port that takes several types).
     public let inputTypes: [String: PortType]
+    /// The deepest bits per sample among the sources this node's frames come from (16 for a
+    /// 16-bit PNG, 32 for floats), so a writer can keep them; nil when none says.
+    public let sourceBitDepth: Int?
 
     public init(node: String, nodeIndex: Int, params: [String: JSONValue], boundInputs: [String: JSONValue] = [:],
-                outputDirectory: URL, threads: Int = 1, inputTypes: [String: PortType] = [:]) {
+                outputDirectory: URL, threads: Int = 1, inputTypes: [String: PortType] = [:], sourceBitDepth: Int? = nil) {
         self.inputTypes = inputTypes
+        self.sourceBitDepth = sourceBitDepth
         self.node = node
         self.nodeIndex = nodeIndex
         self.params = params

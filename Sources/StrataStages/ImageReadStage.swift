@@ -11,10 +11,14 @@ final class ImageReadStage: FrameSource, Sendable {
         outputs: [PortSpec("image", .image)])
 
     private let url: URL
+    let bitDepth: Int?
+    let summary: String?
 
     init(_ context: StageContext) throws {
         url = URL(fileURLWithPath: try context.inputPath("source"))
-        _ = try ImageFile.info(url)  // fails now, before any frame, when the file is not an image
+        let info = try ImageFile.info(url)  // fails now, before any frame, when the file is not an image
+        bitDepth = info.bitDepth
+        summary = "\(url.path): \(info.format.rawValue) \(info.width)x\(info.height), \(info.bitDepth)-bit"
     }
 
     var frameCount: Int { 1 }

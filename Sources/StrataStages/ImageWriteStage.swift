@@ -12,7 +12,8 @@ final class ImageWriteStage: FrameSink {
         inputs: [PortSpec("image", .image, also: [.cube])],
         params: [ParamSpec("pattern", .string, default: .string("frames/%05d.png"),
                            doc: "printf pattern under the output folder: .png, .jpg, .pfm or .npy; {face} names the cube face (F R B L U D)."),
-                 ParamSpec("bitDepth", .integer(min: 8, max: 16), default: .number(8), doc: "PNG bits per sample: 8 or 16."),
+                 ParamSpec("bitDepth", .integer(min: 8, max: 16),
+                           doc: "PNG bits per sample, 8 or 16 (default: 16 when the frames come from deeper sources — 16-bit PNG, 10-bit video, floats — else 8)."),
                  ParamSpec("compressionLevel", .integer(min: 0, max: 9), default: .number(6), doc: "PNG zlib level."),
                  ParamSpec("jpegQuality", .integer(min: 1, max: 100), default: .number(90), doc: "JPEG quality.")])
 
@@ -27,7 +28,7 @@ final class ImageWriteStage: FrameSink {
         let isCube = context.inputTypes["image"] == .cube
         if namesFace && !isCube { throw context.invalid("pattern", "{face} names cube faces, but this node's input is not a cube") }
         faces = isCube && namesFace ? CubeFace.allCases.map(\.letter) : nil
-        let bitDepth = try context.int("bitDepth")
+        let bitDepth = try context.optionalInt("bitDepth") ?? ((context.sourceBitDepth ?? 8) > 8 ? 16 : 8)
         guard bitDepth == 8 || bitDepth == 16 else { throw context.invalid("bitDepth", "PNG samples are 8 or 16 bits, not \(bitDepth)") }
         options = ImageWriteOptions(bitDepth: bitDepth, compressionLevel: try context.int("compressionLevel"),
                                     jpegQuality: try context.int("jpegQuality"))

@@ -20,7 +20,13 @@ final class SequenceReadStage: FrameSource, Sendable {
             throw StageSetupError(nodeIndex: context.nodeIndex, param: nil, message: "\"\(text)\" is not a frame pattern: \(error)")
         }
         reader = try FrameSequenceReader(pattern: pattern, startNumber: try context.optionalInt("startNumber"))
+        let first = try ImageFile.info(URL(fileURLWithPath: pattern.path(reader.startNumber)))
+        bitDepth = first.bitDepth
+        summary = "\(text): \(reader.count) files from \(reader.startNumber), \(first.format.rawValue) \(first.width)x\(first.height), \(first.bitDepth)-bit"
     }
+
+    let bitDepth: Int?
+    let summary: String?
 
     var frameCount: Int { reader.count }
     var isRandomAccess: Bool { true }

@@ -3,34 +3,81 @@ import StrataCore
 import StrataIO
 import StrataPipeline
 
-/// `video.decode`: the frames of a video, in order, as RGB images.
+/// `video.decode`: the frames of a video, in order, as RGB images. As FFmpeg does, it also
+/// takes a still image (one frame) and a numbered image sequence (a printf pattern).
 final class VideoDecodeStage: FrameSource {
     static let descriptor = StageDescriptor(
-        name: "video.decode", kind: .source, doc: "Frames of a video, rotation applied, as RGB images.",
-        inputs: [PortSpec("source", .video, doc: "The video file.")],
+        name: "video.decode", kind: .source, doc: "Frames of a video (or a still image, or an image sequence such as in/%05d.png), rotation applied.",
+        inputs: [PortSpec("source", .video, doc: "The video file, still image or frame pattern.")],
         outputs: [PortSpec("image", .image, doc: "Each frame, RGB 0…1.")],
         params: [ParamSpec("step", .integer(min: 1, max: nil), default: .number(1), doc: "Take every step-th frame."),
                  ParamSpec("autorotate", .boolean, default: .bool(true), doc: "Apply the rotation metadata.")])
 
-    private let reader: VideoReader
+    /// What the input turned out to be.
+    private enum Input {
+        case video(VideoReader)
+        case still(URL)
+        case sequence(FrameSequenceReader)
+    }
+
+    private let input: Input
     private let step: Int
     let frameCount: Int
+    let bitDepth: Int?
+    let summary: String?
 
     init(_ context: StageContext) throws {
         step = try context.int("step")
-        reader = try VideoReader(url: URL(fileURLWithPath: try context.inputPath("source")),
-                                 applyRotation: try context.bool("autorotate"))
-        // Shards and resumed runs need the true count; packets are counted without decoding.
-        frameCount = reader.info.frameCountIsEstimate ? try reader.countFrames() : reader.info.frameCount
+        let path = try context.inputPath("source")
+        let url = URL(fileURLWithPath: path)
+        if FramePattern.isPattern(path) {
+            let reader = try FrameSequenceReader(pattern: try FramePattern(path))
+            let first = try ImageFile.info(URL(fileURLWithPath: reader.pattern.path(reader.startNumber)))
+            (input, frameCount, bitDepth) = (.sequence(reader), reader.count, first.bitDepth)
+            summary = "\(path): image sequence, \(reader.count) files from \(reader.startNumber), \(first.format.rawValue) \(first.width)x\(first.height)"
+        } else if Self.isStill(url) {
+            // A still is one frame (FFmpeg's image2 demuxer reads a JPEG as a stream of no
+            // known length, which left nothing to process).
+            let info = try ImageFile.info(url)
+            (input, frameCount, bitDepth) = (.still(url), 1, info.bitDepth)
+            summary = "\(path): still image (one frame), \(info.format.rawValue) \(info.width)x\(info.height), \(info.bitDepth)-bit"
+        } else {
+            let reader = try VideoReader(url: url, applyRotation: try context.bool("autorotate"))
+            // Shards and resumed runs need the true count; packets are counted without decoding.
+            let count = reader.info.frameCountIsEstimate ? try reader.countFrames() : reader.info.frameCount
+            (input, frameCount, bitDepth) = (.video(reader), count, reader.info.bitDepth)
+            let i = reader.info
+            summary = "\(path): video, \(count) frames, \(i.codec) \(i.width)x\(i.height) \(i.pixelFormat), \(String(format: "%.3g", i.frameRate)) fps"
+        }
+    }
+
+    /// Whether the file is an image Strata decodes itself (by its first bytes, not its name).
+    private static func isStill(_ url: URL) -> Bool {
+        // A raw Motion JPEG stream starts like a JPEG but holds many frames.
+        guard !["mjpeg", "mjpg"].contains(url.pathExtension.lowercased()), let handle = try? FileHandle(forReadingFrom: url) else { return false }
+        defer { try? handle.close() }
+        return ImageFormat.sniff((try? handle.read(upToCount: 16)) ?? Data()) != nil
     }
 
     func selects(_ index: Int) -> Bool { index % step == 0 }
 
+    var isRandomAccess: Bool {
+        if case .video = input { return false }
+        return true
+    }
+
     func read(_ index: Int) throws -> PortValues {
-        guard let frame = try reader.frame(at: index) else {
-            throw MediaError(path: reader.url.path, .frameOutOfRange("the stream ends before frame \(index) (the header promised \(frameCount))"),
-                             frame: index)
+        switch input {
+        case .still(let url):
+            return PortValues(["image": try ImageFile.read(url)])
+        case .sequence(let reader):
+            return PortValues(["image": try reader.read(index)])
+        case .video(let reader):
+            guard let frame = try reader.frame(at: index) else {
+                throw MediaError(path: reader.url.path, .frameOutOfRange("the stream ends before frame \(index) (the header promised \(frameCount))"),
+                                 frame: index)
+            }
+            return PortValues(["image": frame.image])
         }
-        return PortValues(["image": frame.image])
     }
 }

@@ -7,15 +7,18 @@ struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Convert between images, videos and numbered frame sequences.",
         discussion: """
-        The kind of each side is judged by a %d in its name (a frame sequence), then by the
-        input file's content and the output's extension.
+        The kind of each side is judged by a %d in its name (a frame sequence), then by the \
+        input file's content and the output's extension. Images keep the source's bit \
+        depth (16-bit PNG, deep video and float images give 16-bit PNG) unless --bit-depth \
+        says otherwise. One frame goes to one file: a still, a one-frame video, or --frames N.
 
         Examples:
-          strata convert clip.mp4 'frames/%05d.png'             # video to PNG sequence
+          strata convert clip.mp4 'frames/%05d.png'         # video to PNG sequence
           strata convert clip.mp4 'frames/%05d.png' --frames 10-200x2
-          strata convert 'frames/%05d.png' clip.mp4 --fps 24     # sequence to H.264 MP4
-          strata convert photo.jpg photo.png --bit-depth 16      # image to image
-          strata convert clip.mp4 still.png --frames 42          # one frame
+          strata convert 'frames/%05d.png' clip.mp4 --fps 24 # sequence to H.264
+          strata convert depth16.png copy.png                # stays 16-bit
+          strata convert photo.jpg photo.png --bit-depth 16  # image to image
+          strata convert clip.mp4 still.png --frames 42      # one frame
         """
     )
 
@@ -34,8 +37,8 @@ struct Convert: ParsableCommand {
     @Option(help: "Number of the first input file of a sequence (default: the first of 0…4 that exists).")
     var inputStartNumber: Int?
 
-    @Option(help: "PNG bits per sample: 8 or 16.")
-    var bitDepth = 8
+    @Option(help: "PNG bits per sample, 8 or 16 (default: the source's: 16 for 16-bit PNG, deeper-than-8-bit video and float images).")
+    var bitDepth: Int?
 
     @Option(help: "PNG zlib compression level 0–9.")
     var compressionLevel = 6
@@ -65,7 +68,7 @@ struct Convert: ParsableCommand {
     var noAutorotate = false
 
     func validate() throws {
-        guard bitDepth == 8 || bitDepth == 16 else { throw ValidationError("--bit-depth must be 8 or 16, not \(bitDepth)") }
+        if let bitDepth, bitDepth != 8 && bitDepth != 16 { throw ValidationError("--bit-depth must be 8 or 16, not \(bitDepth)") }
         guard (0...9).contains(compressionLevel) else { throw ValidationError("--compression-level must be 0…9, not \(compressionLevel)") }
         guard (1...100).contains(jpegQuality) else { throw ValidationError("--jpeg-quality must be 1…100, not \(jpegQuality)") }
         guard (0...51).contains(crf) else { throw ValidationError("--crf must be 0…51, not \(crf)") }
@@ -78,8 +81,9 @@ struct Convert: ParsableCommand {
         }
     }
 
-    var writeOptions: ImageWriteOptions {
-        ImageWriteOptions(bitDepth: bitDepth, compressionLevel: compressionLevel,
+    /// How images are written: at `--bit-depth`, else at the depth that keeps the source's samples.
+    func writeOptions(for source: FrameSource) throws -> ImageWriteOptions {
+        ImageWriteOptions(bitDepth: try bitDepth ?? source.keptBitDepth(), compressionLevel: compressionLevel,
                           pngFilter: PNG.Filter(rawValue: pngFilter) ?? .none, jpegQuality: jpegQuality)
     }
 
@@ -102,7 +106,7 @@ struct Convert: ParsableCommand {
 
     private func writeSequence(from source: FrameSource) throws -> Int {
         let writer = ConcurrentFrameWriter(
-            try FrameSequenceWriter(pattern: try FramePattern(output), startNumber: startNumber, options: writeOptions),
+            try FrameSequenceWriter(pattern: try FramePattern(output), startNumber: startNumber, options: try writeOptions(for: source)),
             threads: threads)
         var written = 0
         do {
@@ -119,18 +123,22 @@ struct Convert: ParsableCommand {
         return written
     }
 
+    /// One frame into one file, as `ffmpeg -i clip.mp4 -frames:v 1 frame.png`: a still, a
+    /// one-frame video, or a selection of one frame. A selection of several is refused
+    /// before anything is written.
     private func writeImage(from source: FrameSource, range: FrameRange) throws -> Int {
-        if source.kind != .image && range.last != range.first {
-            throw UsageError(message: "\(output) holds one image; write a sequence with a %d pattern (e.g. out/%05d.png) or pick one frame with --frames N")
-        }
-        var written = 0
+        let several = "\(output) holds one image, and \(input) has several frames\(frames.map { " in --frames \($0)" } ?? ""): write a sequence with a %d pattern (e.g. out/%05d.png) or pick one frame with --frames N"
+        if source.kind != .image, let last = range.last, last >= range.first + range.step { throw UsageError(message: several) }
+        // The selection may still hold several frames (no --frames, or an open range): decode
+        // the first and look for a second before writing.
+        var first: Image?
         try source.forEach { image in
-            guard written == 0 else { return }
-            try ImageFile.write(image, to: URL(fileURLWithPath: output), options: writeOptions)
-            written += 1
+            if first != nil { throw UsageError(message: several) }
+            first = image
         }
-        if written == 0 { throw MediaError(path: input, .frameOutOfRange("no frame in the range \(range)")) }
-        return written
+        guard let first else { throw MediaError(path: input, .frameOutOfRange("no frame in the range \(range)")) }
+        try ImageFile.write(first, to: URL(fileURLWithPath: output), options: try writeOptions(for: source))
+        return 1
     }
 
     private func writeVideo(from source: FrameSource) throws -> Int {
@@ -176,6 +184,17 @@ struct FrameSource {
         video = kind == .video
             ? try VideoReader(url: URL(fileURLWithPath: path), maxPixels: maxPixels, applyRotation: autorotate, threads: threads)
             : nil
+    }
+
+    /// The PNG bit depth that keeps the source's samples (16 for 16-bit PNG, deep video, floats).
+    func keptBitDepth() throws -> Int {
+        switch kind {
+        case .image: return try ImageFile.info(URL(fileURLWithPath: path), maxPixels: maxPixels).keptBitDepth
+        case .video: return (video?.info.bitDepth ?? 8) > 8 ? 16 : 8
+        case .sequence:
+            let reader = try FrameSequenceReader(pattern: try FramePattern(path), startNumber: inputStartNumber, maxPixels: maxPixels)
+            return try ImageFile.info(URL(fileURLWithPath: reader.pattern.path(reader.startNumber)), maxPixels: maxPixels).keptBitDepth
+        }
     }
 
     func forEach(_ body: (Image) throws -> Void) throws {

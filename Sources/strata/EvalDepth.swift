@@ -9,13 +9,14 @@ struct EvalDepth: ParsableCommand {
         commandName: "eval-depth",
         abstract: "Score a predicted depth map against ground truth (AbsRel, SqRel, RMSE, RMSE log, MAE, δ).",
         discussion: """
-        Each file is read with the depth.json beside it (kind, scale); PNGs without one are
+        Each file is read with the depth.json beside it (kind, scale); PNGs without one are \
         millimetres. An inverse-relative prediction is taken as disparity.
 
         Examples:
           strata eval-depth pred/000001.png gt/000001.png
           strata eval-depth pred.npy gt.png --align scale-shift --max-depth 10 --json
-          strata eval-depth pano-pred.pfm pano-gt.png --latitude-weighted --pred-kind inverse-relative
+          strata eval-depth pano-pred.pfm pano-gt.png --latitude-weighted \\
+              --pred-kind inverse-relative
         """
     )
 

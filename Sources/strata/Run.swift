@@ -127,6 +127,7 @@ struct Run: ParsableCommand {
             throw ExitCode(error.exitCode)
         }
         try report(run.warnings)
+        for line in run.sourceSummaries { FileHandleStream.standardError.write("strata: \(line)\n") }
         if dryRun {
             try printDryRun(run)
             return

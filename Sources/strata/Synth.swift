@@ -8,16 +8,19 @@ struct Synth: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Render a procedural scene with exact ground truth (depth, normals, ids, fluid mask, poses).",
         discussion: """
-        SCENE is a built-in scene (indoor, street, water) or a scene JSON file. A still
-        writes color.png, depth.png (16-bit millimetres) with depth.json, depth.npy (float
-        metres, unless --no-npy), normals.png, ids.png (16-bit), fluid.png and camera.json.
-        With --frames above 1 the camera walks --walk metres forward: color/%05d.png,
+        SCENE is a built-in scene (indoor, street, water) or a scene JSON file. A still \
+        writes color.png, depth.png (16-bit millimetres) with depth.json, depth.npy (float \
+        metres, unless --no-npy), normals.png, ids.png (16-bit), fluid.png and camera.json. \
+        With --frames above 1 the camera walks --walk metres forward: color/%05d.png, \
         color.mp4, depth/%05d.png with depth/depth.json, and poses.json.
 
         Examples:
-          strata synth indoor --camera equirect --width 2048 --height 1024 --position 0,1.5,0 --out pano
-          strata synth street --camera pinhole --width 640 --height 480 --fov 70 --position 0,1.6,-14 --out street
-          strata synth indoor --camera equirect --width 512 --height 256 --frames 36 --walk 2 --out walk
+          strata synth indoor --camera equirect --width 2048 --height 1024 \\
+              --position 0,1.5,0 --out pano
+          strata synth street --camera pinhole --width 640 --height 480 --fov 70 \\
+              --position 0,1.6,-14 --out street
+          strata synth indoor --camera equirect --width 512 --height 256 \\
+              --frames 36 --walk 2 --out walk
         """
     )
 

@@ -15,6 +15,7 @@ final class MalformedCorpusTests: XCTestCase {
             var set: [String]?
             var outputDir: String?
             var frames: String?
+            var finalize: Bool?
         }
         var code: String
         var pointer: String
@@ -63,6 +64,7 @@ final class MalformedCorpusTests: XCTestCase {
             options.inputs = want.args.inputs.mapValues(places.substitute)
             options.overrides = want.args.set ?? []
             if let frames = want.args.frames { options.frames = try FrameRange(parsing: frames) }
+            options.finalize = want.args.finalize ?? false
             do {
                 _ = try PipelineRun(data: data, registry: StageLibrary.registry, options: options)
                 XCTFail("\(name): the run was built")
@@ -77,8 +79,9 @@ final class MalformedCorpusTests: XCTestCase {
             // Nothing was created for a run that never started.
             XCTAssertFalse(FileManager.default.fileExists(atPath: places.root.appendingPathComponent("out-\(name)").path), name)
         }
-        // Every error code is exercised by some file (resume_unsupported needs a sink no built-in stage is; RunnerTests has it).
-        let errorCodes = Set(Diagnostic.Code.allCases.map(\.rawValue)).subtracting(["unused_output", "resume_unsupported"])
+        // Every error code is exercised by some file (resume_unsupported and not_shardable need a
+        // sink or stage no built-in one is; RunnerTests has them).
+        let errorCodes = Set(Diagnostic.Code.allCases.map(\.rawValue)).subtracting(["unused_output", "resume_unsupported", "not_shardable"])
         XCTAssertEqual(codes, errorCodes)
     }
 
