@@ -16,7 +16,8 @@ public struct VideoFrame: Sendable {
 ///
 /// Memory stays flat whatever the length: one packet and one frame are reused, and each
 /// returned image is the caller's. Frames come in presentation order; ``seek(toFrame:)`` is
-/// accurate (it lands on the keyframe before and decodes forward to the asked frame).
+/// accurate on every container: it lands before the asked frame (backing off where the
+/// container's seek lands late, as MPEG-TS's timestamp search does) and decodes forward.
 public final class VideoReader {
     /// The file.
     public let url: URL
@@ -33,12 +34,20 @@ public final class VideoReader {
     private let streamIndex: Int32
     private let timeBase: Double
     private let startPTS: Int64
+    /// Whether frames carry timestamps to number them by after a seek; without them (a raw
+    /// elementary stream) frames are counted from the start.
+    private let timestamped: Bool
+    /// Whether the start of the file is the start of the stream, so rewinding is a seek to
+    /// byte 0 (containers without an index, where a timestamp seek may land late).
+    private let rewindsByByte: Bool
     private let interrupt = InterruptDeadline()
 
     private var nextIndex = 0
     private var seekTarget: Int?
     /// Frames before this index are decoded but not converted (reading forward to a frame).
     private var skipBelow = 0
+    /// The same for a seek in a stream without timestamps: frames are counted from the start.
+    private var countingTo = 0
     private var draining = false
     private var finished = false
     private var framesReturned = 0
@@ -104,6 +113,10 @@ public final class VideoReader {
 
         timeBase = av_q2d(stream.pointee.time_base)
         startPTS = stream.pointee.start_time == strata_nopts_value() ? 0 : stream.pointee.start_time
+        timestamped = stream.pointee.start_time != strata_nopts_value()
+        let containerName = String(cString: format.pointee.iformat.pointee.name)
+        rewindsByByte = format.pointee.iformat.pointee.flags & AVFMT_NO_BYTE_SEEK == 0
+            && containerName.split(separator: ",").contains { ["mpegts", "mpeg", "mpegvideo", "h264", "hevc", "m4v", "mpegtsraw"].contains($0) }
         var rate = stream.pointee.avg_frame_rate
         if rate.num <= 0 || rate.den <= 0 { rate = stream.pointee.r_frame_rate }
         let fps = (rate.num > 0 && rate.den > 0) ? av_q2d(rate) : 25
@@ -161,12 +174,13 @@ public final class VideoReader {
                     nextIndex = position
                     seekTarget = nil
                 }
-                if nextIndex < skipBelow {
+                if nextIndex < max(skipBelow, countingTo) {
                     nextIndex += 1
                     continue
                 }
                 let image = try convert(frame)
                 let result = VideoFrame(index: nextIndex, timestamp: timestamp, image: image)
+                countingTo = 0
                 nextIndex += 1
                 framesReturned += 1
                 return result
@@ -202,25 +216,99 @@ public final class VideoReader {
     }
 
     /// Positions the reader so that the next ``nextFrame()`` returns frame `index`.
+    ///
+    /// The container seeks to a keyframe at or before the frame's time; where it lands late
+    /// (MPEG-TS searches timestamps by bisection, and the first frame decoded may come after
+    /// the asked one), the seek backs off by 1, 2, 4… seconds until the first frame decoded
+    /// is at or before `index`, and from the start of the file as a last resort.
     public func seek(toFrame index: Int) throws {
-        guard let format = formatContext, let codec = codecContext else { return }
+        guard let format = formatContext else { return }
         guard index >= 0 else {
             throw MediaError(path: url.path, .frameOutOfRange("frame \(index) does not exist (frames count from 0)"))
         }
-        let target = startPTS + Int64((Double(index) / info.frameRate / timeBase).rounded())
-        interrupt.arm(seconds: 30)
-        let code = av_seek_frame(format, streamIndex, target, AVSEEK_FLAG_BACKWARD)
-        if code < 0 {
-            // Unseekable input: reading on from here still reaches a later frame.
-            guard index >= nextIndex else {
-                throw MediaError(path: url.path, .unsupported("cannot seek back in this file (\(FFmpegError(code: code)))"), frame: index)
-            }
-        } else {
-            avcodec_flush_buffers(codec)
-            draining = false
-            finished = false
+        guard timestamped, index > 0 else {
+            try rewind()
+            countingTo = index
+            return
         }
-        seekTarget = index
+        var backoff = 0.0
+        while true {
+            let seconds = Double(index) / info.frameRate - backoff
+            if seconds <= 0 {
+                try rewind()
+                countingTo = index
+                return
+            }
+            let target = startPTS + Int64((seconds / timeBase).rounded())
+            interrupt.arm(seconds: 30)
+            let code = av_seek_frame(format, streamIndex, target, AVSEEK_FLAG_BACKWARD)
+            if code < 0 {
+                // Unseekable input: reading on from here still reaches a later frame.
+                guard index >= nextIndex else {
+                    throw MediaError(path: url.path, .unsupported("cannot seek back in this file (\(FFmpegError(code: code)))"), frame: index)
+                }
+                seekTarget = index
+                return
+            }
+            restartDecoding()
+            // Where did it land? Decode one frame (not converted) to see; then seek the same
+            // way again, since that frame has been taken from the decoder.
+            if let landed = try firstPosition(), landed <= index {
+                interrupt.arm(seconds: 30)
+                _ = av_seek_frame(format, streamIndex, target, AVSEEK_FLAG_BACKWARD)
+                restartDecoding()
+                seekTarget = index
+                return
+            }
+            backoff = max(1, backoff * 2)
+        }
+    }
+
+    /// Back to the first frame: by byte for containers without an index, else by timestamp.
+    private func rewind() throws {
+        guard let format = formatContext else { return }
+        interrupt.arm(seconds: 30)
+        var code = rewindsByByte ? av_seek_frame(format, -1, 0, AVSEEK_FLAG_BYTE) : -1
+        if code < 0 { code = av_seek_frame(format, streamIndex, timestamped ? startPTS : 0, AVSEEK_FLAG_BACKWARD) }
+        if code < 0 && nextIndex > 0 {
+            throw MediaError(path: url.path, .unsupported("cannot seek back in this file (\(FFmpegError(code: code)))"), frame: 0)
+        }
+        restartDecoding()
+        nextIndex = 0
+        seekTarget = nil
+        countingTo = 0
+    }
+
+    private func restartDecoding() {
+        if let codecContext { avcodec_flush_buffers(codecContext) }
+        draining = false
+        finished = false
+    }
+
+    /// The position (from its timestamp) of the next frame the decoder gives, or nil at the end.
+    private func firstPosition() throws -> Int? {
+        guard let codec = codecContext, let frame, let packet, let format = formatContext else { return nil }
+        while true {
+            let received = avcodec_receive_frame(codec, frame)
+            if received == 0 {
+                defer { av_frame_unref(frame) }
+                let pts = frame.pointee.best_effort_timestamp
+                guard pts != strata_nopts_value() else { continue }
+                return Int((Double(pts - startPTS) * timeBase * info.frameRate).rounded())
+            }
+            if received == FFmpegError.endOfFile.code { return nil }
+            if received != FFmpegError.again.code { continue }
+            if draining { return nil }
+            interrupt.arm(seconds: 30)
+            if av_read_frame(format, packet) < 0 {
+                avcodec_send_packet(codec, nil)
+                draining = true
+                continue
+            }
+            defer { av_packet_unref(packet) }
+            guard packet.pointee.stream_index == streamIndex else { continue }
+            _ = avcodec_send_packet(codec, packet)
+        }
     }
 
     /// Frame `index`, reading forward from the current position when it is close ahead and
@@ -254,7 +342,7 @@ public final class VideoReader {
     /// header's count is missing or wrong. Leaves the reader at the start.
     public func countFrames() throws -> Int {
         guard let format = formatContext, let packet else { return 0 }
-        av_seek_frame(format, streamIndex, startPTS, AVSEEK_FLAG_BACKWARD)
+        try rewind()
         var count = 0
         while true {
             interrupt.arm(seconds: 30)
@@ -262,9 +350,7 @@ public final class VideoReader {
             if packet.pointee.stream_index == streamIndex { count += 1 }
             av_packet_unref(packet)
         }
-        try seek(toFrame: 0)
-        seekTarget = nil
-        nextIndex = 0
+        try rewind()
         return count
     }
 

@@ -93,6 +93,41 @@ final class VideoTests: XCTestCase {
         }
     }
 
+    /// Containers whose seeks are inexact or whose timestamps are odd (Tools/make_seek_fixtures.sh):
+    /// every seek must give the frame that reading in order from the start gives.
+    func testSeekingInEveryContainerAndTimestampLayoutGivesTheFramesReadInOrder() throws {
+        let folder = Bundle.module.url(forResource: "seek", withExtension: nil, subdirectory: "Fixtures")!
+        for name in ["remux.ts", "offset.mp4", "offset.mkv", "offset.ts", "wrap.ts", "raw.h264"] {
+            let url = folder.appendingPathComponent(name)
+            var inOrder: [Image] = []
+            let sequential = try VideoReader(url: url)
+            while let frame = try sequential.nextFrame() {
+                XCTAssertEqual(frame.index, inOrder.count, name)
+                inOrder.append(frame.image)
+            }
+            XCTAssertEqual(inOrder.count, 60, name)
+            let reader = try VideoReader(url: url)
+            XCTAssertEqual(try reader.countFrames(), 60, "\(name): frames counted")
+            for target in [37, 5, 59, 0, 8, 23, 22, 50, 31, 1] {
+                try reader.seek(toFrame: target)
+                let frame = try XCTUnwrap(try reader.nextFrame(), "\(name) frame \(target)")
+                XCTAssertEqual(frame.index, target, name)
+                XCTAssertTrue(frame.image == inOrder[target], "\(name): seeking to \(target) decoded another frame")
+                if target < 59 { XCTAssertTrue(try reader.nextFrame()?.image == inOrder[target + 1], "\(name): after \(target)") }
+            }
+            for target in [0, 3, 30, 12, 59] {
+                XCTAssertTrue(try reader.frame(at: target)?.image == inOrder[target], "\(name): frame(at: \(target))")
+            }
+            XCTAssertNil(try reader.frame(at: 60), name)
+            var seen: [Int] = []
+            try VideoReader(url: url).forEachFrame(in: try FrameRange(parsing: "42-50x4")) { frame in
+                XCTAssertTrue(frame.image == inOrder[frame.index], "\(name): range frame \(frame.index)")
+                seen.append(frame.index)
+            }
+            XCTAssertEqual(seen, [42, 46, 50], name)
+        }
+    }
+
     func testFrameAtReadsForwardOrSeeksAndAlwaysLandsOnTheFrame() throws {
         let folder = try temporaryFolder(self)
         let url = try writeIndexVideo(folder, name: "k.mp4", count: 90, options: VideoWriter.Options(frameRate: 10, keyframeInterval: 8))
