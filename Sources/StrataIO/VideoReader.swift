@@ -25,6 +25,9 @@ public final class VideoReader {
     public let info: VideoInfo
     /// Whether frames are turned as the display matrix asks.
     public let appliesRotation: Bool
+    /// Whether any damage stops decoding with an error naming the frame (`strata info
+    /// --check`), instead of being concealed and skipped as FFmpeg does for playback.
+    public let strict: Bool
 
     private var formatContext: UnsafeMutablePointer<AVFormatContext>?
     private var codecContext: UnsafeMutablePointer<AVCodecContext>?
@@ -55,9 +58,11 @@ public final class VideoReader {
     private var lastError: FFmpegError?
 
     /// Opens `url`; `threads` 0 lets the decoder use every core.
-    public init(url: URL, maxPixels: Int = ImageFile.defaultMaxPixels, applyRotation: Bool = true, threads: Int = 0) throws {
+    public init(url: URL, maxPixels: Int = ImageFile.defaultMaxPixels, applyRotation: Bool = true, threads: Int = 0,
+                strict: Bool = false) throws {
         _ = FFmpegLog.configure
         self.url = url
+        self.strict = strict
         self.appliesRotation = applyRotation
         try FileAccess.checkReadable(url)
         let path = url.path
@@ -107,6 +112,8 @@ public final class VideoReader {
         code = avcodec_parameters_to_context(codec, parameters)
         guard code >= 0 else { throw fail(.corrupt("bad codec parameters (\(FFmpegError(code: code)))")) }
         codec.pointee.thread_count = Int32(max(0, threads))
+        // Strict: the decoder reports damage it would otherwise conceal.
+        if strict { codec.pointee.err_recognition |= AV_EF_EXPLODE | AV_EF_CRCCHECK | AV_EF_BITSTREAM }
         codec.pointee.pkt_timebase = stream.pointee.time_base
         code = avcodec_open2(codec, decoder, nil)
         guard code >= 0 else { throw fail(.unsupported("cannot open the decoder (\(FFmpegError(code: code)))")) }
@@ -164,6 +171,10 @@ public final class VideoReader {
             let received = avcodec_receive_frame(codec, frame)
             if received == 0 {
                 consecutiveErrors = 0
+                if strict && (frame.pointee.flags & AV_FRAME_FLAG_CORRUPT != 0 || frame.pointee.decode_error_flags != 0) {
+                    av_frame_unref(frame)
+                    throw MediaError(path: url.path, .corrupt("frame \(nextIndex) decodes with errors (damaged data)"), frame: nextIndex)
+                }
                 defer { av_frame_unref(frame) }
                 let pts = frame.pointee.best_effort_timestamp
                 let timestamp = pts == strata_nopts_value() ? Double(nextIndex) / info.frameRate : Double(pts - startPTS) * timeBase
@@ -198,7 +209,12 @@ public final class VideoReader {
             let read = av_read_frame(format, packet)
             if read < 0 {
                 if interrupt.expired { throw MediaError(path: url.path, .corrupt("reading timed out"), frame: nextIndex) }
-                if read != FFmpegError.endOfFile.code { lastError = FFmpegError(code: read) }
+                if read != FFmpegError.endOfFile.code {
+                    lastError = FFmpegError(code: read)
+                    if strict {
+                        throw MediaError(path: url.path, .corrupt("unreadable data after frame \(nextIndex - 1) (\(FFmpegError(code: read)))"), frame: nextIndex)
+                    }
+                }
                 // End of file (or an unreadable tail): flush what the decoder still holds.
                 avcodec_send_packet(codec, nil)
                 draining = true
@@ -206,6 +222,9 @@ public final class VideoReader {
             }
             defer { av_packet_unref(packet) }
             guard packet.pointee.stream_index == streamIndex else { continue }
+            if strict && packet.pointee.flags & AV_PKT_FLAG_CORRUPT != 0 {
+                throw MediaError(path: url.path, .corrupt("a damaged or cut packet after frame \(nextIndex - 1)"), frame: nextIndex)
+            }
             let sent = avcodec_send_packet(codec, packet)
             if sent < 0 && sent != FFmpegError.again.code { try noteError(FFmpegError(code: sent)) }
         }
@@ -338,6 +357,28 @@ public final class VideoReader {
         }
     }
 
+    /// Decodes every frame from the start without converting any (what `strata info
+    /// --check` runs, best on a ``strict`` reader); returns how many decoded. Throws at the
+    /// first damage, naming the frame; a stream shorter than its header says is damage too.
+    public func decodeAll() throws -> Int {
+        try rewind()
+        skipBelow = .max
+        defer { skipBelow = 0 }
+        while try nextFrame() != nil {}
+        if nextIndex == 0 { throw MediaError(path: url.path, .corrupt("no frame decodes")) }
+        // MPEG-TS has no frame count or index to compare with, and FFmpeg drops a cut last
+        // packet silently; a file that is not whole packets (188 bytes, 192 for M2TS, 204
+        // with Reed-Solomon) was cut.
+        if info.container == "mpegts", let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? Int,
+           ![188, 192, 204].contains(where: { size % $0 == 0 }) {
+            throw MediaError(path: url.path, .corrupt("the file ends in the middle of a transport packet (\(size) bytes): it was cut after frame \(nextIndex - 1)"), frame: nextIndex)
+        }
+        if !info.frameCountIsEstimate && nextIndex < info.frameCount {
+            throw MediaError(path: url.path, .corrupt("the stream ends after \(nextIndex) frames; the header promised \(info.frameCount)"), frame: nextIndex)
+        }
+        return nextIndex
+    }
+
     /// Counts the frames by reading every packet of the stream (no decoding); exact where the
     /// header's count is missing or wrong. Leaves the reader at the start.
     public func countFrames() throws -> Int {
@@ -356,6 +397,7 @@ public final class VideoReader {
 
     private func noteError(_ error: FFmpegError) throws {
         lastError = error
+        if strict { throw MediaError(path: url.path, .corrupt("damaged data at frame \(nextIndex) (\(error))"), frame: nextIndex) }
         consecutiveErrors += 1
         // A damaged packet is skipped as FFmpeg does; an endless run of them is a broken file.
         if consecutiveErrors > 500 {
