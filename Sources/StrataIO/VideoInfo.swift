@@ -28,4 +28,8 @@ public struct VideoInfo: Sendable, Equatable, Codable {
     public var bitDepth: Int
     /// Bits per second, or 0 when unknown.
     public var bitRate: Int
+    /// The 360° projection the container declares, if any.
+    public var spherical: SphericalMapping?
+    /// How the two eyes of a stereo video are packed, if the container says.
+    public var stereo: StereoLayout?
 }

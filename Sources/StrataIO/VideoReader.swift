@@ -142,7 +142,8 @@ public final class VideoReader {
                          frameCountIsEstimate: recorded <= 0, frameRate: fps, duration: duration, rotation: rotation,
                          codec: String(cString: avcodec_get_name(parameters.pointee.codec_id)),
                          container: String(cString: format.pointee.iformat.pointee.name),
-                         pixelFormat: pixelFormat, bitDepth: bitDepth, bitRate: Int(format.pointee.bit_rate))
+                         pixelFormat: pixelFormat, bitDepth: bitDepth, bitRate: Int(format.pointee.bit_rate),
+                         spherical: SphericalMapping(stream: stream), stereo: StereoLayout(stream: stream))
         var packet = av_packet_alloc()
         var frame = av_frame_alloc()
         guard packet != nil, frame != nil else {

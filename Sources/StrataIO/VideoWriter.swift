@@ -45,6 +45,10 @@ public final class VideoWriter {
         public var frameRate: Double = 30
         /// Clockwise rotation, in degrees (a multiple of 90), recorded as display metadata.
         public var rotation: Int = 0
+        /// 360° metadata to record (players then show the video as a sphere).
+        public var spherical: SphericalMapping?
+        /// Stereo packing to record.
+        public var stereo: StereoLayout?
         /// x264 speed preset (ultrafast … veryslow).
         public var preset: String = "medium"
         /// Frames between keyframes, or nil for the encoder's default (250 for x264).
@@ -182,6 +186,13 @@ public final class VideoWriter {
         if options.rotation % 360 != 0 {
             // av_display_rotation_set takes clockwise degrees (its getter answers counter-clockwise).
             guard strata_stream_set_rotation(stream, Double(options.rotation)) >= 0 else { throw fail(.notWritable("out of memory")) }
+        }
+        if options.spherical != nil || options.stereo != nil {
+            guard options.spherical?.attach(to: stream) ?? 0 >= 0, options.stereo?.attach(to: stream) ?? 0 >= 0 else {
+                throw fail(.notWritable("out of memory"))
+            }
+            // MP4 writes the sv3d and st3d boxes only when told that unofficial extensions are fine.
+            format.pointee.strict_std_compliance = FF_COMPLIANCE_UNOFFICIAL
         }
         code = avio_open(&format.pointee.pb, temporaryPath, AVIO_FLAG_WRITE)
         guard code >= 0 else { throw fail(.notWritable(FFmpegError(code: code).description)) }

@@ -11,11 +11,15 @@ final class VideoDecodeStage: FrameSource {
         inputs: [PortSpec("source", .video, doc: "The video file, still image or frame pattern.")],
         outputs: [PortSpec("image", .image, doc: "Each frame, RGB 0…1.")],
         params: [ParamSpec("step", .integer(min: 1, max: nil), default: .number(1), doc: "Take every step-th frame."),
-                 ParamSpec("autorotate", .boolean, default: .bool(true), doc: "Apply the rotation metadata.")])
+                 ParamSpec("autorotate", .boolean, default: .bool(true), doc: "Apply the rotation metadata."),
+                 ParamSpec("layout", .choice(["auto", "mono", "top-bottom", "side-by-side"]), default: .string("auto"),
+                           doc: "How a stereo video packs its eyes: auto reads the container's Stereo 3D metadata (mono without it)."),
+                 ParamSpec("eye", .choice(["left", "right"]), default: .string("left"),
+                           doc: "The eye a stereo video gives; a cropped 360° equirect is placed on its full panorama (RGBA, alpha 0 outside).")])
 
     /// What the input turned out to be.
     private enum Input {
-        case video(VideoReader)
+        case video(VideoReader, StereoEye)
         case still(URL)
         case sequence(FrameSequenceReader)
     }
@@ -45,9 +49,18 @@ final class VideoDecodeStage: FrameSource {
             let reader = try VideoReader(url: url, applyRotation: try context.bool("autorotate"))
             // Shards and resumed runs need the true count; packets are counted without decoding.
             let count = reader.info.frameCountIsEstimate ? try reader.countFrames() : reader.info.frameCount
-            (input, frameCount, bitDepth) = (.video(reader), count, reader.info.bitDepth)
             let i = reader.info
-            summary = "\(path): video, \(count) frames, \(i.codec) \(i.width)x\(i.height) \(i.pixelFormat), \(String(format: "%.3g", i.frameRate)) fps"
+            let eye = try StereoEye(layout: try context.string("layout"), eye: try context.string("eye"), info: i, path: path)
+            (input, frameCount, bitDepth) = (.video(reader, eye), count, i.bitDepth)
+            var line = "\(path): video, \(count) frames, \(i.codec) \(i.width)x\(i.height) \(i.pixelFormat), \(String(format: "%.3g", i.frameRate)) fps"
+            if let spherical = i.spherical {
+                line += ", 360° \(spherical.projection)"
+                if spherical.yaw != 0 || spherical.pitch != 0 || spherical.roll != 0 {
+                    line += String(format: " (orientation yaw %.1f° pitch %.1f° roll %.1f°, reported, not applied)", spherical.yaw, spherical.pitch, spherical.roll)
+                }
+            }
+            if let taken = eye.description { line += "; taking \(try context.string("eye")) eye: \(taken)" }
+            summary = line
         }
     }
 
@@ -72,12 +85,12 @@ final class VideoDecodeStage: FrameSource {
             return PortValues(["image": try ImageFile.read(url)])
         case .sequence(let reader):
             return PortValues(["image": try reader.read(index)])
-        case .video(let reader):
+        case .video(let reader, let eye):
             guard let frame = try reader.frame(at: index) else {
                 throw MediaError(path: reader.url.path, .frameOutOfRange("the stream ends before frame \(index) (the header promised \(frameCount))"),
                                  frame: index)
             }
-            return PortValues(["image": frame.image])
+            return PortValues(["image": eye.isIdentity ? frame.image : eye.extract(frame.image)])
         }
     }
 }

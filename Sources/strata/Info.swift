@@ -74,6 +74,11 @@ struct Info: ParsableCommand {
                 print("  duration: \(String(format: "%.3f", info.duration)) s")
                 print("  rotation: \(info.rotation)°" + (info.rotation == 0 ? "" : " (coded \(info.codedWidth)x\(info.codedHeight))"))
                 if info.bitRate > 0 { print("  bit rate: \(info.bitRate / 1000) kb/s") }
+                if let s = info.spherical {
+                    print("  projection: \(s.projection), yaw \(s.yaw)°, pitch \(s.pitch)°, roll \(s.roll)°"
+                          + (s.isCropped ? ", bounds left \(s.bounds[0]) top \(s.bounds[1]) right \(s.bounds[2]) bottom \(s.bounds[3])" : ""))
+                }
+                if let stereo = info.stereo { print("  stereo: \(stereo.packing)\(stereo.inverted ? " (inverted: right eye first)" : "")") }
             }
         }
     }

@@ -128,6 +128,31 @@ final class VideoTests: XCTestCase {
         }
     }
 
+    /// 360° and stereo metadata written through libavformat (MP4 sv3d/st3d boxes, Matroska
+    /// Projection and StereoMode) read back as the side data FFmpeg exposes.
+    func testSphericalAndStereoMetadataRoundTripInMP4AndMatroska() throws {
+        let folder = try temporaryFolder(self)
+        let cases: [(SphericalMapping?, StereoLayout?)] = [
+            (SphericalMapping(yaw: 30, pitch: -10, roll: 5), nil),
+            (SphericalMapping(), StereoLayout(packing: "top-bottom")),
+            (SphericalMapping(projection: "equirectangular-tile", bounds: [0, 0.25, 0, 0.25]), StereoLayout(packing: "side-by-side", inverted: true)),
+            (nil, StereoLayout(packing: "top-bottom")),
+        ]
+        for ext in ["mp4", "mkv"] {
+            for (k, (spherical, var stereo)) in cases.enumerated() {
+                // MP4's st3d box has no right-eye-first packing; Matroska's StereoMode has.
+                if ext == "mp4" { stereo?.inverted = false }
+                var options = VideoWriter.Options()
+                (options.spherical, options.stereo) = (spherical, stereo)
+                let url = try writeIndexVideo(folder, name: "s\(k).\(ext)", count: 2, options: options)
+                let info = try VideoReader(url: url).info
+                XCTAssertEqual(info.spherical, spherical, "\(ext) case \(k)")
+                XCTAssertEqual(info.stereo, stereo, "\(ext) case \(k)")
+            }
+        }
+        XCTAssertNil(try VideoReader(url: try writeIndexVideo(folder, name: "plain.mp4", count: 1)).info.spherical)
+    }
+
     func testFrameAtReadsForwardOrSeeksAndAlwaysLandsOnTheFrame() throws {
         let folder = try temporaryFolder(self)
         let url = try writeIndexVideo(folder, name: "k.mp4", count: 90, options: VideoWriter.Options(frameRate: 10, keyframeInterval: 8))
