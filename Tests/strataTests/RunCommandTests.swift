@@ -206,7 +206,7 @@ final class RunCommandTests: CommandTestCase {
     func testEveryMalformedPipelineExitsWithItsCodeFromTheBinary() throws {
         let corpus = repository.appendingPathComponent("Tests/StrataPipelineTests/Fixtures/malformed")
         struct Expected: Decodable {
-            struct Args: Decodable { var inputs: [String: String]; var set: [String]?; var outputDir: String?; var frames: String? }
+            struct Args: Decodable { var inputs: [String: String]; var set: [String]?; var outputDir: String?; var frames: String?; var finalize: Bool? }
             var code: String, pointer: String, exit: Int32, args: Args
         }
         let expected = try JSONDecoder().decode([String: Expected].self, from: Data(contentsOf: corpus.appendingPathComponent("expected.json")))
@@ -222,6 +222,7 @@ final class RunCommandTests: CommandTestCase {
             for (key, value) in want.args.inputs.sorted(by: { $0.key < $1.key }) { arguments += ["--input", "\(key)=\(place(value))"] }
             for value in want.args.set ?? [] { arguments += ["--set", value] }
             if let frames = want.args.frames { arguments += ["--frames", frames] }
+            if want.args.finalize == true { arguments += ["--finalize"] }
             let result = try strata(arguments)
             XCTAssertEqual(result.status, want.exit, "\(name): \(result.stderr)")
             XCTAssertTrue(result.stderr.contains(":\(want.pointer): error[\(want.code)]"), "\(name): \(result.stderr)")
