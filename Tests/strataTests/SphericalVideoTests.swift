@@ -43,10 +43,22 @@ final class SphericalVideoTests: CommandTestCase {
             XCTAssertEqual([image.width, image.height], [128, 64], "one eye is a 2:1 panorama")
             XCTAssertEqual(value, expected, accuracy: 0.03, eye)
         }
-        // layout overrides the metadata: taken whole as mono.
+        // A squeezed pair (each eye 2:1 only once stretched, as 1920×1080 top-bottom video is).
+        try makeStereo("squeezed.mp4", width: 128, height: 64, topBottom: true, options: options)
+        result = try strata("run", pipeline("video-to-png.json"), "--input", "video=squeezed.mp4", "--output-dir", "squeezed",
+                            "--set", "frames.eye=right", "--frames", "0", "--progress", "none")
+        XCTAssertTrue(result.stderr.contains("squeezed 128x32, resized to 128x64 (bicubic)"), result.stderr)
+        let stretched = try mean("squeezed/frames/00001.png")
+        XCTAssertEqual([stretched.image.width, stretched.image.height], [128, 64])
+        XCTAssertEqual(stretched.mean, 0.8, accuracy: 0.03)
+
+        // layout overrides the metadata: the frame taken whole as mono.
         result = try strata("run", pipeline("video-to-png.json"), "--input", "video=tb.mp4", "--output-dir", "mono",
                             "--set", "frames.layout=mono", "--frames", "0", "--progress", "none")
-        XCTAssertEqual(try mean("mono/frames/00001.png").image.height, 128)
+        // (The whole square frame, as a declared equirect, is brought to 2:1: both halves in it.)
+        let whole = try mean("mono/frames/00001.png")
+        XCTAssertEqual([whole.image.width, whole.image.height], [128, 64])
+        XCTAssertEqual(whole.mean, 0.5, accuracy: 0.03)
 
         // Matroska's right-eye-first side-by-side: the left eye is the right half.
         var sbs = VideoWriter.Options()
