@@ -38,6 +38,14 @@ final class UnsurprisingInputTests: CommandTestCase {
         XCTAssertEqual(try ImageFile.info(folder.appendingPathComponent("f.png")).bitDepth, 16)
         result = try strata("convert", "in3.png", "eight.png", "--bit-depth", "8")
         XCTAssertEqual(try ImageFile.info(folder.appendingPathComponent("eight.png")).bitDepth, 8)
+        // 10-bit video gives 16-bit PNG (Tools/make_seek_fixtures.sh made the clip).
+        let deep = repository.appendingPathComponent("Tests/StrataIOTests/Fixtures/seek/deep10.mkv").path
+        result = try strata("convert", deep, "d/%02d.png")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try ImageFile.info(folder.appendingPathComponent("d/01.png")).bitDepth, 16)
+        let samples = try ImageFile.read(folder.appendingPathComponent("d/02.png")).pixels.map { UInt16(($0 * 65535).rounded()) }
+        XCTAssertTrue(samples.contains { $0 % 257 != 0 }, "the 16-bit frame holds more than 8 bits")
+        XCTAssertEqual(try VideoReader(url: URL(fileURLWithPath: deep)).info.bitDepth, 10)
         // An 8-bit source stays 8-bit.
         _ = try makeVideo(frames: 3)
         result = try strata("convert", "clip.mp4", "v/%02d.png")
