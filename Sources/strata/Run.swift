@@ -150,13 +150,14 @@ struct Run: ParsableCommand {
         }
         display.end(summary)
         let rate = summary.seconds > 0 ? String(format: " (%.1f frames/s)", Double(summary.processed) / summary.seconds) : ""
-        let replayed = summary.plan.replay.isEmpty ? "" : " (\(summary.plan.replay.count) of them replayed to rebuild the stateful stages)"
+        let replayed = summary.plan.replay.isEmpty ? "" : ", \(summary.plan.replay.count) of them replayed through the stateful stages to rebuild their state"
         let skipped = summary.plan.alreadyDone > 0 ? "; \(summary.plan.alreadyDone) were already done\(replayed)" : ""
         if summary.interrupted {
             FileHandleStream.standardError.write("strata: interrupted after \(summary.processed) of \(summary.plan.pending.count) frames\(skipped); finish with --resume\n")
             throw ExitCode(Interruption.exitCode)
         }
-        FileHandleStream.standardError.write("strata: \(summary.processed) frames to \(outputDir) in \(String(format: "%.1f", summary.seconds)) s\(rate)\(skipped)\n")
+        // Replayed frames pass through the run but write nothing: they are not counted as written.
+        FileHandleStream.standardError.write("strata: \(summary.processed - summary.plan.replay.count) frames to \(outputDir) in \(String(format: "%.1f", summary.seconds)) s\(rate)\(skipped)\n")
         if run.phase == .map, let folder = run.recordFolder, let shard = run.options.shard {
             FileHandleStream.standardError.write("strata: shard \(shard) stored its frame records in \(folder.path); once every shard is done, run the same command with --finalize instead of --shard to write the final files\n")
         }

@@ -161,7 +161,8 @@ final class RunCommandTests: CommandTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: recordFolder.path).count, 14)
         result = try strata(["run", pipeline("video-depth.json"), "--output-dir", "x3", "--finalize", "--resume"] + common)
         XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertTrue(result.stderr.contains("were already done (10 of them replayed"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("strata: 4 frames to x3"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("10 were already done, 10 of them replayed through the stateful stages"), result.stderr)
         let resumed = try tree("x3")
         for (name, data) in whole { XCTAssertEqual(resumed[name], data, "resumed: \(name) differs from one run") }
     }
