@@ -44,7 +44,8 @@ let package = Package(
         // The executable: a thin ArgumentParser layer.
         .executableTarget(
             name: "strata",
-            dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataDepth", "StrataNN", "StrataPipeline", "StrataStages", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataSphere", "StrataDepth", "StrataNN", "StrataPipeline", "StrataStages",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "strata-bench",
@@ -56,7 +57,8 @@ let package = Package(
         .testTarget(name: "StrataIOTests", dependencies: ["StrataCore", "StrataIO", "CFFmpeg"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataDepthTests", dependencies: ["StrataCore", "StrataIO", "StrataNN", "StrataSynth", "StrataDepth"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataSynthTests", dependencies: ["StrataCore", "StrataSynth"]),
-        .testTarget(name: "StrataNNTests", dependencies: ["StrataCore", "StrataIO", "StrataNN", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+        .testTarget(name: "StrataNNTests", dependencies: ["StrataCore", "StrataIO", "StrataNN", "StrataSphere", "StrataSynth",
+                                                          .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataSphereTests", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataSphere"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataPipelineTests", dependencies: ["StrataCore", "StrataIO", "StrataPipeline", "StrataSphere", "StrataStages"], resources: [.copy("Fixtures")]),

@@ -97,7 +97,11 @@ public final class Session: @unchecked Sendable {
     /// dynamic height and width): every value's shape is then inferred, and what depends on
     /// shapes alone — the Shape → Gather → Concat chains of dynamic exports — is computed
     /// once here instead of in every run. Runs must then feed those shapes.
-    public init(model: Model, threads: Int? = nil, inputShapes: [String: [Int]] = [:]) throws {
+    ///
+    /// `cubePadding` makes every padded Conv, MaxPool and AveragePool over a batch of cube
+    /// faces pad from the neighbouring faces instead of zeros (``CubePadding``); it needs the
+    /// input shapes known, declared or given here.
+    public init(model: Model, threads: Int? = nil, inputShapes: [String: [Int]] = [:], cubePadding: CubePadding? = nil) throws {
         // Freed activations stay in the heap for the next node (8% of a Depth Anything run
         // went to `clear_page` before).
         FreedMemory.keep()
@@ -126,7 +130,7 @@ public final class Session: @unchecked Sendable {
                 }
             }
         }
-        let prepared = GraphPreparation(model: model, inputShapes: inputShapes)
+        let prepared = GraphPreparation(model: model, inputShapes: inputShapes, cubePadding: cubePadding)
         rewrites = prepared.counts
         var fixed: [String: [Int]] = [:]
         for input in model.inputs { fixed[input.name] = prepared.shapes[input.name] }

@@ -29,24 +29,7 @@ extension Cubemap {
         let map: ResampleMap
         switch mode {
         case .copy:
-            map = MapCache.map(.cubePadding(faceSize: n, padding: p, nil)) {
-                ResampleMap(width: side, height: 6 * side, grid: .cube(faceSize: n, padding: 0), interpolation: .nearest) { x, y in
-                    let face = CubeFace(rawValue: y / side)!
-                    let (i, j) = (x - p, y % side - p)
-                    let outsideX = i < 0 || i >= n, outsideY = j < 0 || j >= n
-                    guard outsideX != outsideY else {
-                        // Inside the face, or a corner: the pixel its ray meets.
-                        return SamplePosition(face: face.rawValue, x: Double(i), y: Double(j))
-                    }
-                    // Fold the extended plane over the shared edge onto the neighbour.
-                    var a = (Double(i) + 0.5) * scale - 1, b = (Double(j) + 0.5) * scale - 1
-                    let depth: Double
-                    if outsideX { depth = abs(a) - 1; a = a > 0 ? 1 : -1 } else { depth = abs(b) - 1; b = b > 0 ? 1 : -1 }
-                    let folded = face.direction(a: a, b: b) - depth * face.direction(a: 0, b: 0)
-                    let (other, a2, b2) = CubeFace.locate(folded)
-                    return SamplePosition(face: other.rawValue, x: ((a2 + 1) / scale - 0.5).rounded(), y: ((b2 + 1) / scale - 0.5).rounded())
-                }
-            }
+            map = Self.copyMap(faceSize: n, padding: p)
         case .resample(let interpolation):
             map = MapCache.map(.cubePadding(faceSize: n, padding: p, interpolation)) {
                 ResampleMap(width: side, height: 6 * side, grid: .cube(faceSize: n, padding: 0), interpolation: interpolation) { x, y in
@@ -58,5 +41,37 @@ extension Cubemap {
             }
         }
         return Cubemap(stacked: inner.stacked.resampled(map), faceSize: n, padding: p)
+    }
+
+    /// The nearest-pixel map of copy-mode cube padding: padded pixel (x, y) of each face
+    /// reads the neighbour's pixel reached by folding the extended plane over the shared edge
+    /// (so a strip p pixels wide holds the neighbour's p nearest rows or columns, turned to
+    /// match); a corner, where no face is adjacent, reads the pixel its ray meets.
+    static func copyMap(faceSize n: Int, padding p: Int) -> ResampleMap {
+        let side = n + 2 * p, scale = 2 / Double(n)
+        return MapCache.map(.cubePadding(faceSize: n, padding: p, nil)) {
+            ResampleMap(width: side, height: 6 * side, grid: .cube(faceSize: n, padding: 0), interpolation: .nearest) { x, y in
+                let face = CubeFace(rawValue: y / side)!
+                let (i, j) = (x - p, y % side - p)
+                let outsideX = i < 0 || i >= n, outsideY = j < 0 || j >= n
+                guard outsideX != outsideY else { return SamplePosition(face: face.rawValue, x: Double(i), y: Double(j)) }
+                var a = (Double(i) + 0.5) * scale - 1, b = (Double(j) + 0.5) * scale - 1
+                let depth: Double
+                if outsideX { depth = abs(a) - 1; a = a > 0 ? 1 : -1 } else { depth = abs(b) - 1; b = b > 0 ? 1 : -1 }
+                let folded = face.direction(a: a, b: b) - depth * face.direction(a: 0, b: 0)
+                let (other, a2, b2) = CubeFace.locate(folded)
+                return SamplePosition(face: other.rawValue, x: ((a2 + 1) / scale - 0.5).rounded(), y: ((b2 + 1) / scale - 0.5).rounded())
+            }
+        }
+    }
+
+    /// The source of every pixel of six n × n faces padded by `p` in copy mode: entry
+    /// `(f × (n + 2p) + y) × (n + 2p) + x` is `f′ × n² + y′ × n + x′`, the pixel of the
+    /// unpadded faces (F R B L U D) that padded pixel (x, y) of face f copies — read from the
+    /// very map ``padded(by:mode:)`` applies. StrataNN's cube padding gathers with it
+    /// (`StrataNN.CubePadding`), so every convolution pads a face from its neighbours exactly
+    /// as the image-level copy padding does.
+    public static func copyPaddingSources(faceSize n: Int, padding p: Int) -> [Int32] {
+        copyMap(faceSize: n, padding: p).nearestSources
     }
 }

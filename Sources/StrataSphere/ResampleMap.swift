@@ -28,6 +28,13 @@ public struct ResampleMap: Sendable {
     let explicitIndex: [Int32]
     let explicitWeight: [Float]
 
+    /// For a nearest-pixel map: each output pixel's source index in the grid (every pixel of
+    /// a cube-padding map has one).
+    var nearestSources: [Int32] {
+        precondition(interpolation == .nearest, "only a nearest-pixel map has one source per pixel")
+        return entries.map { Int32(truncatingIfNeeded: $0) }
+    }
+
     /// Taps per row of the block: 1, 2 or 4.
     var span: Int { interpolation == .nearest ? 1 : interpolation == .bilinear ? 2 : 4 }
     /// Taps per explicit entry.

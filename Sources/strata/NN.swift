@@ -3,6 +3,7 @@ import Foundation
 import StrataCore
 import StrataIO
 import StrataNN
+import StrataSphere
 
 /// `strata nn`: look inside an ONNX model and run it by hand.
 struct NN: ParsableCommand {
@@ -144,8 +145,14 @@ struct NNRun: ParsableCommand {
         An input is NAME=FILE; FILE is a .npy array (any shape) or an image (fed as 1×C×H×W \
         floats in 0…1). A model with one input also takes FILE alone.
 
-        Example:
+        --cube-padding is for inputs whose batch holds cube faces in F R B L U D order (N a \
+        multiple of 6, square faces, such as a 6×3×256×256 array of a cubemap's faces): every \
+        Conv, MaxPool and AveragePool that pads takes its padding from the neighbouring \
+        faces, turned to match across each edge, instead of zeros.
+
+        Examples:
           strata nn run midas_v21_small_256.onnx --input 0=frame.npy --output out/
+          strata nn run depth.onnx --input image=faces.npy --output out/ --cube-padding
         """
     )
 
@@ -160,6 +167,9 @@ struct NNRun: ParsableCommand {
 
     @Option(help: "Threads for the engine (default: every core).")
     var threads: Int?
+
+    @Flag(name: .customLong("cube-padding"), help: "Pad from the neighbouring cube faces (batches of 6 faces, F R B L U D) instead of zeros.")
+    var cubePadding = false
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -176,7 +186,15 @@ struct NNRun: ParsableCommand {
                 feeds[name] = try load(file)
             }
             // Prepared for the shapes given: a dynamic export's shape arithmetic runs once, here.
-            let session = try Session(model: m, threads: threads, inputShapes: feeds.mapValues(\.shape))
+            let cube = cubePadding ? CubePadding { n, p in Cubemap.copyPaddingSources(faceSize: n, padding: p) } : nil
+            let session = try Session(model: m, threads: threads, inputShapes: feeds.mapValues(\.shape), cubePadding: cube)
+            if cubePadding {
+                let count = session.rewrites["cube padding", default: 0]
+                // A note, not an error: a model without padded layers runs as it is.
+                FileHandleStream.standardError.write(count > 0
+                    ? "strata: cube padding: \(count) padded layers pad from the neighbouring faces\n"
+                    : "strata: note: --cube-padding changed nothing: no padded Conv or pool sees a batch of whole cubes of square faces (\(feeds.values.map { $0.shape.map(String.init).joined(separator: "×") }.joined(separator: ", ")))\n")
+            }
             let start = Date()
             let outputs = try session.run(feeds)
             let seconds = Date().timeIntervalSince(start)

@@ -92,6 +92,7 @@ enum Operators {
         ResizeOps.register(&table)
         ControlOps.register(&table)
         AttentionOps.register(&table)
+        CubePadOps.register(&table)
         return table
     }()
 

@@ -18,21 +18,21 @@ import Foundation
 /// - LayerNorm as exports before opset 17 spell it (ReduceMean, Sub, Pow 2, ReduceMean,
 ///   Add ε, Sqrt, Div, Mul γ, Add β): one LayerNormalization.
 struct GraphPreparation {
-    private(set) var nodes: [Node]
-    private(set) var constants: [String: Tensor]
+    var nodes: [Node]
+    var constants: [String: Tensor]
     /// Values the caller sees: never fused away.
     let outputs: Set<String>
     let opset: Int
     /// What each rewrite did, for `strata nn info` and the tests.
-    private(set) var counts: [String: Int] = [:]
+    var counts: [String: Int] = [:]
     /// The shape of every non-constant value that follows from the input shapes.
-    private(set) var shapes: [String: [Int]] = [:]
+    var shapes: [String: [Int]] = [:]
     /// The first node whose input shapes its operator cannot take (it would fail when run).
     private(set) var shapeFailure: String?
 
     /// Prepares `model`'s graph; `inputShapes` gives the inputs' full shapes (a declared
     /// static shape is used for an input it does not name).
-    init(model: Model, inputShapes: [String: [Int]] = [:]) {
+    init(model: Model, inputShapes: [String: [Int]] = [:], cubePadding: CubePadding? = nil) {
         nodes = model.nodes
         constants = model.initializers
         outputs = Set(model.outputs.map(\.name))
@@ -52,6 +52,7 @@ struct GraphPreparation {
         fuseGelu()
         fuseLayerNorm()
         fuseAttention()
+        if let cubePadding { padFromNeighbourFaces(cubePadding) }
     }
 
     // MARK: Bookkeeping
@@ -76,7 +77,7 @@ struct GraphPreparation {
         return map
     }
 
-    private mutating func record(_ rewrite: String) { counts[rewrite, default: 0] += 1 }
+    mutating func record(_ rewrite: String) { counts[rewrite, default: 0] += 1 }
 
     // MARK: Constant folding
 
