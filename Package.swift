@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "StrataSynth", dependencies: ["StrataCore"]),  // writes files only through the CLI
         .target(name: "StrataSphere", dependencies: ["StrataCore", "CStrataKernels"]),
         .target(name: "StrataNN", dependencies: ["StrataCore", "COpenBLAS", "CStrataKernels", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
-        .target(name: "StrataDepth", dependencies: ["StrataCore", "StrataNN"]),
+        .target(name: "StrataDepth", dependencies: ["StrataCore", "StrataSphere", "StrataNN", "COpenBLAS"]),
         .target(name: "StrataPipeline", dependencies: ["StrataCore"]),
         .target(name: "StrataStages", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataSphere", "StrataDepth", "StrataPipeline"]),
 
@@ -55,7 +55,7 @@ let package = Package(
 
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataIOTests", dependencies: ["StrataCore", "StrataIO", "CFFmpeg"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "StrataDepthTests", dependencies: ["StrataCore", "StrataIO", "StrataNN", "StrataSynth", "StrataDepth"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "StrataDepthTests", dependencies: ["StrataCore", "StrataIO", "StrataNN", "StrataSynth", "StrataSphere", "StrataDepth"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataSynthTests", dependencies: ["StrataCore", "StrataSynth"]),
         .testTarget(name: "StrataNNTests", dependencies: ["StrataCore", "StrataIO", "StrataNN", "StrataSphere", "StrataSynth",
                                                           .product(name: "SwiftProtobuf", package: "swift-protobuf")],

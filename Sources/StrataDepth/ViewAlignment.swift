@@ -1,0 +1,191 @@
+import COpenBLAS
+import Foundation
+import StrataCore
+import StrataSphere
+
+/// Brings overlapping views' relative depth to one scale on the sphere (360MonoDepth's
+/// global alignment, solved in closed form).
+///
+/// Each view's disparity d (inverse z-depth up to scale and shift, as MiDaS and Depth
+/// Anything give it) gets a coarse grid of scale and shift coefficients, bilinear over the
+/// image. Aligned, a pixel's inverse distance along its ray is
+///
+///     q = (s(x, y) · d + t(x, y)) / f(x, y)
+///
+/// where f is the view's ray factor (ray length over z), so every view speaks of the same
+/// quantity before anything is compared. Where two views see one direction of the sphere,
+/// their q must agree. That is linear in the coefficients, so the whole problem — every
+/// correspondence, a smoothness term between neighbouring grid nodes, and a weak pull of
+/// every node towards scale 1 and shift 0 that fixes the gauge — is one sparse linear least
+/// squares problem, solved through its normal equations (Cholesky, LAPACK's dposv).
+public struct ViewAlignment: Sendable {
+    /// Grid nodes across and down each view (1 × 1: one scale and shift per view).
+    public var columns: Int
+    public var rows: Int
+    /// Weight of the smoothness between neighbouring nodes, relative to the data.
+    public var smoothness: Double
+    /// Whether shifts are solved (disparity up to scale and shift); false for metric depth,
+    /// which is aligned in scale only.
+    public var shift: Bool
+    /// Directions sampled for correspondences: an equirect grid this many rows high.
+    public var sampleRows: Int
+
+    public init(columns: Int = 1, rows: Int = 1, smoothness: Double = 0.1, shift: Bool = true, sampleRows: Int = 180) {
+        precondition(columns >= 1 && rows >= 1 && smoothness >= 0 && sampleRows >= 2, "invalid alignment grid")
+        (self.columns, self.rows, self.smoothness, self.shift, self.sampleRows) = (columns, rows, smoothness, shift, sampleRows)
+    }
+
+    /// One view to align: its geometry, its disparity (NaN where invalid) and how far each
+    /// pixel can be trusted.
+    public struct Input: Sendable {
+        public var view: PerspectiveView
+        public var disparity: Image
+        public var confidence: Image?
+
+        public init(view: PerspectiveView, disparity: Image, confidence: Image? = nil) {
+            (self.view, self.disparity, self.confidence) = (view, disparity, confidence)
+        }
+    }
+
+    /// The fitted grids: scale and shift per node, view after view, row-major.
+    public struct Solution: Sendable {
+        public var scales: [[Double]]
+        public var shifts: [[Double]]
+        /// Correspondences (pairs of views seeing one direction) that entered the fit.
+        public var correspondences: Int
+    }
+
+    /// Each view's disparity is divided by its median first, so that scale 1 and shift 0
+    /// mean "as the network said" for every view alike.
+    static func normalized(_ inputs: [Input]) -> [Image] {
+        inputs.map { input in
+            let valid = input.disparity.pixels.filter { $0.isFinite && $0 > 0 }.sorted()
+            let median = valid.isEmpty ? 1 : max(valid[valid.count / 2], 1e-12)
+            var out = input.disparity
+            for i in out.pixels.indices { out.pixels[i] /= median }
+            return out
+        }
+    }
+
+    /// The grid nodes bilinear at sample position (x, y) of a `width × height` view, and their weights.
+    func nodes(x: Double, y: Double, width: Int, height: Int) -> [(node: Int, weight: Double)] {
+        let gx = columns == 1 ? 0 : min(max((x + 0.5) / Double(width) * Double(columns - 1), 0), Double(columns - 1))
+        let gy = rows == 1 ? 0 : min(max((y + 0.5) / Double(height) * Double(rows - 1), 0), Double(rows - 1))
+        let (x0, y0) = (min(Int(gx), max(columns - 2, 0)), min(Int(gy), max(rows - 2, 0)))
+        let (fx, fy) = (gx - Double(x0), gy - Double(y0))
+        var list: [(Int, Double)] = []
+        for (dy, wy) in (rows == 1 ? [(0, 1.0)] : [(0, 1 - fy), (1, fy)]) {
+            for (dx, wx) in (columns == 1 ? [(0, 1.0)] : [(0, 1 - fx), (1, fx)]) where wx * wy > 0 {
+                list.append(((y0 + dy) * columns + x0 + dx, wx * wy))
+            }
+        }
+        return list
+    }
+
+    /// Fits every view's grid to the others on their overlaps.
+    public func solve(_ inputs: [Input]) throws -> Solution {
+        let disparities = Self.normalized(inputs)
+        let nodesPerView = columns * rows
+        let perView = nodesPerView * (shift ? 2 : 1)
+        let n = inputs.count * perView
+        var a = [Double](repeating: 0, count: n * n)
+        var b = [Double](repeating: 0, count: n)
+
+        let rotations = inputs.map(\.view.rotation)
+        // Correspondences: directions on an equirect grid, each seen by two or more views.
+        let (sw, sh) = (2 * sampleRows, sampleRows)
+        var pairs = 0
+        var dataWeight = 0.0
+        var terms: [(index: Int, coefficient: Double)] = []
+        for sy in 0..<sh {
+            for sx in 0..<sw {
+                let direction = Equirect.direction(x: Double(sx), y: Double(sy), width: sw, height: sh)
+                // (coefficients of q in this view, weight) for every view that sees the direction.
+                var seen: [([(Int, Double)], Double)] = []
+                for (k, input) in inputs.enumerated() {
+                    let view = input.view
+                    let local = rotations[k].applyInverse(direction)
+                    guard let p = view.position(ofLocal: local), p.x >= 0, p.y >= 0,
+                          p.x <= Double(view.width - 1), p.y <= Double(view.height - 1) else { continue }
+                    let d = Double(disparities[k].sample(channel: 0, x: Float(p.x), y: Float(p.y)))
+                    guard d.isFinite else { continue }
+                    let w = input.confidence.map { Double($0.sample(channel: 0, x: Float(p.x), y: Float(p.y))) } ?? 1
+                    guard w > 0, w.isFinite else { continue }
+                    let ray = view.localRay(x: p.x, y: p.y)
+                    let f = (ray * ray).sum().squareRoot() / abs(ray.z)
+                    var coefficients: [(Int, Double)] = []
+                    for (node, weight) in nodes(x: p.x, y: p.y, width: view.width, height: view.height) {
+                        coefficients.append((k * perView + node, weight * d / f))
+                        if shift { coefficients.append((k * perView + nodesPerView + node, weight / f)) }
+                    }
+                    seen.append((coefficients, w))
+                }
+                guard seen.count >= 2 else { continue }
+                for i in 0..<seen.count {
+                    for j in (i + 1)..<seen.count {
+                        let w = min(seen[i].1, seen[j].1)
+                        terms.removeAll(keepingCapacity: true)
+                        terms += seen[i].0.map { ($0.0, $0.1) }
+                        terms += seen[j].0.map { ($0.0, -$0.1) }
+                        for (r, cr) in terms { for (c, cc) in terms { a[r * n + c] += w * cr * cc } }
+                        pairs += 1
+                        dataWeight += w
+                    }
+                }
+            }
+        }
+        guard pairs > 0 else {
+            throw DepthError("the views do not overlap: nothing to align them on (widen their field of view)", exitCode: 65)
+        }
+
+        // Smoothness between neighbouring nodes, and the gauge: every node weakly pulled to
+        // scale 1, shift 0. Both scaled with the data so that the weights mean the same at
+        // any sampling density.
+        let perNode = dataWeight / Double(inputs.count * nodesPerView)
+        let lambda = smoothness * perNode, gauge = 1e-3 * perNode
+        for k in inputs.indices {
+            for block in 0..<(shift ? 2 : 1) {
+                let base = k * perView + block * nodesPerView
+                for gy in 0..<rows {
+                    for gx in 0..<columns {
+                        let i = base + gy * columns + gx
+                        for j in [gx + 1 < columns ? i + 1 : nil, gy + 1 < rows ? i + columns : nil].compactMap({ $0 }) {
+                            a[i * n + i] += lambda; a[j * n + j] += lambda
+                            a[i * n + j] -= lambda; a[j * n + i] -= lambda
+                        }
+                        a[i * n + i] += gauge
+                        if block == 0 { b[i] += gauge }
+                    }
+                }
+            }
+        }
+
+        var (order, one, info) = (Int32(n), Int32(1), Int32(0))
+        dposv_("L", &order, &one, &a, &order, &b, &order, &info)
+        guard info == 0 else { throw DepthError("the alignment's normal equations are singular (LAPACK dposv info \(info))", exitCode: 70) }
+        var scales: [[Double]] = [], shifts: [[Double]] = []
+        for k in inputs.indices {
+            scales.append(Array(b[(k * perView)..<(k * perView + nodesPerView)]))
+            shifts.append(shift ? Array(b[(k * perView + nodesPerView)..<((k + 1) * perView)]) : [Double](repeating: 0, count: nodesPerView))
+        }
+        return Solution(scales: scales, shifts: shifts, correspondences: pairs)
+    }
+
+    /// Each view's aligned inverse ray distance q, per pixel (NaN where its disparity is invalid).
+    public func apply(_ solution: Solution, to inputs: [Input]) -> [Image] {
+        let disparities = Self.normalized(inputs)
+        return inputs.indices.map { k in
+            let view = inputs[k].view
+            return Image(width: view.width, height: view.height, channels: 1) { _, y, x in
+                let d = Double(disparities[k][0, y, x])
+                guard d.isFinite else { return .nan }
+                var (s, t) = (0.0, 0.0)
+                for (node, w) in nodes(x: Double(x), y: Double(y), width: view.width, height: view.height) {
+                    s += w * solution.scales[k][node]
+                    t += w * solution.shifts[k][node]
+                }
+                return Float((s * d + t) / view.rayFactor(x: x, y: y))
+            }
+        }
+    }
+}
