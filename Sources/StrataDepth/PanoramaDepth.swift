@@ -55,11 +55,12 @@ public struct PanoramaDepth: Sendable {
         for y in 0..<values.height {
             for x in 0..<values.width {
                 var v = Double(values[0, y, x])
-                // Inverse relative depth is already disparity; depth becomes its inverse.
+                // Inverse relative depth is already disparity (0, or below with its unknown
+                // shift, is far: the sky); depth becomes its inverse.
                 if estimate.depth.kind != .inverseRelative { v = v > 0 ? 1 / v : .nan }
                 // A ray-distance map: inverse ray distance × ray factor = inverse z.
                 if estimate.depth.quantity == .rayDistance { v *= view.rayFactor(x: x, y: y) }
-                values[0, y, x] = v.isFinite && v > 0 ? Float(v) : .nan
+                values[0, y, x] = v.isFinite ? Float(v) : .nan
             }
         }
         return (values, !metric)

@@ -14,10 +14,12 @@ import StrataSphere
 ///
 /// where f is the view's ray factor (ray length over z), so every view speaks of the same
 /// quantity before anything is compared. Where two views see one direction of the sphere,
-/// their q must agree. That is linear in the coefficients, so the whole problem — every
-/// correspondence, a smoothness term between neighbouring grid nodes, and a weak pull of
-/// every node towards scale 1 and shift 0 that fixes the gauge — is one sparse linear least
-/// squares problem, solved through its normal equations (Cholesky, LAPACK's dposv).
+/// their q must agree. That is linear in the coefficients, so the whole problem is one
+/// linear least squares problem, solved through its normal equations (Cholesky, LAPACK's
+/// dposv): every correspondence; a smoothness term between neighbouring grid nodes; and
+/// the gauge. Agreement alone is satisfied by q = 0 everywhere, so the mean of q over the
+/// overlaps is held to what the views said (their disparities as given), and every node is
+/// weakly pulled towards scale 1 and shift 0 so that nodes no overlap sees stay put.
 public struct ViewAlignment: Sendable {
     /// Grid nodes across and down each view (1 × 1: one scale and shift per view).
     public var columns: Int
@@ -97,11 +99,14 @@ public struct ViewAlignment: Sendable {
         var pairs = 0
         var dataWeight = 0.0
         var terms: [(index: Int, coefficient: Double)] = []
+        // The gauge row: Σ q over every view sample in an overlap, and its value as given.
+        var level = [Double](repeating: 0, count: n), levelTarget = 0.0, levelCount = 0
         for sy in 0..<sh {
             for sx in 0..<sw {
                 let direction = Equirect.direction(x: Double(sx), y: Double(sy), width: sw, height: sh)
                 // (coefficients of q in this view, weight) for every view that sees the direction.
                 var seen: [([(Int, Double)], Double)] = []
+                var seenValue: [Double] = []
                 for (k, input) in inputs.enumerated() {
                     let view = input.view
                     let local = rotations[k].applyInverse(direction)
@@ -119,8 +124,14 @@ public struct ViewAlignment: Sendable {
                         if shift { coefficients.append((k * perView + nodesPerView + node, weight / f)) }
                     }
                     seen.append((coefficients, w))
+                    seenValue.append(d / f)
                 }
                 guard seen.count >= 2 else { continue }
+                for (entry, value) in zip(seen, seenValue) {
+                    for (index, coefficient) in entry.0 { level[index] += coefficient }
+                    levelTarget += value
+                    levelCount += 1
+                }
                 for i in 0..<seen.count {
                     for j in (i + 1)..<seen.count {
                         let w = min(seen[i].1, seen[j].1)
@@ -158,6 +169,13 @@ public struct ViewAlignment: Sendable {
                     }
                 }
             }
+        }
+
+        // The level row, weighted like all the data together.
+        let mu = dataWeight / Double(levelCount * levelCount)
+        for r in 0..<n where level[r] != 0 {
+            for c in 0..<n where level[c] != 0 { a[r * n + c] += mu * level[r] * level[c] }
+            b[r] += mu * level[r] * levelTarget
         }
 
         var (order, one, info) = (Int32(n), Int32(1), Int32(0))

@@ -3,6 +3,7 @@ import StrataCore
 import StrataDepth
 import StrataIO
 import StrataPipeline
+import StrataSphere
 
 /// `depth.estimate`: monocular depth of each frame, from the built-in prior or a network.
 final class DepthEstimateStage: FrameProcessor {
@@ -21,7 +22,17 @@ final class DepthEstimateStage: FrameProcessor {
                            doc: "What the frames are: auto takes 2:1 frames as equirect panoramas."),
                  ParamSpec("fov", .number(min: 1, max: 179), default: .number(60), unit: "deg", doc: "Horizontal field of view of perspective frames (recorded in the sidecar)."),
                  ParamSpec("workingSize", .integer(min: 16, max: 4096), default: .number(256), unit: "px",
-                           doc: "Built-in prior: long side of the image it reasons on.")])
+                           doc: "Built-in prior: long side of the image it reasons on."),
+                 ParamSpec("strategy", .choice(PanoramaStrategy.allCases.map(\.rawValue)), default: .string("direct"),
+                           doc: "Panoramas: the estimator on the equirect itself (direct), on six padded cube faces (cube), or on tangent patches (tangent), the views aligned on their overlaps and merged."),
+                 ParamSpec("layout", .choice(["icosahedron", "icosahedron80", "omnifusion"]), default: .string("icosahedron"),
+                           doc: "Tangent strategy: 20 icosahedral patches (360MonoDepth), 80, or OmniFusion's 18."),
+                 ParamSpec("viewSize", .integer(min: 0, max: 4096), default: .number(0), unit: "px",
+                           doc: "Cube face or patch side; 0: the network's input size (256 for the built-in prior)."),
+                 ParamSpec("grid", .string, default: .string("8x7"),
+                           doc: "Alignment: scale and shift nodes per view, COLUMNSxROWS (1x1: one affine per view; 8x7 as 360MonoDepth)."),
+                 ParamSpec("facePadding", .number(min: 0, max: 0.5), default: .number(0.125),
+                           doc: "Cube strategy: each face's padding from the sphere, as a fraction of the face.")])
 
     private let estimator: any DepthEstimator
     private let projection: String
@@ -31,20 +42,46 @@ final class DepthEstimateStage: FrameProcessor {
         let model = try context.string("model")
         projection = try context.string("projection")
         fov = try context.double("fov")
+        let base: any DepthEstimator
+        var networkSize: Int?
         if model == "builtin" {
             if try context.optionalString("preset") != nil { throw context.invalid("preset", "a preset needs a model file; the built-in prior has none") }
-            estimator = PriorDepthEstimator(workingSize: try context.int("workingSize"))
+            base = PriorDepthEstimator(workingSize: try context.int("workingSize"))
         } else {
             let preset = try context.optionalString("preset").flatMap(NetworkPreset.init(rawValue:))
             // Loading checks the model (and its sidecar) now, before any frame.
-            estimator = try NetworkDepthEstimator(model: URL(fileURLWithPath: model), preset: preset, threads: context.threads,
-                                                  upsampling: DepthUpsampling(rawValue: try context.string("upsampling"))!)
+            let network = try NetworkDepthEstimator(model: URL(fileURLWithPath: model), preset: preset, threads: context.threads,
+                                                    upsampling: DepthUpsampling(rawValue: try context.string("upsampling"))!)
+            switch network.network.sizing {
+            case .fixed(let width, let height): networkSize = max(width, height)
+            case .keepAspect(let target, _, _): networkSize = target
+            }
+            base = network
         }
+        let strategy = PanoramaStrategy(rawValue: try context.string("strategy"))!
+        guard strategy != .direct else {
+            estimator = base
+            return
+        }
+        let grid = try context.string("grid").lowercased().split(separator: "x").compactMap { Int($0) }
+        guard grid.count == 2, (1...64).contains(grid[0]), (1...64).contains(grid[1]) else {
+            throw context.invalid("grid", "expected COLUMNSxROWS such as 8x7 or 1x1, each 1…64")
+        }
+        let layouts: [String: TangentLayout] = ["icosahedron": .icosahedron(level: 0), "icosahedron80": .icosahedron(level: 1), "omnifusion": .omniFusion]
+        let viewSize = try context.int("viewSize")
+        let panorama = PanoramaDepth(strategy: strategy, layout: layouts[try context.string("layout")]!,
+                                     viewSize: viewSize > 0 ? viewSize : networkSize ?? 256,
+                                     facePadding: try context.double("facePadding"),
+                                     alignment: ViewAlignment(columns: grid[0], rows: grid[1]))
+        estimator = PanoramaDepthEstimator(base: base, panorama: panorama)
     }
 
     func process(_ inputs: consuming PortValues, frame: FrameInfo) throws -> PortValues {
         let image: Image = try inputs.get("image")
         let panorama = projection == "equirect" || (projection == "auto" && image.width == 2 * image.height)
+        if panorama, image.width != 2 * image.height, let strategy = (estimator as? PanoramaDepthEstimator)?.panorama.strategy {
+            throw StageError("the frame is \(image.width)x\(image.height), not a 2:1 equirect panorama, which the \(strategy.rawValue) strategy cuts into views: resize it to 2:1 (image.resize), or set projection to perspective")
+        }
         let view: Projection = panorama ? .equirectangular : .pinhole(PinholeIntrinsics(horizontalFOV: fov, width: image.width, height: image.height))
         let estimate = try estimator.estimate(image, projection: view)
         return PortValues(["depth": estimate.depth, "confidence": estimate.confidence])

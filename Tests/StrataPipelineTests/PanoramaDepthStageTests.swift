@@ -1,0 +1,63 @@
+import Foundation
+import StrataCore
+import StrataIO
+import StrataPipeline
+import StrataStages
+import XCTest
+
+/// `depth.estimate` with the 360° strategies in a run.
+final class PanoramaDepthStageTests: XCTestCase {
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("strata-pano-depth-\(UUID().uuidString)")
+        addTeardownBlock { [folder] in try? FileManager.default.removeItem(at: folder!) }
+    }
+
+    func pipeline(width: Int, height: Int, depth: String) -> Data {
+        Data("""
+        { "version": 1, "nodes": [
+          { "id": "render", "stage": "synth.render", "params": { "scene": "indoor", "camera": "equirect", "width": \(width), "height": \(height),
+                                                                 "frames": 1, "supersampling": 1 } },
+          { "id": "depth", "stage": "depth.estimate", "inputs": { "image": "render.image" }, "params": { \(depth) } },
+          { "id": "save", "stage": "depth.write", "inputs": { "depth": "depth.depth" }, "params": { "pattern": "d/%05d.npy" } },
+          { "id": "trust", "stage": "image.write", "inputs": { "image": "depth.confidence" }, "params": { "pattern": "c/%05d.npy" } }
+        ] }
+        """.utf8)
+    }
+
+    func testTangentAndCubeStrategiesWritePanoramaDepthAlongTheRay() throws {
+        for strategy in ["tangent", "cube"] {
+            let data = pipeline(width: 96, height: 48, depth: #""strategy": "\#(strategy)", "viewSize": 32, "grid": "2x2", "workingSize": 32"#)
+            let summary = try PipelineRun(data: data, registry: StageLibrary.registry, options: RunOptions(outputDirectory: folder)).run()
+            XCTAssertEqual(summary.processed, 1)
+            let depth = try DepthFile.read(folder.appendingPathComponent("d/00001.npy"))
+            XCTAssertEqual([depth.width, depth.height], [96, 48])
+            XCTAssertEqual(depth.kind, .inverseRelative)
+            XCTAssertEqual(depth.quantity, .rayDistance, strategy)
+            XCTAssertEqual(depth.projection, .equirectangular)
+            let values = depth.values.pixels
+            XCTAssertEqual(values.filter { $0.isFinite && $0 > 0 }.count, 96 * 48,
+                           "\(strategy): every direction has depth (NaN \(values.filter(\.isNaN).count), not positive \(values.filter { $0 <= 0 }.count))")
+            let confidence = try NPY.read(folder.appendingPathComponent("c/00001.npy"))
+            XCTAssertTrue(confidence.pixels.allSatisfy { $0 >= 0 && $0 <= 1.0001 }, strategy)
+            try FileManager.default.removeItem(at: folder)
+        }
+    }
+
+    func testBadStrategyParamsAndFramesAreRefusedByName() throws {
+        XCTAssertThrowsError(try PipelineRun(data: pipeline(width: 96, height: 48, depth: #""strategy": "tangent", "grid": "8y7""#),
+                                             registry: StageLibrary.registry, options: RunOptions(outputDirectory: folder))) { error in
+            let diagnostics = (error as? PipelineError)?.diagnostics ?? []
+            XCTAssertEqual(diagnostics.first?.code, .paramInvalid)
+            XCTAssertEqual(diagnostics.first?.pointer, "/nodes/1/params/grid")
+        }
+        let run = try PipelineRun(data: pipeline(width: 64, height: 48, depth: #""strategy": "cube", "projection": "equirect", "viewSize": 16"#),
+                                  registry: StageLibrary.registry, options: RunOptions(outputDirectory: folder))
+        XCTAssertThrowsError(try run.run()) { error in
+            XCTAssertTrue("\(error)".contains("the frame is 64x48, not a 2:1 equirect panorama"), "\(error)")
+            XCTAssertEqual((error as? FrameFailure)?.node, "depth")
+            XCTAssertEqual((error as? FrameFailure)?.exitCode, 65)
+        }
+    }
+}
