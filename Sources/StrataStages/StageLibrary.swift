@@ -23,6 +23,7 @@ public enum StageLibrary {
         registry.register(SphereFromPatchesStage.descriptor) { .processor(try SphereFromPatchesStage($0)) }
         registry.register(ImageWriteStage.descriptor) { .sink(try ImageWriteStage($0)) }
         registry.register(DepthWriteStage.descriptor) { .sink(try DepthWriteStage($0)) }
+        registry.register(PointsWriteStage.descriptor) { .sink(try PointsWriteStage($0)) }
         return registry
     }()
 }

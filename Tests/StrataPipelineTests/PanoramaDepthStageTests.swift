@@ -61,3 +61,34 @@ final class PanoramaDepthStageTests: XCTestCase {
         }
     }
 }
+
+extension PanoramaDepthStageTests {
+    /// points.write on exact depth: each point lies at its pixel's distance along the pixel's
+    /// ray, with the pixel's colour.
+    func testPointCloudsPutEveryPixelAtItsDistanceAlongItsRay() throws {
+        let data = Data("""
+        { "version": 1, "nodes": [
+          { "id": "render", "stage": "synth.render", "params": { "scene": "indoor", "camera": "equirect", "width": 32, "height": 16,
+                                                                 "frames": 1, "supersampling": 1 } },
+          { "id": "points", "stage": "points.write", "inputs": { "depth": "render.depth", "image": "render.image" }, "params": { "step": 1 } },
+          { "id": "metres", "stage": "depth.write", "inputs": { "depth": "render.depth" }, "params": { "pattern": "d/%05d.npy" } },
+          { "id": "colour", "stage": "image.write", "inputs": { "image": "render.image" }, "params": { "pattern": "c/%05d.npy" } }
+        ] }
+        """.utf8)
+        _ = try PipelineRun(data: data, registry: StageLibrary.registry, options: RunOptions(outputDirectory: folder)).run()
+        let depth = try DepthFile.read(folder.appendingPathComponent("d/00001.npy"))
+        let colour = try NPY.read(folder.appendingPathComponent("c/00001.npy"))
+        let ply = try Data(contentsOf: folder.appendingPathComponent("points/00001.ply"))
+        let body = ply[try XCTUnwrap(ply.range(of: Data("end_header\n".utf8))).upperBound...]
+        XCTAssertEqual(body.count, 32 * 16 * 15)
+        let bytes = [UInt8](body)
+        for i in 0..<(32 * 16) {
+            let floats = (0..<3).map { k in Float(bitPattern: (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[i * 15 + 4 * k + $1]) << (8 * UInt32($1)) }) }
+            let norm = (floats.map { Double($0) * Double($0) }.reduce(0, +)).squareRoot()
+            XCTAssertEqual(norm, Double(depth.values.pixels[i]), accuracy: 1e-4 * Double(depth.values.pixels[i]), "pixel \(i)")
+            XCTAssertEqual(Float(bytes[i * 15 + 12]), (colour.pixels[i] * 255).rounded(), "red of pixel \(i)")
+        }
+        // Rows go down from the top: the first point looks up, the last down.
+        XCTAssertGreaterThan(Float(bitPattern: (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[4 + $1]) << (8 * UInt32($1)) }), 0)
+    }
+}

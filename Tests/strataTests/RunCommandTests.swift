@@ -167,6 +167,26 @@ final class RunCommandTests: CommandTestCase {
         for (name, data) in whole { XCTAssertEqual(resumed[name], data, "resumed: \(name) differs from one run") }
     }
 
+    func testPanoramaDepthPipelineWritesDepthPreviewsConfidenceAndAPointCloud() throws {
+        let result = try strata("run", pipeline("pano-depth.json"), "--output-dir", "pano", "--frames", "0", "--progress", "none",
+                                "--set", "depth.viewSize=48", "--set", "depth.workingSize=48", "--set", "depth.grid=2x2")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertFalse(result.stderr.contains("warning"), result.stderr)
+        XCTAssertEqual(files("pano/depth"), ["00001.png", "depth.json"])
+        let sidecar = try XCTUnwrap(try DepthSidecar.read(inFolder: folder.appendingPathComponent("pano/depth")))
+        XCTAssertEqual([sidecar.kind.rawValue, sidecar.quantity.rawValue], ["inverse-relative", "ray-distance"])
+        XCTAssertEqual(sidecar.projection, .equirectangular)
+        XCTAssertEqual(files("pano/depth-preview"), ["00001.png"])
+        XCTAssertEqual(files("pano/confidence"), ["00001.png"])
+        // Every second pixel of the 512 × 256 frame in each direction, each with depth.
+        let ply = try Data(contentsOf: folder.appendingPathComponent("pano/points/00001.ply"))
+        let header = String(decoding: ply.prefix(300), as: UTF8.self)
+        XCTAssertTrue(header.hasPrefix("ply\nformat binary_little_endian 1.0\n"), header)
+        XCTAssertTrue(header.contains("element vertex 32768\n"), header)
+        let end = try XCTUnwrap(ply.range(of: Data("end_header\n".utf8))).upperBound
+        XCTAssertEqual(ply.count - end, 32768 * 15)
+    }
+
     func testFinalizeMisuseIsRefusedWith64BeforeAnyFile() throws {
         // (Not-shardable stages are refused by the runner's tests: no built-in stage is one.)
         var result = try strata("run", pipeline("video-to-png.json"), "--output-dir", "o", "--finalize")
