@@ -49,7 +49,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "strata-bench",
-            dependencies: ["StrataCore", "StrataIO", "StrataNN", "StrataDepth", "StrataPipeline", "StrataSphere"],
+            dependencies: ["StrataCore", "StrataIO", "StrataNN", "StrataDepth", "StrataPipeline", "StrataSphere", "StrataSynth"],
             path: "Benchmarks/StrataBench"
         ),
 

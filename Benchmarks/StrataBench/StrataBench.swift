@@ -13,6 +13,7 @@ import StrataSphere
 ///     strata-bench sphere WIDTH HEIGHT REPEATS    (see SphereBench.swift)
 ///     strata-bench nn MODEL.onnx INPUT.npy REPEATS THREADS   (see NNBench.swift)
 ///     strata-bench depth CLIP.mp4 FRAMES [MODEL.onnx PRESET]  (see DepthBench.swift)
+///     strata-bench pano speed|quality WIDTH HEIGHT [VIEWSIZE REPEATS]  (see PanoBench.swift)
 @main
 enum StrataBench {
     static func main() throws {
@@ -34,6 +35,15 @@ enum StrataBench {
         if arguments.count == 4 || arguments.count == 6, arguments[1] == "depth", let frames = Int(arguments[3]) {
             try DepthBench.run(clip: arguments[2], frames: frames, model: arguments.count == 6 ? arguments[4] : nil,
                                preset: arguments.count == 6 ? arguments[5] : nil)
+            return
+        }
+        if arguments.count >= 5, arguments[1] == "pano", let width = Int(arguments[3]), let height = Int(arguments[4]) {
+            if arguments[2] == "speed" {
+                try PanoBench.speed(width: width, height: height, viewSize: arguments.count > 5 ? Int(arguments[5]) ?? 256 : 256,
+                                    repeats: arguments.count > 6 ? Int(arguments[6]) ?? 3 : 3)
+            } else {
+                try PanoBench.quality(width: width, height: height)
+            }
             return
         }
         if arguments.count == 4, arguments[1] == "runner-memory", let frames = Int(arguments[2]), let size = Int(arguments[3]) {

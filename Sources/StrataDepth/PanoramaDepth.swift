@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import StrataCore
 import StrataSphere
@@ -66,13 +67,39 @@ public struct PanoramaDepth: Sendable {
         return (values, !metric)
     }
 
+    /// Where the time of one panorama went, in seconds.
+    public struct Timing: Sendable, Equatable {
+        /// Cutting the views from the panorama.
+        public var split = 0.0
+        /// The estimator on the views.
+        public var views = 0.0
+        /// Fitting the alignment (correspondences and the solve).
+        public var alignment = 0.0
+        /// Applying it and merging the views onto the equirect.
+        public var merge = 0.0
+        public init() {}
+    }
+
     /// The depth of `panorama` (an equirect), each view estimated by `estimate` (given the
     /// view's image and its geometry). The result is inverse distance along the ray (metric
     /// estimators: metres along the ray), with the views' merged confidence.
     public func estimate(panorama: Image, _ estimate: (Image, PerspectiveView) throws -> DepthEstimate) throws -> DepthEstimate {
+        var timing = Timing()
+        return try self.estimate(panorama: panorama, timing: &timing, estimate)
+    }
+
+    /// ``estimate(panorama:_:)``, saying where the time went.
+    public func estimate(panorama: Image, timing: inout Timing, _ estimate: (Image, PerspectiveView) throws -> DepthEstimate) throws -> DepthEstimate {
         let views = self.views
         guard !views.isEmpty else { throw DepthError("the direct strategy runs the estimator on the panorama itself", exitCode: 70) }
+        var clock = DispatchTime.now().uptimeNanoseconds
+        func lap(_ field: WritableKeyPath<Timing, Double>) {
+            let now = DispatchTime.now().uptimeNanoseconds
+            timing[keyPath: field] += Double(now - clock) / 1e9
+            clock = now
+        }
         let images = panorama.equirectToPerspective(views)
+        lap(\.split)
         var inputs: [ViewAlignment.Input] = []
         var metric = false
         for (view, image) in zip(views, images) {
@@ -84,21 +111,101 @@ public struct PanoramaDepth: Sendable {
             metric = metric || !shifts
             inputs.append(ViewAlignment.Input(view: view, disparity: disparity, confidence: result.confidence))
         }
+        lap(\.views)
         var alignment = self.alignment
         alignment.shift = !metric
         let solution = try alignment.solve(inputs)
+        lap(\.alignment)
         let aligned = alignment.apply(solution, to: inputs)
-        let (width, height) = (panorama.width, panorama.height)
-        let fused = try SphereFusion(views: views, images: aligned, width: width, height: height, weighting: .feather)
-        let confidence = try SphereFusion(views: views, images: inputs.map { $0.confidence ?? Image(width: $0.view.width, height: $0.view.height, channels: 1, fill: 1) },
-                                          width: width, height: height, weighting: .feather, fill: 0)
-        var values = fused.image
+        let (values0, confidence) = Self.merge(views: views, values: aligned, confidences: inputs.map(\.confidence),
+                                               width: panorama.width, height: panorama.height)
+        var values = values0
         if metric {
             for i in values.pixels.indices { values.pixels[i] = values.pixels[i] > 0 ? 1 / values.pixels[i] : .nan }
         }
+        lap(\.merge)
         return DepthEstimate(depth: DepthMap(values: values, kind: metric ? .metric : .inverseRelative, quantity: .rayDistance,
                                              projection: .equirectangular),
-                             confidence: confidence.image)
+                             confidence: confidence)
+    }
+
+    /// The views' values merged onto a `width × height` equirect with feathered weights
+    /// (falling linearly to zero at each view's border, as ``SphereFusion``'s `feather`), and
+    /// their confidences the same way; NaN where no view has a valid value.
+    ///
+    /// One pass over the panorama, each pixel asking only the views whose cone can hold its
+    /// direction: what SphereFusion does view by view over the whole panorama took 2.8 s for
+    /// 20 patches at 2048 × 1024, this 0.1 s.
+    static func merge(views: [PerspectiveView], values: [Image], confidences: [Image?], width: Int, height: Int) -> (Image, Image) {
+        struct Geometry {
+            let columns: (Vector3, Vector3, Vector3)  // world → view: local_i = rows dotted… kept as the rotation's rows
+            let axis: Vector3
+            let cosReach: Double
+            let fx, fy, cx, cy, hw, hh: Double
+            let width, height: Int
+        }
+        let geometry = views.map { view -> Geometry in
+            let r = view.rotation.rows
+            let k = view.intrinsics
+            // The widest angle from the axis the image reaches: its corners.
+            let corner = view.localRay(x: -0.5, y: -0.5), far = view.localRay(x: Double(view.width) - 0.5, y: Double(view.height) - 0.5)
+            let reach = max(corner.x * corner.x + corner.y * corner.y, far.x * far.x + far.y * far.y).squareRoot()
+            return Geometry(columns: (r[0], r[1], r[2]), axis: view.rotation.apply(Vector3(0, 0, 1)), cosReach: cos(atan(reach)) - 1e-9,
+                            fx: k.fx, fy: k.fy, cx: k.cx, cy: k.cy, hw: Double(view.width) / 2, hh: Double(view.height) / 2,
+                            width: view.width, height: view.height)
+        }
+        let planes = values.map(\.pixels), trusts = confidences.map { $0?.pixels }
+        /// Bilinear at (px, py) inside the image (edges clamped); NaN if a tap is.
+        func bilinear(_ p: [Float], _ g: Geometry, _ px: Double, _ py: Double) -> Double {
+            let x = min(max(px, 0), Double(g.width - 1)), y = min(max(py, 0), Double(g.height - 1))
+            let (x0, y0) = (Int(x), Int(y))
+            let (x1, y1) = (min(x0 + 1, g.width - 1), min(y0 + 1, g.height - 1))
+            let (fx, fy) = (x - Double(x0), y - Double(y0))
+            let top = Double(p[y0 * g.width + x0]) * (1 - fx) + Double(p[y0 * g.width + x1]) * fx
+            let bottom = Double(p[y1 * g.width + x0]) * (1 - fx) + Double(p[y1 * g.width + x1]) * fx
+            return top * (1 - fy) + bottom * fy
+        }
+        // Directions from tables of the columns' longitudes and the rows' latitudes, and the
+        // views' axes flat, so the test of which views can see a pixel is a few multiplies.
+        let longitudes = (0..<width).map { ((Double($0) + 0.5) / Double(width) - 0.5) * 2 * Double.pi }
+        let (sinLon, cosLon) = (longitudes.map(sin), longitudes.map(cos))
+        let axes = geometry.flatMap { [$0.axis.x, $0.axis.y, $0.axis.z, $0.cosReach] }
+        var out = Image(width: width, height: height, channels: 1, fill: .nan)
+        var trust = Image(width: width, height: height, channels: 1)
+        out.pixels.withUnsafeMutableBufferPointer { o in
+            trust.pixels.withUnsafeMutableBufferPointer { t in
+                let (op, tp) = (UncheckedSendable(o.baseAddress!), UncheckedSendable(t.baseAddress!))
+                Parallel.forEachBand(height, minimumBand: 4) { rows in
+                    for y in rows {
+                        let latitude = (0.5 - (Double(y) + 0.5) / Double(height)) * Double.pi
+                        let (sinLat, cosLat) = (sin(latitude), cos(latitude))
+                        for x in 0..<width {
+                            let d = Vector3(cosLat * sinLon[x], sinLat, cosLat * cosLon[x])
+                            var (sum, total, confidence) = (0.0, 0.0, 0.0)
+                            for k in 0..<geometry.count where axes[4 * k] * d.x + axes[4 * k + 1] * d.y + axes[4 * k + 2] * d.z >= axes[4 * k + 3] {
+                                let g = geometry[k]
+                                let local = g.columns.0 * d.x + g.columns.1 * d.y + g.columns.2 * d.z
+                                guard local.z > 0 else { continue }
+                                let px = local.x / local.z * g.fx + g.cx - 0.5, py = -local.y / local.z * g.fy + g.cy - 0.5
+                                guard px >= -0.5, py >= -0.5, px <= Double(g.width) - 0.5, py <= Double(g.height) - 0.5 else { continue }
+                                let u = abs(px + 0.5 - g.hw) / g.hw, v = abs(py + 0.5 - g.hh) / g.hh
+                                let w = max(0, 1 - u) * max(0, 1 - v)
+                                guard w > 0 else { continue }
+                                let value = bilinear(planes[k], g, px, py)
+                                guard value.isFinite else { continue }
+                                sum += w * value
+                                total += w
+                                confidence += w * (trusts[k].map { bilinear($0, g, px, py) } ?? 1)
+                            }
+                            guard total > 0 else { continue }
+                            op.value[y * width + x] = Float(sum / total)
+                            tp.value[y * width + x] = Float(confidence / total)
+                        }
+                    }
+                }
+            }
+        }
+        return (out, trust)
     }
 }
 

@@ -194,16 +194,35 @@ public struct ViewAlignment: Sendable {
         let disparities = Self.normalized(inputs)
         return inputs.indices.map { k in
             let view = inputs[k].view
-            return Image(width: view.width, height: view.height, channels: 1) { _, y, x in
-                let d = Double(disparities[k][0, y, x])
-                guard d.isFinite else { return .nan }
-                var (s, t) = (0.0, 0.0)
-                for (node, w) in nodes(x: Double(x), y: Double(y), width: view.width, height: view.height) {
-                    s += w * solution.scales[k][node]
-                    t += w * solution.shifts[k][node]
-                }
-                return Float((s * d + t) / view.rayFactor(x: x, y: y))
+            let (w, h) = (view.width, view.height)
+            // The grids bilinear over the image: the same weights as `nodes`, row by row.
+            func axis(_ i: Int, _ size: Int, _ count: Int) -> (Int, Double) {
+                guard count > 1 else { return (0, 0) }
+                let g = min(max((Double(i) + 0.5) / Double(size) * Double(count - 1), 0), Double(count - 1))
+                let lower = min(Int(g), count - 2)
+                return (lower, g - Double(lower))
             }
+            let (scales, shifts) = (solution.scales[k], solution.shifts[k])
+            var out = Image(width: w, height: h, channels: 1)
+            let source = disparities[k].pixels
+            for y in 0..<h {
+                let (y0, fy) = axis(y, h, rows)
+                let y1 = rows > 1 ? y0 + 1 : y0
+                for x in 0..<w {
+                    let d = Double(source[y * w + x])
+                    guard d.isFinite else { out.pixels[y * w + x] = .nan; continue }
+                    let (x0, fx) = axis(x, w, columns)
+                    let x1 = columns > 1 ? x0 + 1 : x0
+                    func blend(_ g: [Double]) -> Double {
+                        let top = g[y0 * columns + x0] * (1 - fx) + g[y0 * columns + x1] * fx
+                        let bottom = g[y1 * columns + x0] * (1 - fx) + g[y1 * columns + x1] * fx
+                        return top * (1 - fy) + bottom * fy
+                    }
+                    let ray = view.localRay(x: Double(x), y: Double(y))
+                    out.pixels[y * w + x] = Float((blend(scales) * d + blend(shifts)) / (ray * ray).sum().squareRoot())
+                }
+            }
+            return out
         }
     }
 }

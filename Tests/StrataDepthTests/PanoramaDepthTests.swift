@@ -13,35 +13,6 @@ final class PanoramaDepthTests: XCTestCase {
     static let room = Renderer.render(.indoorRoom, camera: Camera(model: .equirectangular(width: 256, height: 128),
                                                                   position: Vector3(0.3, 1.4, -0.2)), supersampling: 1)
 
-    /// Each view's true disparity (inverse z-depth), distorted: s · d + t with s in 0.5…2 and
-    /// t in 0…0.5 (per view, seeded), times 1 + warp · (a smooth bump across the view), plus noise.
-    struct GroundTruthEstimator {
-        let truth: Image
-        let views: [PerspectiveView]
-        var warp = 0.0
-        var noise = 0.0
-
-        func estimate(_ image: Image, view: PerspectiveView) -> DepthEstimate {
-            let k = views.firstIndex(of: view)!
-            var state = UInt64(k + 1) &* 0x9E37_79B9_7F4A_7C15
-            func random() -> Double {
-                state = state &* 6364136223846793005 &+ 1442695040888963407
-                return Double(state >> 11) / Double(1 << 53)
-            }
-            let (s, t) = (0.5 + 1.5 * random(), 0.5 * random())
-            let (phase, tilt) = (random() * 2 * .pi, random() * 2 - 1)
-            let ray = truth.equirectToPerspective(view, interpolation: .nearest)
-            let disparity = Image(width: view.width, height: view.height, channels: 1) { _, y, x in
-                let z = Double(ray[0, y, x]) / view.rayFactor(x: x, y: y)
-                let (u, v) = (Double(x) / Double(view.width), Double(y) / Double(view.height))
-                let bump = 1 + warp * (sin(2 * .pi * u + phase) * 0.5 + tilt * (v - 0.5))
-                return Float((s / z + t) * bump + noise * (random() - 0.5))
-            }
-            return DepthEstimate(depth: DepthMap(values: disparity, kind: .inverseRelative, quantity: .zDepth, projection: view.projection),
-                                 confidence: Image(width: view.width, height: view.height, channels: 1, fill: 1))
-        }
-    }
-
     static var truth: DepthMap { room.depth }
 
     func score(_ depth: DepthMap) -> DepthMetrics {
@@ -50,10 +21,10 @@ final class PanoramaDepthTests: XCTestCase {
 
     /// Each view taken at its word (scale 1, shift 0 after the median normalisation), merged
     /// with the same feathered weights: what alignment has to beat.
-    func unaligned(_ panorama: PanoramaDepth, _ estimator: GroundTruthEstimator) throws -> DepthMap {
+    func unaligned(_ panorama: PanoramaDepth, _ estimator: DistortedTruthEstimator) throws -> DepthMap {
         let views = panorama.views
         let inputs = panorama.views.map { view -> ViewAlignment.Input in
-            let estimate = estimator.estimate(Image(width: 1, height: 1, channels: 3), view: view)
+            let estimate = estimator.estimate(view)
             return ViewAlignment.Input(view: view, disparity: PanoramaDepth.disparity(of: estimate, view: view).0)
         }
         let nodes = panorama.alignment.columns * panorama.alignment.rows
@@ -67,8 +38,8 @@ final class PanoramaDepthTests: XCTestCase {
         let pano = Self.room.color
         for strategy in [PanoramaStrategy.tangent, .cube] {
             let panorama = PanoramaDepth(strategy: strategy, viewSize: 64, alignment: ViewAlignment(sampleRows: 64))
-            let estimator = GroundTruthEstimator(truth: Self.truth.values, views: panorama.views)
-            let result = try panorama.estimate(panorama: pano) { estimator.estimate($0, view: $1) }
+            let estimator = DistortedTruthEstimator(truth: Self.truth.values)
+            let result = try panorama.estimate(panorama: pano) { estimator.estimate($1) }
             XCTAssertEqual(result.depth.kind, .inverseRelative)
             XCTAssertEqual(result.depth.quantity, .rayDistance)
             XCTAssertEqual([result.depth.width, result.depth.height], [256, 128])
@@ -81,11 +52,11 @@ final class PanoramaDepthTests: XCTestCase {
     func testAGridOfScaleAndShiftUndoesASmoothWarpThatOneAffinePerViewCannot() throws {
         let pano = Self.room.color
         var panorama = PanoramaDepth(strategy: .tangent, viewSize: 64, alignment: ViewAlignment(sampleRows: 64))
-        let estimator = GroundTruthEstimator(truth: Self.truth.values, views: panorama.views, warp: 0.3, noise: 0.002)
+        let estimator = DistortedTruthEstimator(truth: Self.truth.values, warp: 0.3, noise: 0.002)
         let plain = score(try unaligned(panorama, estimator))
-        let affine = score(try panorama.estimate(panorama: pano) { estimator.estimate($0, view: $1) }.depth)
+        let affine = score(try panorama.estimate(panorama: pano) { estimator.estimate($1) }.depth)
         panorama.alignment = ViewAlignment(columns: 8, rows: 7, smoothness: 0.05, sampleRows: 64)
-        let grid = score(try panorama.estimate(panorama: pano) { estimator.estimate($0, view: $1) }.depth)
+        let grid = score(try panorama.estimate(panorama: pano) { estimator.estimate($1) }.depth)
         XCTAssertLessThan(grid.absRel, affine.absRel, "grid \(grid.absRel), one affine per view \(affine.absRel)")
         XCTAssertLessThan(grid.absRel, 0.75 * plain.absRel, "grid \(grid.absRel), unaligned \(plain.absRel)")
     }

@@ -169,7 +169,7 @@ final class RunCommandTests: CommandTestCase {
 
     func testPanoramaDepthPipelineWritesDepthPreviewsConfidenceAndAPointCloud() throws {
         let result = try strata("run", pipeline("pano-depth.json"), "--output-dir", "pano", "--frames", "0", "--progress", "none",
-                                "--set", "depth.viewSize=48", "--set", "depth.workingSize=48", "--set", "depth.grid=2x2")
+                                "--set", "depth.strategy=tangent", "--set", "depth.viewSize=48", "--set", "depth.workingSize=48", "--set", "depth.grid=2x2")
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertFalse(result.stderr.contains("warning"), result.stderr)
         XCTAssertEqual(files("pano/depth"), ["00001.png", "depth.json"])
