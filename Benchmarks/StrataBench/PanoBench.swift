@@ -1,6 +1,7 @@
 import Foundation
 import StrataCore
 import StrataDepth
+import StrataIO
 import StrataSphere
 import StrataSynth
 
@@ -8,6 +9,7 @@ import StrataSynth
 ///
 ///     strata-bench pano speed WIDTH HEIGHT VIEWSIZE     split + align (20 patches, 8×7) + merge, estimator excluded
 ///     strata-bench pano quality WIDTH HEIGHT            AbsRel, δ1 and seam metrics per strategy and estimator
+///     strata-bench pano dump WIDTH HEIGHT VIEWSIZE DIR  the inputs of the peer (Benchmarks/pano_peer.py) and Strata's result
 ///
 /// Each prints one JSON object per line.
 enum PanoBench {
@@ -22,15 +24,41 @@ enum PanoBench {
         let estimator = DistortedTruthEstimator(truth: room.depth.values)
         // The estimator's views are made once, outside the timing: inference is not counted.
         let estimates = Dictionary(uniqueKeysWithValues: panorama.views.map { ($0, estimator.estimate($0)) })
-        var best: PanoramaDepth.Timing?
-        for _ in 0..<repeats {
+        var best: PanoramaDepth.Timing?, first = 0.0
+        for r in 0..<repeats {
             var timing = PanoramaDepth.Timing()
             _ = try panorama.estimate(panorama: room.color, timing: &timing) { estimates[$1]! }
+            // The first run builds the views' sampling maps, which later frames of a video reuse.
+            if r == 0 { first = timing.split + timing.alignment + timing.merge }
             if best == nil || timing.split + timing.alignment + timing.merge < best!.split + best!.alignment + best!.merge { best = timing }
         }
         let t = best!
-        print(String(format: #"{"width": %d, "height": %d, "views": %d, "viewSize": %d, "grid": "8x7", "split": %.3f, "alignment": %.3f, "merge": %.3f, "total": %.3f}"#,
-                     width, height, panorama.views.count, viewSize, t.split, t.alignment, t.merge, t.split + t.alignment + t.merge))
+        print(String(format: #"{"width": %d, "height": %d, "views": %d, "viewSize": %d, "grid": "8x7", "split": %.3f, "alignment": %.3f, "merge": %.3f, "total": %.3f, "first": %.3f}"#,
+                     width, height, panorama.views.count, viewSize, t.split, t.alignment, t.merge, t.split + t.alignment + t.merge, first))
+    }
+
+    /// What `Benchmarks/pano_peer.py` needs to run the same alignment and merge: the panorama
+    /// (H × W × 3), the views (JSON), each view's estimate (the distorted truth, so inference
+    /// is out of both timings), and Strata's fused result to compare with.
+    static func dump(width: Int, height: Int, viewSize: Int, folder: String) throws {
+        let out = URL(fileURLWithPath: folder)
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let room = scene(width: width, height: height)
+        let panorama = PanoramaDepth(strategy: .tangent, viewSize: viewSize, alignment: ViewAlignment(columns: 8, rows: 7))
+        let estimator = DistortedTruthEstimator(truth: room.depth.values, warp: 0.3, noise: 0.002)
+        let views = panorama.views
+        try NPY.write(room.color, to: out.appendingPathComponent("pano.npy"))
+        var list: [[String: Double]] = []
+        for (k, view) in views.enumerated() {
+            try NPY.write(estimator.estimate(view).depth.values, to: out.appendingPathComponent(String(format: "view%02d.npy", k)))
+            list.append(["yaw": view.yaw, "pitch": view.pitch, "roll": view.roll, "fx": view.intrinsics.fx, "fy": view.intrinsics.fy,
+                         "cx": view.intrinsics.cx, "cy": view.intrinsics.cy, "width": Double(view.width), "height": Double(view.height)])
+        }
+        let settings: [String: Any] = ["views": list, "columns": 8, "rows": 7, "smoothness": panorama.alignment.smoothness,
+                                       "sampleRows": panorama.alignment.sampleRows, "width": width, "height": height]
+        try JSONSerialization.data(withJSONObject: settings, options: [.prettyPrinted, .sortedKeys]).write(to: out.appendingPathComponent("views.json"))
+        let fused = try panorama.estimate(panorama: room.color) { estimator.estimate($1) }
+        try NPY.write(fused.depth.values, to: out.appendingPathComponent("strata.npy"))
     }
 
     /// Pixels of the equirect where one view's coverage ends: where a seam would show.

@@ -38,7 +38,9 @@ enum StrataBench {
             return
         }
         if arguments.count >= 5, arguments[1] == "pano", let width = Int(arguments[3]), let height = Int(arguments[4]) {
-            if arguments[2] == "speed" {
+            if arguments[2] == "dump", arguments.count == 7, let viewSize = Int(arguments[5]) {
+                try PanoBench.dump(width: width, height: height, viewSize: viewSize, folder: arguments[6])
+            } else if arguments[2] == "speed" {
                 try PanoBench.speed(width: width, height: height, viewSize: arguments.count > 5 ? Int(arguments[5]) ?? 256 : 256,
                                     repeats: arguments.count > 6 ? Int(arguments[6]) ?? 3 : 3)
             } else {

@@ -102,8 +102,14 @@ public struct PanoramaDepth: Sendable {
         lap(\.split)
         var inputs: [ViewAlignment.Input] = []
         var metric = false
-        for (view, image) in zip(views, images) {
-            let result = try estimate(image, view)
+        for (k, (view, image)) in zip(views, images).enumerated() {
+            let result: DepthEstimate
+            do { result = try estimate(image, view) } catch {
+                // Which view failed: a cube face by its letter, a patch by its number and centre.
+                let name = strategy == .cube ? "cube face \(CubeFace.allCases[k].letter)"
+                                             : String(format: "patch %d of %d (yaw %.1f°, pitch %.1f°)", k + 1, views.count, view.yaw, view.pitch)
+                throw DepthError("\(name): \(error)", exitCode: (error as? ExitCodeProviding)?.exitCode ?? 70)
+            }
             guard result.depth.width == view.width, result.depth.height == view.height else {
                 throw DepthError("a view of \(view.width)x\(view.height) came back as depth of \(result.depth.width)x\(result.depth.height)", exitCode: 70)
             }

@@ -93,54 +93,100 @@ public struct ViewAlignment: Sendable {
         var a = [Double](repeating: 0, count: n * n)
         var b = [Double](repeating: 0, count: n)
 
-        let rotations = inputs.map(\.view.rotation)
+        // Each view flat: its axis and reach (to skip views that cannot see a direction),
+        // rotation rows, intrinsics, disparity and confidence planes.
+        struct Flat {
+            let rows: (Vector3, Vector3, Vector3)
+            let fx, fy, cx, cy: Double
+            let width, height: Int
+            let disparity: [Float]
+            let confidence: [Float]?
+        }
+        let flats = inputs.indices.map { k -> Flat in
+            let view = inputs[k].view, r = view.rotation.rows, i = view.intrinsics
+            return Flat(rows: (r[0], r[1], r[2]), fx: i.fx, fy: i.fy, cx: i.cx, cy: i.cy, width: view.width, height: view.height,
+                        disparity: disparities[k].pixels, confidence: inputs[k].confidence?.pixels)
+        }
+        let axes = inputs.flatMap { input -> [Double] in
+            let view = input.view, axis = view.rotation.apply(Vector3(0, 0, 1))
+            let corner = view.localRay(x: -0.5, y: -0.5), far = view.localRay(x: Double(view.width) - 0.5, y: Double(view.height) - 0.5)
+            let reach = max(corner.x * corner.x + corner.y * corner.y, far.x * far.x + far.y * far.y).squareRoot()
+            return [axis.x, axis.y, axis.z, cos(atan(reach)) - 1e-9]
+        }
+        func bilinear(_ p: [Float], _ v: Flat, _ x: Double, _ y: Double) -> Double {
+            let (x0, y0) = (min(Int(x), v.width - 1), min(Int(y), v.height - 1))
+            let (x1, y1) = (min(x0 + 1, v.width - 1), min(y0 + 1, v.height - 1))
+            let (fx, fy) = (x - Double(x0), y - Double(y0))
+            let top = Double(p[y0 * v.width + x0]) * (1 - fx) + Double(p[y0 * v.width + x1]) * fx
+            let bottom = Double(p[y1 * v.width + x0]) * (1 - fx) + Double(p[y1 * v.width + x1]) * fx
+            return top * (1 - fy) + bottom * fy
+        }
         // Correspondences: directions on an equirect grid, each seen by two or more views.
+        // Per view that sees one: up to 8 coefficients of q (4 nodes, scale and shift).
         let (sw, sh) = (2 * sampleRows, sampleRows)
         var pairs = 0
         var dataWeight = 0.0
-        var terms: [(index: Int, coefficient: Double)] = []
-        // The gauge row: Σ q over every view sample in an overlap, and its value as given.
         var level = [Double](repeating: 0, count: n), levelTarget = 0.0, levelCount = 0
-        for sy in 0..<sh {
-            for sx in 0..<sw {
-                let direction = Equirect.direction(x: Double(sx), y: Double(sy), width: sw, height: sh)
-                // (coefficients of q in this view, weight) for every view that sees the direction.
-                var seen: [([(Int, Double)], Double)] = []
-                var seenValue: [Double] = []
-                for (k, input) in inputs.enumerated() {
-                    let view = input.view
-                    let local = rotations[k].applyInverse(direction)
-                    guard let p = view.position(ofLocal: local), p.x >= 0, p.y >= 0,
-                          p.x <= Double(view.width - 1), p.y <= Double(view.height - 1) else { continue }
-                    let d = Double(disparities[k].sample(channel: 0, x: Float(p.x), y: Float(p.y)))
-                    guard d.isFinite else { continue }
-                    let w = input.confidence.map { Double($0.sample(channel: 0, x: Float(p.x), y: Float(p.y))) } ?? 1
-                    guard w > 0, w.isFinite else { continue }
-                    let ray = view.localRay(x: p.x, y: p.y)
-                    let f = (ray * ray).sum().squareRoot() / abs(ray.z)
-                    var coefficients: [(Int, Double)] = []
-                    for (node, weight) in nodes(x: p.x, y: p.y, width: view.width, height: view.height) {
-                        coefficients.append((k * perView + node, weight * d / f))
-                        if shift { coefficients.append((k * perView + nodesPerView + node, weight / f)) }
+        let stride = 8
+        var index = [Int](repeating: 0, count: stride * inputs.count), value = [Double](repeating: 0, count: stride * inputs.count)
+        var counts = [Int](repeating: 0, count: inputs.count), weights = [Double](repeating: 0, count: inputs.count)
+        var given = [Double](repeating: 0, count: inputs.count)
+        let longitudes = (0..<sw).map { ((Double($0) + 0.5) / Double(sw) - 0.5) * 2 * Double.pi }
+        let (sinLon, cosLon) = (longitudes.map(sin), longitudes.map(cos))
+        a.withUnsafeMutableBufferPointer { matrix in
+            for sy in 0..<sh {
+                let latitude = (0.5 - (Double(sy) + 0.5) / Double(sh)) * Double.pi
+                let (sinLat, cosLat) = (sin(latitude), cos(latitude))
+                for sx in 0..<sw {
+                    let direction = Vector3(cosLat * sinLon[sx], sinLat, cosLat * cosLon[sx])
+                    var seen = 0
+                    for k in flats.indices where axes[4 * k] * direction.x + axes[4 * k + 1] * direction.y + axes[4 * k + 2] * direction.z >= axes[4 * k + 3] {
+                        let v = flats[k]
+                        let local = v.rows.0 * direction.x + v.rows.1 * direction.y + v.rows.2 * direction.z
+                        guard local.z > 0 else { continue }
+                        let (rx, ry) = (local.x / local.z, local.y / local.z)
+                        let px = rx * v.fx + v.cx - 0.5, py = -ry * v.fy + v.cy - 0.5
+                        guard px >= 0, py >= 0, px <= Double(v.width - 1), py <= Double(v.height - 1) else { continue }
+                        let d = bilinear(v.disparity, v, px, py)
+                        guard d.isFinite else { continue }
+                        let w = v.confidence.map { bilinear($0, v, px, py) } ?? 1
+                        guard w > 0, w.isFinite else { continue }
+                        let f = (rx * rx + ry * ry + 1).squareRoot()
+                        var c = 0
+                        for (node, weight) in nodes(x: px, y: py, width: v.width, height: v.height) {
+                            index[seen * stride + c] = k * perView + node
+                            value[seen * stride + c] = weight * d / f
+                            c += 1
+                            if shift {
+                                index[seen * stride + c] = k * perView + nodesPerView + node
+                                value[seen * stride + c] = weight / f
+                                c += 1
+                            }
+                        }
+                        (counts[seen], weights[seen], given[seen]) = (c, w, d / f)
+                        seen += 1
                     }
-                    seen.append((coefficients, w))
-                    seenValue.append(d / f)
-                }
-                guard seen.count >= 2 else { continue }
-                for (entry, value) in zip(seen, seenValue) {
-                    for (index, coefficient) in entry.0 { level[index] += coefficient }
-                    levelTarget += value
-                    levelCount += 1
-                }
-                for i in 0..<seen.count {
-                    for j in (i + 1)..<seen.count {
-                        let w = min(seen[i].1, seen[j].1)
-                        terms.removeAll(keepingCapacity: true)
-                        terms += seen[i].0.map { ($0.0, $0.1) }
-                        terms += seen[j].0.map { ($0.0, -$0.1) }
-                        for (r, cr) in terms { for (c, cc) in terms { a[r * n + c] += w * cr * cc } }
-                        pairs += 1
-                        dataWeight += w
+                    guard seen >= 2 else { continue }
+                    for i in 0..<seen {
+                        for c in 0..<counts[i] { level[index[i * stride + c]] += value[i * stride + c] }
+                        levelTarget += given[i]
+                        levelCount += 1
+                    }
+                    // One residual per pair: q_i − q_j.
+                    for i in 0..<seen {
+                        for j in (i + 1)..<seen {
+                            let w = min(weights[i], weights[j])
+                            for (p, sp) in [(i, 1.0), (j, -1.0)] {
+                                for c in 0..<counts[p] {
+                                    let (r, cr) = (index[p * stride + c], sp * value[p * stride + c] * w)
+                                    for (q, sq) in [(i, 1.0), (j, -1.0)] {
+                                        for e in 0..<counts[q] { matrix[r * n + index[q * stride + e]] += cr * sq * value[q * stride + e] }
+                                    }
+                                }
+                            }
+                            pairs += 1
+                            dataWeight += w
+                        }
                     }
                 }
             }

@@ -60,4 +60,21 @@ final class PanoramaDepthTests: XCTestCase {
         XCTAssertLessThan(grid.absRel, affine.absRel, "grid \(grid.absRel), one affine per view \(affine.absRel)")
         XCTAssertLessThan(grid.absRel, 0.75 * plain.absRel, "grid \(grid.absRel), unaligned \(plain.absRel)")
     }
+
+    func testAViewThatFailsIsNamed() throws {
+        let pano = Self.room.color
+        for (strategy, name) in [(PanoramaStrategy.cube, "cube face L: "), (.tangent, "patch 4 of 20 (yaw ")] {
+            let panorama = PanoramaDepth(strategy: strategy, viewSize: 32)
+            var calls = 0
+            XCTAssertThrowsError(try panorama.estimate(panorama: pano) { _, view in
+                calls += 1
+                if calls == 4 { throw DepthError("the network failed at node \"Conv_12\"", exitCode: 65) }
+                return DistortedTruthEstimator(truth: Self.truth.values).estimate(view)
+            }) { error in
+                XCTAssertTrue("\(error)".hasPrefix(name), "\(error)")
+                XCTAssertTrue("\(error)".hasSuffix("the network failed at node \"Conv_12\""), "\(error)")
+                XCTAssertEqual((error as? DepthError)?.exitCode, 65)
+            }
+        }
+    }
 }
