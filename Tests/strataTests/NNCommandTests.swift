@@ -38,13 +38,16 @@ final class NNCommandTests: CommandTestCase {
         XCTAssertTrue(lstm.stdout.contains("LSTM #0: LSTM is not supported"), lstm.stdout)
     }
 
+    /// ONNX's own convolution example's inputs: x = 0…34 as 7 × 5, a 3 × 3 kernel of ones.
+    func writeConvolutionInputs() throws {
+        try NPYArray(shape: [1, 1, 7, 5], elements: .float((0..<35).map(Float.init))).write(to: folder.appendingPathComponent("x.npy"))
+        try NPYArray(shape: [1, 1, 3, 3], elements: .float([Float](repeating: 1, count: 9))).write(to: folder.appendingPathComponent("w.npy"))
+    }
+
     /// --cube-padding on an input that is not a batch of cubes changes nothing and says so
     /// (a note, not an error); the rewrite itself is tested in StrataNNTests.
     func testCubePaddingOnAModelThatDoesNotSeeCubesIsANote() throws {
-        let x = NPYArray(shape: [1, 1, 7, 5], elements: .float((0..<35).map(Float.init)))
-        let w = NPYArray(shape: [1, 1, 3, 3], elements: .float([Float](repeating: 1, count: 9)))
-        try x.write(to: folder.appendingPathComponent("x.npy"))
-        try w.write(to: folder.appendingPathComponent("w.npy"))
+        try writeConvolutionInputs()
         let run = try strata("nn", "run", try model("test_conv_with_strides_padding"), "--input", "x=x.npy", "--input", "W=w.npy",
                              "--output", "out", "--cube-padding")
         XCTAssertEqual(run.status, 0, run.stderr)
@@ -55,10 +58,7 @@ final class NNCommandTests: CommandTestCase {
     /// The convolution of ONNX's own example: x = 0…34 as 7 × 5, a 3 × 3 kernel of ones,
     /// stride 2, padding 1; each output is the sum of its window.
     func testRunWritesEveryOutputAsNPY() throws {
-        let x = NPYArray(shape: [1, 1, 7, 5], elements: .float((0..<35).map(Float.init)))
-        let w = NPYArray(shape: [1, 1, 3, 3], elements: .float([Float](repeating: 1, count: 9)))
-        try x.write(to: folder.appendingPathComponent("x.npy"))
-        try w.write(to: folder.appendingPathComponent("w.npy"))
+        try writeConvolutionInputs()
         let run = try strata("nn", "run", try model("test_conv_with_strides_padding"), "--input", "x=x.npy", "--input", "W=w.npy",
                              "--output", "out", "--threads", "1")
         XCTAssertEqual(run.status, 0, run.stderr)
