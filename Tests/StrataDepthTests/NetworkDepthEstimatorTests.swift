@@ -125,6 +125,31 @@ final class NetworkDepthEstimatorTests: XCTestCase {
         XCTAssertLessThan(estimate.depth[0, 0], estimate.depth[2, 4])
     }
 
+    /// A network through the tangent and cube strategies: every view goes through the
+    /// model at its fixed input size and back, and the panorama comes out whole.
+    func testANetworkSeesAPanoramaThroughItsViews() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("StrataNNTests/Fixtures/networks/midas_small_opset17/model.onnx")
+        let network = try NetworkDepthEstimator(model: try scratch(copying: url), preset: .midasSmall, threads: 2)
+        let pano = Image(width: 128, height: 64, channels: 3) { c, y, x in Float((x * 3 + y * 5 + c * 7) % 64) / 64 }
+        for strategy in [PanoramaStrategy.tangent, .cube] {
+            let estimator = PanoramaDepthEstimator(base: network, panorama: PanoramaDepth(strategy: strategy, viewSize: 48,
+                                                                                         alignment: ViewAlignment(columns: 2, rows: 2, sampleRows: 32)))
+            let (estimate, timing) = try estimator.estimateTimed(pano, projection: .equirectangular)
+            XCTAssertEqual([estimate.depth.width, estimate.depth.height], [128, 64], "\(strategy)")
+            XCTAssertEqual(estimate.depth.quantity, .rayDistance)
+            XCTAssertEqual(estimate.depth.projection, .equirectangular)
+            XCTAssertTrue(estimate.depth.values.pixels.allSatisfy(\.isFinite), "\(strategy): a direction without depth")
+            XCTAssertGreaterThan(timing.inference, 0)
+            XCTAssertEqual(estimator.name, "\(network.name) (\(strategy.rawValue))")
+        }
+        // A perspective frame goes to the network as it is.
+        let photo = Image(width: 64, height: 48, channels: 3, fill: 0.5)
+        let direct = try PanoramaDepthEstimator(base: network, panorama: PanoramaDepth(strategy: .tangent)).estimate(photo, projection: .unknown)
+        XCTAssertEqual(direct.depth.quantity, try network.estimate(photo, projection: .unknown).depth.quantity)
+        XCTAssertEqual(direct.depth.values, try network.estimate(photo, projection: .unknown).depth.values)
+    }
+
     /// The error of building an estimator, which must come before any frame.
     func failure(_ body: () throws -> Void) -> (message: String, code: Int32) {
         do {
