@@ -18,9 +18,10 @@ enum PanoBench {
                         supersampling: 1)
     }
 
-    static func speed(width: Int, height: Int, viewSize: Int, repeats: Int) throws {
+    static func speed(width: Int, height: Int, viewSize: Int, repeats: Int, blending: PanoramaBlending = .feather) throws {
         let room = scene(width: width, height: height)
-        let panorama = PanoramaDepth(strategy: .tangent, viewSize: viewSize, alignment: ViewAlignment(columns: 8, rows: 7))
+        var panorama = PanoramaDepth(strategy: .tangent, viewSize: viewSize, alignment: ViewAlignment(columns: 8, rows: 7))
+        panorama.blending = blending
         let estimator = DistortedTruthEstimator(truth: room.depth.values)
         // The estimator's views are made once, outside the timing: inference is not counted.
         let estimates = Dictionary(uniqueKeysWithValues: panorama.views.map { ($0, estimator.estimate($0)) })
@@ -106,6 +107,10 @@ enum PanoBench {
                 for (estimatorName, warp) in [("truth, per-view scale and shift", 0.0), ("truth, plus a smooth 30% warp", 0.3)] {
                     let estimator = DistortedTruthEstimator(truth: truth.values, warp: warp, noise: warp > 0 ? 0.002 : 0)
                     report("\(estimatorName), grid \(name)", strategy.rawValue, try panorama.estimate(panorama: room.color) { estimator.estimate($1) }.depth, borders: borders)
+                    var gradient = panorama
+                    gradient.blending = .gradient
+                    report("\(estimatorName), grid \(name), gradient-domain", strategy.rawValue,
+                           try gradient.estimate(panorama: room.color) { estimator.estimate($1) }.depth, borders: borders)
                 }
                 report("builtin, grid \(name)", strategy.rawValue,
                        try panorama.estimate(panorama: room.color) { image, view in try prior.estimate(image, projection: view.projection) }.depth,

@@ -1,5 +1,6 @@
 import Foundation
 import StrataCore
+import StrataDepth
 import StrataIO
 import StrataSphere
 
@@ -42,7 +43,8 @@ enum StrataBench {
                 try PanoBench.dump(width: width, height: height, viewSize: viewSize, folder: arguments[6])
             } else if arguments[2] == "speed" {
                 try PanoBench.speed(width: width, height: height, viewSize: arguments.count > 5 ? Int(arguments[5]) ?? 256 : 256,
-                                    repeats: arguments.count > 6 ? Int(arguments[6]) ?? 3 : 3)
+                                    repeats: arguments.count > 6 ? Int(arguments[6]) ?? 3 : 3,
+                                    blending: arguments.count > 7 ? PanoramaBlending(rawValue: arguments[7]) ?? .feather : .feather)
             } else {
                 try PanoBench.quality(width: width, height: height)
             }

@@ -32,7 +32,9 @@ final class DepthEstimateStage: FrameProcessor {
                  ParamSpec("grid", .string, default: .string("8x7"),
                            doc: "Alignment: scale and shift nodes per view, COLUMNSxROWS (1x1: one affine per view; 8x7 as 360MonoDepth)."),
                  ParamSpec("facePadding", .number(min: 0, max: 0.5), default: .number(0.125),
-                           doc: "Cube strategy: each face's padding from the sphere, as a fraction of the face.")])
+                           doc: "Cube strategy: each face's padding from the sphere, as a fraction of the face."),
+                 ParamSpec("blending", .choice(PanoramaBlending.allCases.map(\.rawValue)), default: .string("feather"),
+                           doc: "How the aligned views merge: feathered weights, or gradient-domain (Poisson in log depth: no step between views shows; slower).")])
 
     private let estimator: any DepthEstimator
     private let projection: String
@@ -73,10 +75,11 @@ final class DepthEstimateStage: FrameProcessor {
         }
         let layouts: [String: TangentLayout] = ["icosahedron": .icosahedron(level: 0), "icosahedron80": .icosahedron(level: 1), "omnifusion": .omniFusion]
         let viewSize = try context.int("viewSize")
-        let panorama = PanoramaDepth(strategy: strategy, layout: layouts[try context.string("layout")]!,
+        var panorama = PanoramaDepth(strategy: strategy, layout: layouts[try context.string("layout")]!,
                                      viewSize: viewSize > 0 ? viewSize : networkSize ?? 256,
                                      facePadding: try context.double("facePadding"),
                                      alignment: ViewAlignment(columns: grid[0], rows: grid[1]))
+        panorama.blending = PanoramaBlending(rawValue: try context.string("blending"))!
         estimator = PanoramaDepthEstimator(base: base, panorama: panorama)
     }
 
