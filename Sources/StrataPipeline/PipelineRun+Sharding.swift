@@ -105,10 +105,10 @@ extension PipelineRun {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let print = Fingerprint(nodes: mapNodes.sorted { $0.id < $1.id }, inputs: inputs, frames: options.frames.description,
+        let fingerprint = Fingerprint(nodes: mapNodes.sorted { $0.id < $1.id }, inputs: inputs, frames: options.frames.description,
                                 startNumber: options.startNumber, cut: cut)
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a: stable across runs and machines, unlike Hasher
-        for byte in (try? encoder.encode(print)) ?? Data() {
+        for byte in (try? encoder.encode(fingerprint)) ?? Data() {
             hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
         }
         return options.outputDirectory.appendingPathComponent(".strata-records").appendingPathComponent(String(format: "%016llx", hash))
