@@ -162,54 +162,21 @@ public struct PanoramaDepth: Sendable {
     /// ``GradientBlend``.
     static func merge(views: [PerspectiveView], values: [Image], confidences: [Image?], width: Int, height: Int,
                       gradients: Bool = false) -> (values: Image, confidence: Image, gx: [Float], gy: [Float]) {
-        struct Geometry {
-            /// The rotation's rows: a world direction d is `rows.0 · d.x + rows.1 · d.y + rows.2 · d.z` in the view.
-            let columns: (Vector3, Vector3, Vector3)
-            let axis: Vector3
-            let cosReach: Double
-            let fx, fy, cx, cy, hw, hh: Double
-            let width, height: Int
-        }
-        let geometry = views.map { view -> Geometry in
-            let r = view.rotation.rows
-            let k = view.intrinsics
-            // The widest angle from the axis the image reaches: its corners.
-            let corner = view.localRay(x: -0.5, y: -0.5), far = view.localRay(x: Double(view.width) - 0.5, y: Double(view.height) - 0.5)
-            let reach = max(corner.x * corner.x + corner.y * corner.y, far.x * far.x + far.y * far.y).squareRoot()
-            return Geometry(columns: (r[0], r[1], r[2]), axis: view.rotation.apply(Vector3(0, 0, 1)), cosReach: cos(atan(reach)) - 1e-9,
-                            fx: k.fx, fy: k.fy, cx: k.cx, cy: k.cy, hw: Double(view.width) / 2, hh: Double(view.height) / 2,
-                            width: view.width, height: view.height)
-        }
+        let geometry = views.map(ViewGeometry.init)
         let planes = values.map(\.pixels), trusts = confidences.map { $0?.pixels }
-        /// Bilinear at (px, py) inside the image (edges clamped); NaN if a tap is.
-        func bilinear(_ p: [Float], _ g: Geometry, _ px: Double, _ py: Double) -> Double {
-            let x = min(max(px, 0), Double(g.width - 1)), y = min(max(py, 0), Double(g.height - 1))
-            let (x0, y0) = (Int(x), Int(y))
-            let (x1, y1) = (min(x0 + 1, g.width - 1), min(y0 + 1, g.height - 1))
-            let (fx, fy) = (x - Double(x0), y - Double(y0))
-            let top = Double(p[y0 * g.width + x0]) * (1 - fx) + Double(p[y0 * g.width + x1]) * fx
-            let bottom = Double(p[y1 * g.width + x0]) * (1 - fx) + Double(p[y1 * g.width + x1]) * fx
-            return top * (1 - fy) + bottom * fy
-        }
-        // Directions from tables of the columns' longitudes and the rows' latitudes, and the
-        // views' axes flat, so the test of which views can see a pixel is a few multiplies.
-        let longitudes = (0..<width).map { ((Double($0) + 0.5) / Double(width) - 0.5) * 2 * Double.pi }
-        let (sinLon, cosLon) = (longitudes.map(sin), longitudes.map(cos))
-        let axes = geometry.flatMap { [$0.axis.x, $0.axis.y, $0.axis.z, $0.cosReach] }
+        let directions = EquirectDirections(width: width, height: height)
         var out = Image(width: width, height: height, channels: 1, fill: .nan)
         var trust = Image(width: width, height: height, channels: 1)
         var gx = [Float](repeating: .nan, count: gradients ? width * height : 0), gy = gx
-        /// View `g`'s value in direction `d`, or NaN where it does not see it.
-        func sampled(_ k: Int, _ g: Geometry, _ d: Vector3) -> Double {
-            let local = g.columns.0 * d.x + g.columns.1 * d.y + g.columns.2 * d.z
-            guard local.z > 0 else { return .nan }
-            let px = local.x / local.z * g.fx + g.cx - 0.5, py = -local.y / local.z * g.fy + g.cy - 0.5
-            guard px >= -0.5, py >= -0.5, px <= Double(g.width) - 0.5, py <= Double(g.height) - 0.5 else { return .nan }
-            return bilinear(planes[k], g, px, py)
+        /// Where view `g` sees direction `d` on its image, or nil.
+        func position(_ g: ViewGeometry, _ d: Vector3) -> (x: Double, y: Double)? {
+            guard let (px, py, _, _) = g.project(d),
+                  px >= -0.5, py >= -0.5, px <= Double(g.width) - 0.5, py <= Double(g.height) - 0.5 else { return nil }
+            return (px, py)
         }
-        func direction(_ x: Int, _ y: Int) -> Vector3 {
-            let latitude = (0.5 - (Double(y) + 0.5) / Double(height)) * Double.pi
-            return Vector3(cos(latitude) * sinLon[x], sin(latitude), cos(latitude) * cosLon[x])
+        /// View `k`'s value in direction `d`, or NaN where it does not see it.
+        func sampled(_ k: Int, _ d: Vector3) -> Double {
+            position(geometry[k], d).map { geometry[k].bilinear(planes[k], $0.x, $0.y) } ?? .nan
         }
         gx.withUnsafeMutableBufferPointer { gxb in
         gy.withUnsafeMutableBufferPointer { gyb in
@@ -219,29 +186,25 @@ public struct PanoramaDepth: Sendable {
                 let (op, tp) = (UncheckedSendable(o.baseAddress!), UncheckedSendable(t.baseAddress!))
                 Parallel.forEachBand(height, minimumBand: 4) { rows in
                     for y in rows {
-                        let latitude = (0.5 - (Double(y) + 0.5) / Double(height)) * Double.pi
-                        let (sinLat, cosLat) = (sin(latitude), cos(latitude))
                         for x in 0..<width {
-                            let d = Vector3(cosLat * sinLon[x], sinLat, cosLat * cosLon[x])
+                            let d = directions(x: x, y: y)
                             var (sum, total, confidence) = (0.0, 0.0, 0.0)
                             var (sx, wx, sy, wy) = (0.0, 0.0, 0.0, 0.0)
-                            let (right, below) = gradients ? (direction((x + 1) % width, y), direction(x, min(y + 1, height - 1))) : (d, d)
-                            for k in 0..<geometry.count where axes[4 * k] * d.x + axes[4 * k + 1] * d.y + axes[4 * k + 2] * d.z >= axes[4 * k + 3] {
+                            let (right, below) = gradients ? (directions(x: (x + 1) % width, y: y), directions(x: x, y: min(y + 1, height - 1))) : (d, d)
+                            for k in geometry.indices where geometry[k].mayContain(d) {
                                 let g = geometry[k]
-                                let local = g.columns.0 * d.x + g.columns.1 * d.y + g.columns.2 * d.z
-                                guard local.z > 0 else { continue }
-                                let px = local.x / local.z * g.fx + g.cx - 0.5, py = -local.y / local.z * g.fy + g.cy - 0.5
-                                guard px >= -0.5, py >= -0.5, px <= Double(g.width) - 0.5, py <= Double(g.height) - 0.5 else { continue }
-                                let u = abs(px + 0.5 - g.hw) / g.hw, v = abs(py + 0.5 - g.hh) / g.hh
-                                let w = max(0, 1 - u) * max(0, 1 - v)
+                                guard let (px, py) = position(g, d) else { continue }
+                                // Feathered: falling linearly to zero at the image's edges.
+                                let (hw, hh) = (Double(g.width) / 2, Double(g.height) / 2)
+                                let w = max(0, 1 - abs(px + 0.5 - hw) / hw) * max(0, 1 - abs(py + 0.5 - hh) / hh)
                                 guard w > 0 else { continue }
-                                let value = bilinear(planes[k], g, px, py)
+                                let value = g.bilinear(planes[k], px, py)
                                 guard value.isFinite else { continue }
                                 sum += w * value
                                 total += w
-                                confidence += w * (trusts[k].map { bilinear($0, g, px, py) } ?? 1)
+                                confidence += w * (trusts[k].map { g.bilinear($0, px, py) } ?? 1)
                                 if gradients, value > 0 {
-                                    let (r, b) = (sampled(k, g, right), sampled(k, g, below))
+                                    let (r, b) = (sampled(k, right), sampled(k, below))
                                     if r > 0 { sx += w * (log(r) - log(value)); wx += w }
                                     if b > 0, y + 1 < height { sy += w * (log(b) - log(value)); wy += w }
                                 }

@@ -93,34 +93,8 @@ public struct ViewAlignment: Sendable {
         var a = [Double](repeating: 0, count: n * n)
         var b = [Double](repeating: 0, count: n)
 
-        // Each view flat: its axis and reach (to skip views that cannot see a direction),
-        // rotation rows, intrinsics, disparity and confidence planes.
-        struct Flat {
-            let rows: (Vector3, Vector3, Vector3)
-            let fx, fy, cx, cy: Double
-            let width, height: Int
-            let disparity: [Float]
-            let confidence: [Float]?
-        }
-        let flats = inputs.indices.map { k -> Flat in
-            let view = inputs[k].view, r = view.rotation.rows, i = view.intrinsics
-            return Flat(rows: (r[0], r[1], r[2]), fx: i.fx, fy: i.fy, cx: i.cx, cy: i.cy, width: view.width, height: view.height,
-                        disparity: disparities[k].pixels, confidence: inputs[k].confidence?.pixels)
-        }
-        let axes = inputs.flatMap { input -> [Double] in
-            let view = input.view, axis = view.rotation.apply(Vector3(0, 0, 1))
-            let corner = view.localRay(x: -0.5, y: -0.5), far = view.localRay(x: Double(view.width) - 0.5, y: Double(view.height) - 0.5)
-            let reach = max(corner.x * corner.x + corner.y * corner.y, far.x * far.x + far.y * far.y).squareRoot()
-            return [axis.x, axis.y, axis.z, cos(atan(reach)) - 1e-9]
-        }
-        func bilinear(_ p: [Float], _ v: Flat, _ x: Double, _ y: Double) -> Double {
-            let (x0, y0) = (min(Int(x), v.width - 1), min(Int(y), v.height - 1))
-            let (x1, y1) = (min(x0 + 1, v.width - 1), min(y0 + 1, v.height - 1))
-            let (fx, fy) = (x - Double(x0), y - Double(y0))
-            let top = Double(p[y0 * v.width + x0]) * (1 - fx) + Double(p[y0 * v.width + x1]) * fx
-            let bottom = Double(p[y1 * v.width + x0]) * (1 - fx) + Double(p[y1 * v.width + x1]) * fx
-            return top * (1 - fy) + bottom * fy
-        }
+        let geometry = inputs.map { ViewGeometry($0.view) }
+        let planes = disparities.map(\.pixels), trusts = inputs.map { $0.confidence?.pixels }
         // Correspondences: directions on an equirect grid, each seen by two or more views.
         // Per view that sees one: up to 8 coefficients of q (4 nodes, scale and shift).
         let (sw, sh) = (2 * sampleRows, sampleRows)
@@ -131,25 +105,19 @@ public struct ViewAlignment: Sendable {
         var index = [Int](repeating: 0, count: stride * inputs.count), value = [Double](repeating: 0, count: stride * inputs.count)
         var counts = [Int](repeating: 0, count: inputs.count), weights = [Double](repeating: 0, count: inputs.count)
         var given = [Double](repeating: 0, count: inputs.count)
-        let longitudes = (0..<sw).map { ((Double($0) + 0.5) / Double(sw) - 0.5) * 2 * Double.pi }
-        let (sinLon, cosLon) = (longitudes.map(sin), longitudes.map(cos))
+        let directions = EquirectDirections(width: sw, height: sh)
         a.withUnsafeMutableBufferPointer { matrix in
             for sy in 0..<sh {
-                let latitude = (0.5 - (Double(sy) + 0.5) / Double(sh)) * Double.pi
-                let (sinLat, cosLat) = (sin(latitude), cos(latitude))
                 for sx in 0..<sw {
-                    let direction = Vector3(cosLat * sinLon[sx], sinLat, cosLat * cosLon[sx])
+                    let direction = directions(x: sx, y: sy)
                     var seen = 0
-                    for k in flats.indices where axes[4 * k] * direction.x + axes[4 * k + 1] * direction.y + axes[4 * k + 2] * direction.z >= axes[4 * k + 3] {
-                        let v = flats[k]
-                        let local = v.rows.0 * direction.x + v.rows.1 * direction.y + v.rows.2 * direction.z
-                        guard local.z > 0 else { continue }
-                        let (rx, ry) = (local.x / local.z, local.y / local.z)
-                        let px = rx * v.fx + v.cx - 0.5, py = -ry * v.fy + v.cy - 0.5
-                        guard px >= 0, py >= 0, px <= Double(v.width - 1), py <= Double(v.height - 1) else { continue }
-                        let d = bilinear(v.disparity, v, px, py)
+                    for k in geometry.indices where geometry[k].mayContain(direction) {
+                        let v = geometry[k]
+                        guard let (px, py, rx, ry) = v.project(direction),
+                              px >= 0, py >= 0, px <= Double(v.width - 1), py <= Double(v.height - 1) else { continue }
+                        let d = v.bilinear(planes[k], px, py)
                         guard d.isFinite else { continue }
-                        let w = v.confidence.map { bilinear($0, v, px, py) } ?? 1
+                        let w = trusts[k].map { v.bilinear($0, px, py) } ?? 1
                         guard w > 0, w.isFinite else { continue }
                         let f = (rx * rx + ry * ry + 1).squareRoot()
                         var c = 0
