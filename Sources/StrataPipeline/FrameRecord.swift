@@ -39,7 +39,7 @@ enum FrameRecord {
         struct Frame: Codable { var index: Int, position: Int, number: Int }
     }
 
-    /// Whether a value of this Swift type can be stored.
+    /// Whether values of this port type can be stored (images, masks, depth, numbers, strings).
     static func canStore(_ type: PortType) -> Bool {
         [.image, .mask, .depth, .number, .string].contains(type)
     }

@@ -57,7 +57,7 @@ final class PointsWriteStage: FrameSink {
                 case .equirectangular:
                     direction = Equirect.direction(x: Double(x), y: Double(y), width: w, height: h)
                 case .pinhole(let k):
-                    let ray = Vector3((Double(x) + 0.5 - k.cx) / k.fx, -(Double(y) + 0.5 - k.cy) / k.fy, 1)
+                    let ray = PerspectiveView(yaw: 0, pitch: 0, intrinsics: k).localRay(x: Double(x), y: Double(y))
                     // z-depth scales the ray with z = 1; a distance along the ray, its unit vector.
                     direction = depth.quantity == .zDepth ? ray : ray / (ray * ray).sum().squareRoot()
                 default:
