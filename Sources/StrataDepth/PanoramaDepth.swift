@@ -174,9 +174,12 @@ public struct PanoramaDepth: Sendable {
                   px >= -0.5, py >= -0.5, px <= Double(g.width) - 0.5, py <= Double(g.height) - 0.5 else { return nil }
             return (px, py)
         }
-        /// View `k`'s value in direction `d`, or NaN where it does not see it.
-        func sampled(_ k: Int, _ d: Vector3) -> Double {
-            position(geometry[k], d).map { geometry[k].bilinear(planes[k], $0.x, $0.y) } ?? .nan
+        // Each view's log, for the gradients: sampled where needed, it spares three
+        // logarithms per pixel and view.
+        let logs = gradients ? planes.map { $0.map { $0 > 0 ? log($0) : Float.nan } } : []
+        /// View `k`'s log value in direction `d`, or NaN where it does not see it.
+        func sampledLog(_ k: Int, _ d: Vector3) -> Double {
+            position(geometry[k], d).map { geometry[k].bilinear(logs[k], $0.x, $0.y) } ?? .nan
         }
         gx.withUnsafeMutableBufferPointer { gxb in
         gy.withUnsafeMutableBufferPointer { gyb in
@@ -203,10 +206,11 @@ public struct PanoramaDepth: Sendable {
                                 sum += w * value
                                 total += w
                                 confidence += w * (trusts[k].map { g.bilinear($0, px, py) } ?? 1)
-                                if gradients, value > 0 {
-                                    let (r, b) = (sampled(k, right), sampled(k, below))
-                                    if r > 0 { sx += w * (log(r) - log(value)); wx += w }
-                                    if b > 0, y + 1 < height { sy += w * (log(b) - log(value)); wy += w }
+                                if gradients {
+                                    let here = g.bilinear(logs[k], px, py)
+                                    let (r, b) = (sampledLog(k, right) - here, sampledLog(k, below) - here)
+                                    if r.isFinite { sx += w * r; wx += w }
+                                    if b.isFinite, y + 1 < height { sy += w * b; wy += w }
                                 }
                             }
                             guard total > 0 else { continue }
