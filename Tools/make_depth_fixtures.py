@@ -4,6 +4,7 @@ family makes of a committed frame, and what a whole random-weight network plus r
 post-processing outputs, for StrataDepth's DepthEstimator to match.
 
     pip install opencv-python-headless onnxruntime numpy && python3 Tools/make_depth_fixtures.py
+    pip install onnx && python3 Tools/make_depth_fixtures.py --tiny      (the tiny models only)
 
 The preprocessing follows the published code of MiDaS, DPT and Depth Anything V2
 (`Resize` with keep_aspect_ratio, ensure_multiple_of and resize_method, on the RGB frame
@@ -74,6 +75,28 @@ def bilinear_back(depth, width, height):
     return cv2.resize(depth.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
 
 
+def tiny_models():
+    """Tiny models for the bad-input tests: a rank-2 input, an operator nobody runs, a valid
+    static 32×32 "network" (the mean of the colour planes), and the same with its batch fixed
+    inside the graph (a Reshape to 1 × …), which cannot run cube faces as one batch."""
+    def save(name, nodes, inputs, outputs, opset=17, initializers=()):
+        graph = helper.make_graph(nodes, name, inputs, outputs, initializer=list(initializers))
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="strata-fixtures")
+        model.ir_version = 8
+        onnx.save(model, str(OUT / f"{name}.onnx"))
+    save("rank2", [helper.make_node("Relu", ["x"], ["y"])],
+         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 64])], [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 64])])
+    save("unsupported", [helper.make_node("StrataNoSuchOperator", ["x"], ["y"], name="mystery")],
+         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, None, None])], [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    save("static32", [helper.make_node("ReduceMean", ["x"], ["y"], axes=[1], keepdims=1)],
+         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 32, 32])],
+         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 32, 32])], opset=13)
+    save("batch1", [helper.make_node("Reshape", ["x", "shape"], ["r"]), helper.make_node("ReduceMean", ["r"], ["y"], axes=[1], keepdims=1)],
+         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 32, 32])],
+         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 32, 32])], opset=13,
+         initializers=[helper.make_tensor("shape", TensorProto.INT64, [4], [1, -1, 32, 32])])
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     frame = cv2.cvtColor(cv2.imread(str(ROOT / "samples/street/color.png")), cv2.COLOR_BGR2RGB) / 255.0
@@ -103,23 +126,12 @@ def main():
         depth = bilinear_back(raw.reshape(raw.shape[-2:]), cw, ch)
         np.save(OUT / f"network_{name}.npy", depth[None])
         manifest["networks"].append({"name": name, "model": str(model.relative_to(ROOT)), "width": size[0], "height": size[1]})
-    # Tiny models for the bad-input tests: a rank-2 input, an operator nobody runs, and a
-    # valid static 32×32 "network" (the mean of the colour planes).
-    def save(name, nodes, inputs, outputs, opset=17):
-        graph = helper.make_graph(nodes, name, inputs, outputs)
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="strata-fixtures")
-        model.ir_version = 8
-        onnx.save(model, str(OUT / f"{name}.onnx"))
-    save("rank2", [helper.make_node("Relu", ["x"], ["y"])],
-         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 64])], [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 64])])
-    save("unsupported", [helper.make_node("StrataNoSuchOperator", ["x"], ["y"], name="mystery")],
-         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, None, None])], [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
-    save("static32", [helper.make_node("ReduceMean", ["x"], ["y"], axes=[1], keepdims=1)],
-         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 32, 32])],
-         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 32, 32])], opset=13)
+    tiny_models()
     (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     print("wrote", OUT)
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+    # --tiny: only the tiny models (needs onnx alone).
+    tiny_models() if "--tiny" in sys.argv[1:] else main()

@@ -24,6 +24,8 @@ public final class NetworkDepthEstimator: DepthEstimator, @unchecked Sendable {
     /// The session prepared for the last input shape (a video's frames share one): a
     /// dynamic export's shape arithmetic is folded for that size.
     private var prepared: (shape: [Int], session: Session)?
+    /// The session prepared for a batch of views (and its cube padding).
+    private var batchPrepared: (shape: [Int], key: String, session: Session)?
     private let lock = NSLock()
     let inputName: String
     let outputName: String
@@ -118,16 +120,60 @@ public final class NetworkDepthEstimator: DepthEstimator, @unchecked Sendable {
         var timing = DepthTiming()
         let input = timing.time(\.preprocessing) { preprocess(image) }
         let raw = try timing.time(\.inference) { try infer(input) }
-        let estimate = timing.time(\.postprocessing) { () -> DepthEstimate in
-            var values = raw.resized(width: image.width, height: image.height, filter: .bilinear)
-            if upsampling == .guided {
-                values = GuidedFilter(radius: max(2, image.width / 160), eps: 1e-4).apply(values, guide: image.grayscale())
-            }
-            let quantity: DepthQuantity = projection == .equirectangular ? .rayDistance : .zDepth
-            let depth = DepthMap(values: values, kind: network.output, quantity: quantity, projection: projection)
-            return DepthEstimate(depth: depth, confidence: DepthConfidence.fromEdges(depth))
-        }
+        let estimate = timing.time(\.postprocessing) { finish(raw, for: image, projection: projection) }
         return (estimate, timing)
+    }
+
+    /// Raw network output brought to `image`'s size and meaning, with its confidence.
+    func finish(_ raw: Image, for image: Image, projection: Projection) -> DepthEstimate {
+        var values = raw.resized(width: image.width, height: image.height, filter: .bilinear)
+        if upsampling == .guided {
+            values = GuidedFilter(radius: max(2, image.width / 160), eps: 1e-4).apply(values, guide: image.grayscale())
+        }
+        let quantity: DepthQuantity = projection == .equirectangular ? .rayDistance : .zDepth
+        let depth = DepthMap(values: values, kind: network.output, quantity: quantity, projection: projection)
+        return DepthEstimate(depth: depth, confidence: DepthConfidence.fromEdges(depth))
+    }
+
+    /// The session that runs `count` frames of `width × height` (the network's input size) as
+    /// one batch, every padded convolution padding from the neighbouring cube faces when
+    /// `cubePadding` is given (`key` names its table, for the cache). A static export made
+    /// for one image is opened to any batch; a graph that fixes the batch inside is refused.
+    public func batchSession(count: Int, width: Int, height: Int, cubePadding: CubePadding? = nil, key: String = "") throws -> Session {
+        let shape = [count, 3, height, width]
+        return try lock.withLock {
+            if let batchPrepared, batchPrepared.shape == shape, batchPrepared.key == key { return batchPrepared.session }
+            let open = model.withOpenBatch()
+            let session = try Session(model: open, threads: threads, inputShapes: [inputName: shape], cubePadding: cubePadding)
+            guard let out = session.valueShapes[outputName], out.first == count else {
+                let shape = session.valueShapes[outputName].map { "an output of shape \($0)" } ?? "an output of unknown shape"
+                throw DepthError("\(model.path): the graph fixes its batch (\(count) inputs give \(shape)), so it cannot run \(count) views as one batch", exitCode: 65)
+            }
+            batchPrepared = (shape, key, session)
+            return session
+        }
+    }
+
+    /// Same-sized frames (the cube strategy's six faces) through the network as one batch
+    /// on `session` (from ``batchSession(count:width:height:cubePadding:key:)``).
+    public func estimateBatch(_ images: [Image], projections: [Projection], session: Session) throws -> (estimates: [DepthEstimate], timing: DepthTiming) {
+        precondition(images.count == projections.count && !images.isEmpty, "one projection per image")
+        var timing = DepthTiming()
+        let input = timing.time(\.preprocessing) { () -> Tensor in
+            let tensors = images.map(preprocess)
+            return Tensor(shape: [images.count] + tensors[0].shape.dropFirst(), floats: tensors.flatMap { $0.floats! })
+        }
+        let raw = try timing.time(\.inference) { () -> [Image] in
+            guard let output = try session.run([inputName: input])[outputName], let values = output.floats, output.shape.count >= 3,
+                  output.shape[0] == images.count else {
+                throw DepthError("\(name): the batch of \(images.count) gave no output \"\(outputName)\" of as many maps", exitCode: 70)
+            }
+            let (h, w) = (output.shape[output.shape.count - 2], output.shape[output.shape.count - 1])
+            guard values.count == images.count * h * w else { throw DepthError("\(name): output of shape \(output.shape) is not one depth map per view") }
+            return (0..<images.count).map { Image(width: w, height: h, channels: 1, pixels: Array(values[($0 * h * w)..<(($0 + 1) * h * w)])) }
+        }
+        let estimates = timing.time(\.postprocessing) { zip(raw, zip(images, projections)).map { finish($0, for: $1.0, projection: $1.1) } }
+        return (estimates, timing)
     }
 }
 

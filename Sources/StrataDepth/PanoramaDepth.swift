@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import StrataCore
+import StrataNN
 import StrataSphere
 
 /// How depth is estimated for a 360° equirect panorama.
@@ -11,6 +12,19 @@ public enum PanoramaStrategy: String, Sendable, CaseIterable, Codable {
     case cube
     /// Low-distortion tangent patches (360MonoDepth's icosahedral 20, or others).
     case tangent
+}
+
+/// Cube strategy: how a face learns what lies past its borders.
+public enum CubeFacePadding: String, Sendable, CaseIterable, Codable {
+    /// Each face cut wider from the sphere (``PanoramaDepth/facePadding``), so faces overlap
+    /// and the alignment fits them on the overlaps.
+    case image
+    /// Faces cut exactly, run as one batch of six through a network whose every padded
+    /// convolution pads from the neighbouring faces (StrataNN's cube padding): the network
+    /// never sees a border. The faces meet along the cube's edges only.
+    case network
+    /// Both: faces cut wider, and the network pads each from its neighbours' wider images.
+    case both
 }
 
 /// How aligned views are merged onto the panorama.
@@ -41,6 +55,8 @@ public struct PanoramaDepth: Sendable {
     public var alignment: ViewAlignment
     /// How the aligned views are merged.
     public var blending: PanoramaBlending = .feather
+    /// Cube strategy: padding from the sphere, inside the network, or both.
+    public var cubePadding: CubeFacePadding = .image
 
     public init(strategy: PanoramaStrategy, layout: TangentLayout = .icosahedron(level: 0), viewSize: Int = 256,
                 patchFOV: Double? = nil, facePadding: Double = 0.125, alignment: ViewAlignment = ViewAlignment()) {
@@ -53,7 +69,7 @@ public struct PanoramaDepth: Sendable {
         switch strategy {
         case .direct: return []
         case .cube:
-            let padding = Int((Double(viewSize) * facePadding).rounded())
+            let padding = cubePadding == .network ? 0 : Int((Double(viewSize) * facePadding).rounded())
             return CubeFace.allCases.map { PerspectiveView(face: $0, faceSize: viewSize, padding: padding) }
         case .tangent: return layout.patches(size: viewSize, fov: patchFOV)
         }
@@ -99,8 +115,32 @@ public struct PanoramaDepth: Sendable {
         return try self.estimate(panorama: panorama, timing: &timing, estimate)
     }
 
+    /// Cube strategy: each face's image as a multiple of the cube face's half-width (1 for
+    /// faces cut exactly), for the network's padding table.
+    public var faceExtent: Double {
+        let view = views.first!
+        return Double(view.width) / Double(viewSize)
+    }
+
     /// ``estimate(panorama:_:)``, saying where the time went.
     public func estimate(panorama: Image, timing: inout Timing, _ estimate: (Image, PerspectiveView) throws -> DepthEstimate) throws -> DepthEstimate {
+        try self.estimate(panorama: panorama, timing: &timing, batch: { images, views in
+            try zip(images, views).enumerated().map { k, pair in
+                do { return try estimate(pair.0, pair.1) } catch {
+                    // Which view failed: a cube face by its letter, a patch by its number and centre.
+                    let view = pair.1
+                    let name = strategy == .cube ? "cube face \(CubeFace.allCases[k].letter)"
+                                                 : String(format: "patch %d of %d (yaw %.1f°, pitch %.1f°)", k + 1, views.count, view.yaw, view.pitch)
+                    throw DepthError("\(name): \(error)", exitCode: (error as? ExitCodeProviding)?.exitCode ?? 70)
+                }
+            }
+        })
+    }
+
+    /// ``estimate(panorama:_:)`` with every view estimated in one call (`batch`: the views'
+    /// images and geometry in, one estimate per view out): a network runs the six cube
+    /// faces as one batch this way.
+    public func estimate(panorama: Image, timing: inout Timing, batch: ([Image], [PerspectiveView]) throws -> [DepthEstimate]) throws -> DepthEstimate {
         let views = self.views
         guard !views.isEmpty else { throw DepthError("the direct strategy runs the estimator on the panorama itself", exitCode: 70) }
         var clock = DispatchTime.now().uptimeNanoseconds
@@ -113,14 +153,9 @@ public struct PanoramaDepth: Sendable {
         lap(\.split)
         var inputs: [ViewAlignment.Input] = []
         var metric = false
-        for (k, (view, image)) in zip(views, images).enumerated() {
-            let result: DepthEstimate
-            do { result = try estimate(image, view) } catch {
-                // Which view failed: a cube face by its letter, a patch by its number and centre.
-                let name = strategy == .cube ? "cube face \(CubeFace.allCases[k].letter)"
-                                             : String(format: "patch %d of %d (yaw %.1f°, pitch %.1f°)", k + 1, views.count, view.yaw, view.pitch)
-                throw DepthError("\(name): \(error)", exitCode: (error as? ExitCodeProviding)?.exitCode ?? 70)
-            }
+        let results = try batch(images, views)
+        guard results.count == views.count else { throw DepthError("\(views.count) views gave \(results.count) estimates", exitCode: 70) }
+        for (view, result) in zip(views, results) {
             guard result.depth.width == view.width, result.depth.height == view.height else {
                 throw DepthError("a view of \(view.width)x\(view.height) came back as depth of \(result.depth.width)x\(result.depth.height)", exitCode: 70)
             }
@@ -131,6 +166,7 @@ public struct PanoramaDepth: Sendable {
         lap(\.views)
         var alignment = self.alignment
         alignment.shift = !metric
+        if strategy == .cube, cubePadding == .network { alignment.reach = max(alignment.reach, 1.5) }
         let solution = try alignment.solve(inputs)
         lap(\.alignment)
         let aligned = alignment.apply(solution, to: inputs)
@@ -199,8 +235,9 @@ public struct PanoramaDepth: Sendable {
                                 guard let (px, py) = position(g, d) else { continue }
                                 // Feathered: falling linearly to zero at the image's edges.
                                 let (hw, hh) = (Double(g.width) / 2, Double(g.height) / 2)
-                                let w = max(0, 1 - abs(px + 0.5 - hw) / hw) * max(0, 1 - abs(py + 0.5 - hh) / hh)
-                                guard w > 0 else { continue }
+                                // (Never quite zero: a pixel on the very edge of faces cut exactly, which
+                                // no other view sees, keeps its face's value.)
+                                let w = max(1e-9, max(0, 1 - abs(px + 0.5 - hw) / hw) * max(0, 1 - abs(py + 0.5 - hh) / hh))
                                 let value = g.bilinear(planes[k], px, py)
                                 guard value.isFinite else { continue }
                                 sum += w * value
@@ -233,24 +270,70 @@ public struct PanoramaDepth: Sendable {
 
 /// A perspective estimator made to see panoramas through a ``PanoramaDepth`` strategy:
 /// equirect frames are cut into views, each estimated and merged; other frames go to the
-/// estimator as they are.
+/// estimator as they are. A network runs the cube strategy's six faces as one batch, with
+/// cube padding inside it when ``PanoramaDepth/cubePadding`` asks.
 public struct PanoramaDepthEstimator: DepthEstimator {
     public let base: any DepthEstimator
     public let panorama: PanoramaDepth
+    /// The network session that runs the six faces as one batch; nil: one view at a time.
+    public let cubeSession: Session?
 
-    public init(base: any DepthEstimator, panorama: PanoramaDepth) { (self.base, self.panorama) = (base, panorama) }
+    /// Prepares the faces' batch for a network under the cube strategy: one whose graph
+    /// fixes its batch runs face by face with image padding, and is refused padding
+    /// inside the network; so is the built-in prior, which has no network.
+    public init(base: any DepthEstimator, panorama: PanoramaDepth) throws {
+        (self.base, self.panorama) = (base, panorama)
+        guard panorama.strategy == .cube else {
+            cubeSession = nil
+            return
+        }
+        guard let network = base as? NetworkDepthEstimator else {
+            guard panorama.cubePadding == .image else {
+                throw DepthError("cube padding inside the network (padding: \(panorama.cubePadding.rawValue)) needs a network model; \(base.name) has none", exitCode: 64)
+            }
+            cubeSession = nil
+            return
+        }
+        let side = panorama.views[0].width
+        let size = network.network.sizing.size(width: side, height: side)
+        let extent = panorama.faceExtent
+        let padding = panorama.cubePadding == .image ? nil : CubePadding { n, p in Cubemap.paddingSources(faceSize: n, padding: p, extent: extent) }
+        do {
+            cubeSession = try network.batchSession(count: 6, width: size.width, height: size.height, cubePadding: padding,
+                                                   key: padding == nil ? "" : "extent \(extent)")
+        } catch where panorama.cubePadding == .image {
+            cubeSession = nil
+        }
+    }
 
     public var name: String { "\(base.name) (\(panorama.strategy.rawValue))" }
 
     public func estimateTimed(_ image: Image, projection: Projection) throws -> (estimate: DepthEstimate, timing: DepthTiming) {
         guard projection == .equirectangular, panorama.strategy != .direct else { return try base.estimateTimed(image, projection: projection) }
         var timing = DepthTiming()
-        let estimate = try panorama.estimate(panorama: image) { view, geometry in
-            let (result, t) = try base.estimateTimed(view, projection: geometry.projection)
+        func add(_ t: DepthTiming) {
             timing.preprocessing += t.preprocessing
             timing.inference += t.inference
             timing.postprocessing += t.postprocessing
-            return result
+        }
+        var split = PanoramaDepth.Timing()
+        let estimate: DepthEstimate
+        if let cubeSession, let network = base as? NetworkDepthEstimator {
+            estimate = try panorama.estimate(panorama: image, timing: &split, batch: { faces, views in
+                do {
+                    let (estimates, t) = try network.estimateBatch(faces, projections: views.map(\.projection), session: cubeSession)
+                    add(t)
+                    return estimates
+                } catch {
+                    throw DepthError("the six cube faces (one batch): \(error)", exitCode: (error as? ExitCodeProviding)?.exitCode ?? 70)
+                }
+            })
+        } else {
+            estimate = try panorama.estimate(panorama: image, timing: &split) { view, geometry in
+                let (result, t) = try base.estimateTimed(view, projection: geometry.projection)
+                add(t)
+                return result
+            }
         }
         return (estimate, timing)
     }

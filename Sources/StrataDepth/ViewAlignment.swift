@@ -31,6 +31,11 @@ public struct ViewAlignment: Sendable {
     public var shift: Bool
     /// Directions sampled for correspondences: an equirect grid this many rows high.
     public var sampleRows: Int
+    /// How far past its outer pixel centres a view is read (its border value held), in
+    /// pixels. 0 for views that overlap; views that only touch (cube faces cut exactly, for
+    /// cube padding inside the network) need a band across their common edges to be held
+    /// together on, which 1.5 gives.
+    public var reach = 0.0
 
     public init(columns: Int = 1, rows: Int = 1, smoothness: Double = 0.1, shift: Bool = true, sampleRows: Int = 180) {
         precondition(columns >= 1 && rows >= 1 && smoothness >= 0 && sampleRows >= 2, "invalid alignment grid")
@@ -113,8 +118,8 @@ public struct ViewAlignment: Sendable {
                     var seen = 0
                     for k in geometry.indices where geometry[k].mayContain(direction) {
                         let v = geometry[k]
-                        guard let (px, py, rx, ry) = v.project(direction),
-                              px >= 0, py >= 0, px <= Double(v.width - 1), py <= Double(v.height - 1) else { continue }
+                        guard let (px, py, rx, ry) = v.project(direction), px >= -reach, py >= -reach,
+                              px <= Double(v.width - 1) + reach, py <= Double(v.height - 1) + reach else { continue }
                         let d = v.bilinear(planes[k], px, py)
                         guard d.isFinite else { continue }
                         let w = trusts[k].map { v.bilinear($0, px, py) } ?? 1

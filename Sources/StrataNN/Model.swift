@@ -19,7 +19,7 @@ public struct Model: Sendable {
     /// The standard operator set the model was exported for.
     public let opset: Int
     /// Inputs the caller feeds (graph inputs that are not weights).
-    public let inputs: [Value]
+    public private(set) var inputs: [Value]
     /// Outputs the model produces.
     public let outputs: [Value]
     /// The nodes in file order (ONNX requires topological order).
@@ -33,6 +33,15 @@ public struct Model: Sendable {
     public let producer: String
     /// The ONNX IR version of the file.
     public let irVersion: Int
+
+    /// The model with the first extent of every input left open, so that an export made
+    /// for one image can be prepared for a batch. Whether the graph itself fixes the batch
+    /// somewhere (a Reshape to 1 × …) shows in the prepared session's output shapes.
+    public func withOpenBatch() -> Model {
+        var copy = self
+        for k in copy.inputs.indices where copy.inputs[k].shape?.isEmpty == false { copy.inputs[k].shape![0] = nil }
+        return copy
+    }
 
     /// Loads `url` (and any external-data files beside it); refuses a model that uses
     /// anything the engine does not run, listing every such use.

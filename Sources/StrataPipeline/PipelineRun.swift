@@ -103,6 +103,7 @@ public final class PipelineRun: @unchecked Sendable {
         var setupProblems: [Diagnostic] = []
         var setupCode: Int32?
         var sourceBits: [String: Int] = [:]
+        let runNotes = RunNotes()
         for i in order {
             let node = spec.nodes[i]
             let stage = registry[node.stage]!
@@ -118,7 +119,8 @@ public final class PipelineRun: @unchecked Sendable {
             for (port, edge) in node.inputs { inputTypes[port] = Self.type(of: edge, in: spec, registry: registry) }
             let context = StageContext(node: node.id, nodeIndex: i, params: params, boundInputs: bound,
                                        outputDirectory: options.outputDirectory, threads: options.threads, inputTypes: inputTypes,
-                                       sourceBitDepth: Self.ancestors(of: node.id, in: spec).compactMap { sourceBits[$0] }.max())
+                                       sourceBitDepth: Self.ancestors(of: node.id, in: spec).compactMap { sourceBits[$0] }.max(),
+                                       notes: runNotes)
             do {
                 guard let factory = registry.factory(node.stage) else {
                     throw StageError("stage \(node.stage) has no implementation in this build", exitCode: 70)
@@ -203,11 +205,15 @@ public final class PipelineRun: @unchecked Sendable {
             sources = [Source(id: Self.recordNode, source: FrameRecordSource(folder: recordFolder, frameCount: available), outputs: recordOutputs)]
         }
         self.sources = sources
+        notes = runNotes.all
 
         var resolvedInputs = spec.inputs
         for (name, value) in values { resolvedInputs[name]?.default = value }
         resolved = PipelineSpec(version: spec.version, name: spec.name, inputs: resolvedInputs, nodes: resolvedNodes)
     }
+
+    /// What stages said while they were built, "node: text", in execution order.
+    public let notes: [String]
 
     /// What each source read, one line each (`frames: clip.mp4: video, 36 frames, …`).
     public var sourceSummaries: [String] { sources.compactMap { s in s.source.summary.map { "\(s.id): \($0)" } } }

@@ -1,4 +1,5 @@
 import Foundation
+import StrataCore
 
 /// What a stage factory gets: its node's params (defaults filled in), the pipeline inputs
 /// wired to its ports, and where outputs go.
@@ -20,9 +21,13 @@ public struct StageContext: Sendable {
     /// The deepest bits per sample among the sources this node's frames come from (16 for a
     /// 16-bit PNG, 32 for floats), so a writer can keep them; nil when none says.
     public let sourceBitDepth: Int?
+    /// Where ``note(_:)`` keeps what the stage tells the user while it is built.
+    public let notes: RunNotes
 
     public init(node: String, nodeIndex: Int, params: [String: JSONValue], boundInputs: [String: JSONValue] = [:],
-                outputDirectory: URL, threads: Int = 1, inputTypes: [String: PortType] = [:], sourceBitDepth: Int? = nil) {
+                outputDirectory: URL, threads: Int = 1, inputTypes: [String: PortType] = [:], sourceBitDepth: Int? = nil,
+                notes: RunNotes = RunNotes()) {
+        self.notes = notes
         self.inputTypes = inputTypes
         self.sourceBitDepth = sourceBitDepth
         self.node = node
@@ -32,6 +37,11 @@ public struct StageContext: Sendable {
         self.outputDirectory = outputDirectory
         self.threads = threads
     }
+
+    /// Something the user should know about how this node will run (a model's input size
+    /// differing from the views, an option that changes nothing): `strata run` prints it
+    /// before the first frame, naming the node.
+    public func note(_ text: String) { notes.add("\(node): \(text)") }
 
     /// An error about param `name` (reported as `param_invalid` at its JSON Pointer).
     public func invalid(_ name: String, _ why: String) -> StageSetupError {
@@ -105,4 +115,16 @@ public struct StageSetupError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+}
+
+/// The notes stages leave while a run is built, in the order they came.
+public final class RunNotes: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    public init() {}
+
+    func add(_ line: String) { lines.withLock { $0.append(line) } }
+
+    /// Every note so far, "node: text".
+    public var all: [String] { lines.withLock { $0 } }
 }

@@ -74,4 +74,35 @@ extension Cubemap {
     public static func copyPaddingSources(faceSize n: Int, padding p: Int) -> [Int32] {
         copyMap(faceSize: n, padding: p).nearestSources
     }
+
+    /// ``copyPaddingSources(faceSize:padding:)`` for faces cut wider than the cube, as the
+    /// cube strategy's image-level padding does: each face is a square view `extent` times
+    /// the cube face's half-width (tan of its half field of view), `n` pixels across. A
+    /// padded pixel takes the nearest pixel of the face whose own square (the cube's)
+    /// holds its ray, in that face's widened image — a view of the same sphere, so the
+    /// strip continues the picture exactly wherever the faces agree. With `extent` 1 this
+    /// is the copy table.
+    public static func paddingSources(faceSize n: Int, padding p: Int, extent: Double) -> [Int32] {
+        guard extent > 1 else { return copyPaddingSources(faceSize: n, padding: p) }
+        let side = n + 2 * p, scale = 2 / Double(n)
+        var out = [Int32](repeating: 0, count: 6 * side * side)
+        for face in CubeFace.allCases {
+            for y in 0..<side {
+                for x in 0..<side {
+                    let (i, j) = (x - p, y - p)
+                    let source: (CubeFace, Int, Int)
+                    if i >= 0, i < n, j >= 0, j < n {
+                        source = (face, i, j)
+                    } else {
+                        let a = ((Double(i) + 0.5) * scale - 1) * extent, b = ((Double(j) + 0.5) * scale - 1) * extent
+                        let (other, a2, b2) = CubeFace.locate(face.direction(a: a, b: b))
+                        func pixel(_ t: Double) -> Int { min(max(Int(((t / extent + 1) / scale - 0.5).rounded()), 0), n - 1) }
+                        source = (other, pixel(a2), pixel(b2))
+                    }
+                    out[(face.rawValue * side + y) * side + x] = Int32(source.0.rawValue * n * n + source.2 * n + source.1)
+                }
+            }
+        }
+        return out
+    }
 }

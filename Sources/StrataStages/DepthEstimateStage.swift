@@ -33,6 +33,8 @@ final class DepthEstimateStage: FrameProcessor {
                            doc: "Alignment: scale and shift nodes per view, COLUMNSxROWS (1x1: one affine per view; 8x7 as 360MonoDepth)."),
                  ParamSpec("facePadding", .number(min: 0, max: 0.5), default: .number(0.125),
                            doc: "Cube strategy: each face's padding from the sphere, as a fraction of the face."),
+                 ParamSpec("padding", .choice(CubeFacePadding.allCases.map(\.rawValue)), default: .string("image"),
+                           doc: "Cube strategy: faces cut wider from the sphere (image), faces run as one batch through a network that pads every convolution from the neighbouring faces (network), or both."),
                  ParamSpec("blending", .choice(PanoramaBlending.allCases.map(\.rawValue)), default: .string("feather"),
                            doc: "How the aligned views merge: feathered weights, or gradient-domain (Poisson in log depth: no step between views shows; slower).")])
 
@@ -74,13 +76,40 @@ final class DepthEstimateStage: FrameProcessor {
             throw context.invalid("grid", "expected COLUMNSxROWS such as 8x7 or 1x1, each 1…64")
         }
         let layouts: [String: TangentLayout] = ["icosahedron": .icosahedron(level: 0), "icosahedron80": .icosahedron(level: 1), "omnifusion": .omniFusion]
-        let viewSize = try context.int("viewSize")
-        var panorama = PanoramaDepth(strategy: strategy, layout: layouts[try context.string("layout")]!,
-                                     viewSize: viewSize > 0 ? viewSize : networkSize ?? 256,
-                                     facePadding: try context.double("facePadding"),
-                                     alignment: ViewAlignment(columns: grid[0], rows: grid[1]))
+        let facePadding = try context.double("facePadding")
+        let cubePadding = CubeFacePadding(rawValue: try context.string("padding"))!
+        if strategy == .cube, cubePadding != .image, model == "builtin" {
+            throw context.invalid("padding", "cube padding inside the network needs a network model; the built-in prior has none (use image)")
+        }
+        // By default a view is what the network takes: a cube face with its padding from
+        // the sphere fills the network's input.
+        var viewSize = try context.int("viewSize")
+        if viewSize == 0 {
+            let size = networkSize ?? 256
+            viewSize = strategy == .cube && cubePadding != .network ? max(8, Int((Double(size) / (1 + 2 * facePadding)).rounded())) : size
+        }
+        var panorama = PanoramaDepth(strategy: strategy, layout: layouts[try context.string("layout")]!, viewSize: viewSize,
+                                     facePadding: facePadding, alignment: ViewAlignment(columns: grid[0], rows: grid[1]))
         panorama.blending = PanoramaBlending(rawValue: try context.string("blending"))!
-        estimator = PanoramaDepthEstimator(base: base, panorama: panorama)
+        panorama.cubePadding = cubePadding
+        let estimator = try PanoramaDepthEstimator(base: base, panorama: panorama)
+        self.estimator = estimator
+        if let network = base as? NetworkDepthEstimator {
+            let side = panorama.views[0].width
+            let input = network.network.sizing.size(width: side, height: side)
+            if (input.width, input.height) != (side, side) {
+                context.note("\(strategy.rawValue) views of \(side)x\(side) are resized to the network's \(input.width)x\(input.height) input")
+            }
+            if strategy == .cube {
+                if let session = estimator.cubeSession {
+                    if cubePadding != .image, session.rewrites["cube padding"] == nil {
+                        context.note("padding \(cubePadding.rawValue): \(model) has no padded convolution or pooling, so cube padding inside it changes nothing")
+                    }
+                } else {
+                    context.note("the graph of \(model) fixes its batch, so the six cube faces run one at a time")
+                }
+            }
+        }
     }
 
     func process(_ inputs: consuming PortValues, frame: FrameInfo) throws -> PortValues {

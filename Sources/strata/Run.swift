@@ -128,6 +128,7 @@ struct Run: ParsableCommand {
         }
         try report(run.warnings)
         for line in run.sourceSummaries { FileHandleStream.standardError.write("strata: \(line)\n") }
+        for line in run.notes { FileHandleStream.standardError.write("strata: note: \(line)\n") }
         if dryRun {
             try printDryRun(run)
             return

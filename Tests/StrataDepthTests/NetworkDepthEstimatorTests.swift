@@ -133,7 +133,7 @@ final class NetworkDepthEstimatorTests: XCTestCase {
         let network = try NetworkDepthEstimator(model: try scratch(copying: url), preset: .midasSmall, threads: 2)
         let pano = Image(width: 128, height: 64, channels: 3) { c, y, x in Float((x * 3 + y * 5 + c * 7) % 64) / 64 }
         for strategy in [PanoramaStrategy.tangent, .cube] {
-            let estimator = PanoramaDepthEstimator(base: network, panorama: PanoramaDepth(strategy: strategy, viewSize: 48,
+            let estimator = try PanoramaDepthEstimator(base: network, panorama: PanoramaDepth(strategy: strategy, viewSize: 48,
                                                                                          alignment: ViewAlignment(columns: 2, rows: 2, sampleRows: 32)))
             let (estimate, timing) = try estimator.estimateTimed(pano, projection: .equirectangular)
             XCTAssertEqual([estimate.depth.width, estimate.depth.height], [128, 64], "\(strategy)")

@@ -49,6 +49,19 @@ final class PanoramaDepthTests: XCTestCase {
         }
     }
 
+    /// Faces cut exactly (cube padding inside the network) share no pixel: the alignment
+    /// holds them together on a band across the cube's edges, where each face's border
+    /// value must meet its neighbour's.
+    func testFacesThatOnlyTouchAreAlignedAcrossTheCubesEdges() throws {
+        var panorama = PanoramaDepth(strategy: .cube, viewSize: 64, alignment: ViewAlignment(sampleRows: 128))
+        panorama.cubePadding = .network
+        let estimator = DistortedTruthEstimator(truth: Self.truth.values)
+        let aligned = score(try panorama.estimate(panorama: Self.room.color) { estimator.estimate($1) }.depth)
+        let plain = score(try unaligned(panorama, estimator))
+        XCTAssertLessThanOrEqual(aligned.absRel, 0.03, "AbsRel \(aligned.absRel), δ1 \(aligned.delta1)")
+        XCTAssertGreaterThan(plain.absRel, 3 * aligned.absRel, "unaligned \(plain.absRel) against aligned \(aligned.absRel)")
+    }
+
     func testAGridOfScaleAndShiftUndoesASmoothWarpThatOneAffinePerViewCannot() throws {
         let pano = Self.room.color
         var panorama = PanoramaDepth(strategy: .tangent, viewSize: 64, alignment: ViewAlignment(sampleRows: 64))

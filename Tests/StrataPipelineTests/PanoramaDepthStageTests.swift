@@ -63,6 +63,37 @@ final class PanoramaDepthStageTests: XCTestCase {
 }
 
 extension PanoramaDepthStageTests {
+    var static32: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("StrataDepthTests/Fixtures/static32.onnx").path
+    }
+
+    /// What the stage tells the user before the first frame: views resized to a fixed-size
+    /// model's input, and cube padding asked of a model with nothing to pad.
+    func testTheRunSaysWhenViewsAreResizedOrCubePaddingChangesNothing() throws {
+        let model = #""model": "\#(static32)", "preset": "midas-v21-small", "strategy": "cube", "grid": "1x1""#
+        let resized = try PipelineRun(data: pipeline(width: 96, height: 48, depth: model + #", "viewSize": 24"#),
+                                      registry: StageLibrary.registry, options: RunOptions(outputDirectory: folder))
+        XCTAssertEqual(resized.notes, ["depth: cube views of 30x30 are resized to the network's 32x32 input"])
+        let fitted = try PipelineRun(data: pipeline(width: 96, height: 48, depth: model), registry: StageLibrary.registry,
+                                     options: RunOptions(outputDirectory: folder))
+        XCTAssertEqual(fitted.notes, [], "by default a padded face fills the network's input: 26 + 2 × 3 = 32")
+        let padded = try PipelineRun(data: pipeline(width: 96, height: 48, depth: model + #", "padding": "network""#),
+                                     registry: StageLibrary.registry, options: RunOptions(outputDirectory: folder))
+        XCTAssertEqual(padded.notes, ["depth: padding network: \(static32) has no padded convolution or pooling, so cube padding inside it changes nothing"])
+        XCTAssertEqual(try padded.run().processed, 1, "a note, not an error")
+    }
+
+    func testCubePaddingInsideTheNetworkIsRefusedForTheBuiltInPrior() throws {
+        XCTAssertThrowsError(try PipelineRun(data: pipeline(width: 96, height: 48, depth: #""strategy": "cube", "padding": "both""#),
+                                             registry: StageLibrary.registry, options: RunOptions(outputDirectory: folder))) { error in
+            let diagnostics = (error as? PipelineError)?.diagnostics ?? []
+            XCTAssertEqual(diagnostics.first?.code, .paramInvalid)
+            XCTAssertEqual(diagnostics.first?.pointer, "/nodes/1/params/padding")
+            XCTAssertTrue(diagnostics.first?.message.contains("the built-in prior has none") == true, "\(diagnostics)")
+        }
+    }
+
     /// points.write on exact depth: each point lies at its pixel's distance along the pixel's
     /// ray, with the pixel's colour.
     func testPointCloudsPutEveryPixelAtItsDistanceAlongItsRay() throws {

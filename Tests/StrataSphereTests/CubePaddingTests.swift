@@ -109,4 +109,34 @@ final class CubePaddingTests: XCTestCase {
         let padded = try faces.padded(by: 2, mode: .resample(.bilinear)).toEquirect(width: 128, height: 64)
         XCTAssertLessThan(maxDifference(plain, padded), 2e-3)
     }
+
+    /// The table for faces cut wider than the cube (the cube strategy's padding from the
+    /// sphere, then cube padding inside the network): extending faces of n + 2p pixels by q
+    /// from their neighbours' wider images gives what cutting them p + q wider does, up to
+    /// the nearest pixel; the plain copy table, which takes them for exact cube faces, does not.
+    func testWiderFacesArePaddedAlongTheirOwnRays() throws {
+        let (p, q) = (4, 3)
+        let wide = pano.equirectToCube(faceSize: n, padding: p)
+        let side = n + 2 * p, extended = side + 2 * q
+        let want = pano.equirectToCube(faceSize: n, padding: p + q)
+        func gathered(_ sources: [Int32]) -> Float {
+            var worst: Float = 0
+            let plane = 6 * side * side, out = 6 * extended * extended
+            for c in 0..<wide.channels {
+                for k in 0..<out {
+                    let got = wide.stacked.pixels[c * plane + Int(sources[k])]
+                    worst = max(worst, abs(got - want.stacked.pixels[c * out + k]))
+                }
+            }
+            return worst
+        }
+        let extent = Double(side) / Double(n)
+        let alongRays = gathered(Cubemap.paddingSources(faceSize: side, padding: q, extent: extent))
+        let asIfCube = gathered(Cubemap.copyPaddingSources(faceSize: side, padding: q))
+        // Nearest pixel on a panorama changing by at most 0.45 per radian, with a pixel up to
+        // 2 / n radian wide, plus the two bilinear cuts.
+        XCTAssertLessThan(Double(alongRays), 0.45 * 2 / Double(n) + 5e-3, "along the rays")
+        XCTAssertGreaterThan(asIfCube, 2 * alongRays, "the copy table misplaces the strips of wider faces")
+        XCTAssertEqual(Cubemap.paddingSources(faceSize: side, padding: q, extent: 1), Cubemap.copyPaddingSources(faceSize: side, padding: q))
+    }
 }
