@@ -63,9 +63,11 @@ public struct ViewAlignment: Sendable {
     }
 
     /// Each view's disparity is divided by its median first, so that scale 1 and shift 0
-    /// mean "as the network said" for every view alike.
-    static func normalized(_ inputs: [Input]) -> [Image] {
-        inputs.map { input in
+    /// mean "as the network said" for every view alike. Metric views (no shift) already
+    /// share one unit, which must survive: they stay as they are.
+    func normalized(_ inputs: [Input]) -> [Image] {
+        guard shift else { return inputs.map(\.disparity) }
+        return inputs.map { input in
             let valid = input.disparity.pixels.filter { $0.isFinite && $0 > 0 }.sorted()
             let median = valid.isEmpty ? 1 : max(valid[valid.count / 2], 1e-12)
             var out = input.disparity
@@ -91,7 +93,7 @@ public struct ViewAlignment: Sendable {
 
     /// Fits every view's grid to the others on their overlaps.
     public func solve(_ inputs: [Input]) throws -> Solution {
-        let disparities = Self.normalized(inputs)
+        let disparities = normalized(inputs)
         let nodesPerView = columns * rows
         let perView = nodesPerView * (shift ? 2 : 1)
         let n = inputs.count * perView
@@ -210,7 +212,7 @@ public struct ViewAlignment: Sendable {
 
     /// Each view's aligned inverse ray distance q, per pixel (NaN where its disparity is invalid).
     public func apply(_ solution: Solution, to inputs: [Input]) -> [Image] {
-        let disparities = Self.normalized(inputs)
+        let disparities = normalized(inputs)
         return inputs.indices.map { k in
             let view = inputs[k].view
             let (w, h) = (view.width, view.height)

@@ -62,6 +62,29 @@ final class PanoramaDepthTests: XCTestCase {
         XCTAssertGreaterThan(plain.absRel, 3 * aligned.absRel, "unaligned \(plain.absRel) against aligned \(aligned.absRel)")
     }
 
+    /// A metric model's views (metres, each off by its own scale, no shift) are aligned in
+    /// scale only and come out in metres along the ray: right up to one global scale, and
+    /// that scale within what the views said.
+    func testMetricViewsAreAlignedInScaleOnlyAndStayInMetres() throws {
+        for strategy in [PanoramaStrategy.tangent, .cube] {
+            let panorama = PanoramaDepth(strategy: strategy, viewSize: 64, alignment: ViewAlignment(sampleRows: 64))
+            let estimator = DistortedTruthEstimator(truth: Self.truth.values, metric: true)
+            let depth = try panorama.estimate(panorama: Self.room.color) { estimator.estimate($1) }.depth
+            XCTAssertEqual(depth.kind, .metric)
+            XCTAssertEqual(depth.quantity, .rayDistance)
+            let ratios = zip(depth.values.pixels, Self.truth.values.pixels).compactMap { $0 > 0 && $1 > 0 ? Double($0 / $1) : nil }.sorted()
+            XCTAssertEqual(ratios.count, 256 * 128, "\(strategy): every direction has metres")
+            let scales = panorama.views.map(estimator.metricScale)
+            let global = ratios[ratios.count / 2]
+            XCTAssertTrue((scales.min()!...scales.max()!).contains(global), "\(strategy): scale \(global) outside the views' \(scales.min()!)…\(scales.max()!)")
+            // Up to that one scale, the truth.
+            let absRel = ratios.map { abs($0 / global - 1) }.reduce(0, +) / Double(ratios.count)
+            let unaligned = scales.max()! / scales.min()! - 1
+            XCTAssertLessThan(absRel, 0.01, "\(strategy): AbsRel after one global scale \(absRel)")
+            XCTAssertGreaterThan(unaligned, 10 * absRel, "the views disagreed by \(unaligned)")
+        }
+    }
+
     func testAGridOfScaleAndShiftUndoesASmoothWarpThatOneAffinePerViewCannot() throws {
         let pano = Self.room.color
         var panorama = PanoramaDepth(strategy: .tangent, viewSize: 64, alignment: ViewAlignment(sampleRows: 64))
