@@ -3,7 +3,7 @@
 feathered merge written with NumPy, SciPy and OpenCV, as a Python user of the field would
 (360MonoDepth solves its grid alignment with Ceres and blends in Python).
 
-    python3 Benchmarks/pano_peer.py DIR [REPEATS]
+    python3 Benchmarks/pano_peer.py DIR [REPEATS] [feather|gradient]
 
 DIR is written by `strata-bench pano dump W H VIEWSIZE DIR`: pano.npy, views.json, one
 distorted-truth disparity per view (viewNN.npy) and Strata's result (strata.npy). Per
@@ -12,8 +12,13 @@ first repeat and kept, as Strata keeps its maps), aligns the views (corresponden
 same direction grid, a bilinear 8×7 grid of scale and shift per view, the same smoothness,
 gauge and level terms; normal equations as a scipy.sparse matrix solved by
 scipy.sparse.linalg.spsolve) and merges them (feathered weights, bilinear reads by
-cv2.remap). It prints one JSON line: the best repeat's seconds per phase, and how far its
-result is from Strata's (which must be the same up to floating point).
+cv2.remap). With `gradient` the merge is gradient-domain as Strata's `blending: gradient`:
+each view's own log-depth differences to the right (wrapping) and below, feathered, then
+the screened Poisson equation over the equirect (wrap, pole joins, the same ε anchor to the
+feathered merge) solved by conjugate gradients preconditioned with PyAMG's smoothed
+aggregation, the tool a Python user reaches for. It prints one JSON line: the best
+repeat's seconds per phase, and how far its result is from Strata's (which must be the same
+up to floating point, or to the solvers' tolerance for `gradient`).
 """
 import json
 import sys
@@ -171,13 +176,14 @@ def align(views, disparities, settings):
     return solution, normalized
 
 
-def merge(views, normalized, solution, settings, width, height):
+def merge(views, normalized, solution, settings, width, height, gradient=False):
     columns, rows = settings["columns"], settings["rows"]
     nodes_per_view = columns * rows
     per_view = 2 * nodes_per_view
     dirs = directions(width, height)
     total = np.zeros((height, width))
     weight = np.zeros((height, width))
+    gx, wx, gy, wy = (np.zeros((height, width)) for _ in range(4))
     for k, view in enumerate(views):
         h, w = view["height"], view["width"]
         ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
@@ -194,13 +200,63 @@ def merge(views, normalized, solution, settings, width, height):
         ok = (feather > 0) & np.isfinite(sample)
         total[ok] += feather[ok] * sample[ok]
         weight[ok] += feather[ok]
+        if gradient:
+            # The view's own log, read where it sees each pixel (as Strata reads its log image).
+            with np.errstate(invalid="ignore", divide="ignore"):
+                logq = cv2.remap(np.log(np.where(q > 0, q, np.nan)).astype(np.float32), x.astype(np.float32), y.astype(np.float32),
+                                 cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            logq = np.where(inside, logq, np.nan)
+            right = np.roll(logq, -1, axis=1) - logq
+            below = np.full_like(logq, np.nan)
+            below[:-1] = logq[1:] - logq[:-1]
+            for g, wsum, diff in ((gx, wx, right), (gy, wy, below)):
+                use = ok & np.isfinite(diff)
+                g[use] += feather[use] * diff[use]
+                wsum[use] += feather[use]
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(weight > 0, total / weight, np.nan)
+        merged = np.where(weight > 0, total / weight, np.nan)
+        if not gradient:
+            return merged
+        return poisson(merged, np.where(wx > 0, gx / wx, np.nan), np.where(wy > 0, gy / wy, np.nan))
+
+
+def poisson(feathered, gx, gy, epsilon=1e-3, tolerance=1e-4):
+    """Strata's GradientBlend: min Σ (u_j − u_i − g_ij)² + ε Σ (u_i − u0_i)² in log depth."""
+    import pyamg
+    h, w = feathered.shape
+    with np.errstate(invalid="ignore", divide="ignore"):
+        u0 = np.log(np.where(feathered > 0, feathered, np.nan)).ravel()
+    active = np.isfinite(u0)
+    idx = np.arange(h * w).reshape(h, w)
+    pairs = [(idx.ravel(), np.roll(idx, -1, axis=1).ravel(), gx.ravel()),
+             (idx[:-1].ravel(), idx[1:].ravel(), gy[:-1].ravel()),
+             (idx[0, :w // 2], idx[0, w // 2:w // 2 * 2], np.full(w // 2, np.nan)),
+             (idx[-1, :w // 2], idx[-1, w // 2:w // 2 * 2], np.full(w // 2, np.nan))]
+    i = np.concatenate([p[0] for p in pairs])
+    j = np.concatenate([p[1] for p in pairs])
+    g = np.concatenate([p[2] for p in pairs])
+    keep = active[i] & active[j]
+    i, j, g = i[keep], j[keep], g[keep]
+    u = np.where(active, u0, 0)
+    # For the correction c = u − u0: the guide minus u0's own difference (0 where no guide).
+    h_ij = np.where(np.isfinite(g), g - (u[j] - u[i]), 0)
+    n = h * w
+    laplacian = scipy.sparse.csr_matrix((np.concatenate([-np.ones(len(i)), -np.ones(len(i))]),
+                                         (np.concatenate([i, j]), np.concatenate([j, i]))), shape=(n, n))
+    degree = -np.asarray(laplacian.sum(axis=1)).ravel()
+    a = laplacian + scipy.sparse.diags(degree + np.where(active, epsilon, 0) + np.where(active | (degree > 0), 0, 1))
+    b = np.zeros(n)
+    np.add.at(b, i, -h_ij)
+    np.add.at(b, j, h_ij)
+    solver = pyamg.smoothed_aggregation_solver(a.tocsr(), symmetry="symmetric")
+    correction = solver.solve(b, x0=np.zeros(n), tol=tolerance, accel="cg")
+    return np.where(active, np.exp(u + correction), np.nan).reshape(h, w)
 
 
 def main():
     folder = sys.argv[1]
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    gradient = len(sys.argv) > 3 and sys.argv[3] == "gradient"
     settings = json.load(open(f"{folder}/views.json"))
     pano = np.load(f"{folder}/pano.npy").astype(np.float32)
     views = []
@@ -217,15 +273,17 @@ def main():
         t1 = time.perf_counter()
         solution, normalized = align(views, disparities, settings)
         t2 = time.perf_counter()
-        result = merge(views, normalized, solution, settings, settings["width"], settings["height"])
+        result = merge(views, normalized, solution, settings, settings["width"], settings["height"], gradient)
         t3 = time.perf_counter()
         timing = {"split": t1 - t0, "alignment": t2 - t1, "merge": t3 - t2, "total": t3 - t0}
         if best is None or timing["total"] < best["total"]:
             best = timing
-    strata = np.load(f"{folder}/strata.npy")
+    strata = np.load(f"{folder}/strata{'-gradient' if gradient else ''}.npy")
     both = np.isfinite(strata) & np.isfinite(result)
     difference = float(np.max(np.abs(strata[both] - result[both]) / np.abs(strata[both])))
-    print(json.dumps({**{k: round(v, 3) for k, v in best.items()}, "maxRelativeDifferenceToStrata": round(difference, 6),
+    mean = float(np.mean(np.abs(strata[both] - result[both]) / np.abs(strata[both])))
+    print(json.dumps({**{k: round(v, 3) for k, v in best.items()}, "blending": "gradient" if gradient else "feather",
+                      "maxRelativeDifferenceToStrata": round(difference, 6), "meanRelativeDifferenceToStrata": round(mean, 7),
                       "pixelsCompared": int(both.sum())}))
 
 

@@ -34,8 +34,8 @@ enum PanoBench {
             if best == nil || timing.split + timing.alignment + timing.merge < best!.split + best!.alignment + best!.merge { best = timing }
         }
         let t = best!
-        print(String(format: #"{"width": %d, "height": %d, "views": %d, "viewSize": %d, "grid": "8x7", "split": %.3f, "alignment": %.3f, "merge": %.3f, "total": %.3f, "first": %.3f}"#,
-                     width, height, panorama.views.count, viewSize, t.split, t.alignment, t.merge, t.split + t.alignment + t.merge, first))
+        print(String(format: #"{"width": %d, "height": %d, "views": %d, "viewSize": %d, "grid": "8x7", "blending": "%@", "split": %.3f, "alignment": %.3f, "merge": %.3f, "total": %.3f, "first": %.3f}"#,
+                     width, height, panorama.views.count, viewSize, blending.rawValue, t.split, t.alignment, t.merge, t.split + t.alignment + t.merge, first))
     }
 
     /// What `Benchmarks/pano_peer.py` needs to run the same alignment and merge: the panorama
@@ -60,6 +60,10 @@ enum PanoBench {
         try JSONSerialization.data(withJSONObject: settings, options: [.prettyPrinted, .sortedKeys]).write(to: out.appendingPathComponent("views.json"))
         let fused = try panorama.estimate(panorama: room.color) { estimator.estimate($1) }
         try NPY.write(fused.depth.values, to: out.appendingPathComponent("strata.npy"))
+        var gradient = panorama
+        gradient.blending = .gradient
+        let blended = try gradient.estimate(panorama: room.color) { estimator.estimate($1) }
+        try NPY.write(blended.depth.values, to: out.appendingPathComponent("strata-gradient.npy"))
     }
 
     /// Pixels of the equirect where one view's coverage ends: where a seam would show.
@@ -99,6 +103,17 @@ enum PanoBench {
             print(line + "}")
         }
         report("builtin", "direct", try prior.estimate(room.color, projection: .equirectangular).depth, borders: nil)
+        // Faces cut exactly, as `padding: network` cuts them: aligned across the cube's edges.
+        var touching = PanoramaDepth(strategy: .cube, viewSize: min(256, width / 4))
+        touching.cubePadding = .network
+        let affine = DistortedTruthEstimator(truth: truth.values)
+        report("truth, per-view scale and shift, grid 1x1, faces cut exactly", "cube", try touching.estimate(panorama: room.color) { affine.estimate($1) }.depth,
+               borders: viewBorders(touching.views, width: width, height: height))
+        // A metric model's views: metres, each off by its own scale; aligned in scale only.
+        let metric = DistortedTruthEstimator(truth: truth.values, metric: true)
+        let tangent = PanoramaDepth(strategy: .tangent, viewSize: min(256, width / 4))
+        report("truth, metric, per-view scale, grid 1x1", "tangent", try tangent.estimate(panorama: room.color) { metric.estimate($1) }.depth,
+               borders: viewBorders(tangent.views, width: width, height: height))
         for strategy in [PanoramaStrategy.cube, .tangent] {
             for (name, grid) in [("1x1", (1, 1)), ("8x7", (8, 7))] {
                 let panorama = PanoramaDepth(strategy: strategy, viewSize: min(256, width / 4),

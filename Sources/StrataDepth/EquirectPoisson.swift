@@ -27,7 +27,8 @@ struct EquirectPoisson {
         var anchor: [Float]
         /// 1 / diagonal, 0 for pixels left out.
         var inverseDiagonal: [Float]
-        /// Per pixel, the range of `poleOrder` holding its pole edges.
+        /// Per pixel of the first row (x) and the last (width + x), the range of `poleOrder`
+        /// holding its pole edges.
         var poleStart: [Int32] = []
         var poleOrder: [(other: Int32, w: Float)] = []
         /// Per row, when every pixel of it has the same weights to its left and right, up
@@ -38,36 +39,59 @@ struct EquirectPoisson {
         init(width: Int, height: Int, right: [Float], down: [Float], poles: [(i: Int32, j: Int32, w: Float)], anchor: [Float]) {
             (self.width, self.height, self.right, self.down, self.poles, self.anchor) = (width, height, right, down, poles, anchor)
             let count = width * height
-            var diagonal = anchor.map(Double.init)
-            for i in 0..<count {
-                let x = i % width
-                let r = Double(right[i])
-                diagonal[i] += r
-                diagonal[i - x + (x + 1) % width] += r
-                if i + width < count { diagonal[i] += Double(down[i]); diagonal[i + width] += Double(down[i]) }
-            }
-            for p in poles { diagonal[Int(p.i)] += Double(p.w); diagonal[Int(p.j)] += Double(p.w) }
-            inverseDiagonal = diagonal.map { $0 > 0 ? Float(1 / $0) : 0 }
-            // Pole edges by pixel, so a sweep reads a pixel's own.
-            var counts = [Int32](repeating: 0, count: count + 1)
-            for p in poles { counts[Int(p.i) + 1] += 1; counts[Int(p.j) + 1] += 1 }
-            for i in 0..<count { counts[i + 1] += counts[i] }
+            // The diagonal gathered per pixel (rows in parallel), pole edges after.
+            var inverse = [Float](repeating: 0, count: count)
+            var poleSums = [Int: Float]()
+            for p in poles { poleSums[Int(p.i), default: 0] += p.w; poleSums[Int(p.j), default: 0] += p.w }
+            right.withUnsafeBufferPointer { rp in down.withUnsafeBufferPointer { dp in anchor.withUnsafeBufferPointer { ap in
+            inverse.withUnsafeMutableBufferPointer { ip in
+                let (r, d, a, out) = (UncheckedSendable(rp.baseAddress!), UncheckedSendable(dp.baseAddress!),
+                                      UncheckedSendable(ap.baseAddress!), UncheckedSendable(ip.baseAddress!))
+                EquirectPoisson.forEachBlock(rows: height, cells: count) { rows in
+                    for y in rows {
+                        let row = y * width
+                        for x in 0..<width {
+                            let i = row + x
+                            var diagonal = a.value[i] + r.value[i] + r.value[x == 0 ? row + width - 1 : i - 1]
+                            if y > 0 { diagonal += d.value[i - width] }
+                            if y + 1 < height { diagonal += d.value[i] }
+                            if y == 0 || y == height - 1 { diagonal += poleSums[i] ?? 0 }
+                            out.value[i] = diagonal > 0 ? 1 / diagonal : 0
+                        }
+                    }
+                }
+            } } } }
+            inverseDiagonal = inverse
+            // Pole edges by pixel of the first and last rows (k = x, or width + x), so a sweep
+            // reads a pixel's own.
+            func poleIndex(_ i: Int) -> Int { i < width ? i : width + i % width }
+            var counts = [Int32](repeating: 0, count: 2 * width + 1)
+            for p in poles { counts[poleIndex(Int(p.i)) + 1] += 1; counts[poleIndex(Int(p.j)) + 1] += 1 }
+            for k in 0..<(2 * width) { counts[k + 1] += counts[k] }
             poleStart = counts
             var fill = counts
             poleOrder = Array(repeating: (0, 0), count: 2 * poles.count)
             for p in poles {
-                poleOrder[Int(fill[Int(p.i)])] = (p.j, p.w); fill[Int(p.i)] += 1
-                poleOrder[Int(fill[Int(p.j)])] = (p.i, p.w); fill[Int(p.j)] += 1
+                let (a, b) = (poleIndex(Int(p.i)), poleIndex(Int(p.j)))
+                poleOrder[Int(fill[a])] = (p.j, p.w); fill[a] += 1
+                poleOrder[Int(fill[b])] = (p.i, p.w); fill[b] += 1
             }
-            uniformRows = (0..<height).map { y -> (Float, Float, Float, Float)? in
-                guard y > 0, y + 1 < height else { return nil }
-                let row = y * width
-                let (side, up, down, inverse) = (right[row], self.down[row - width], self.down[row], inverseDiagonal[row])
-                guard inverse > 0 else { return nil }
-                for i in row..<(row + width) where right[i] != side || self.down[i - width] != up || self.down[i] != down
-                    || inverseDiagonal[i] != inverse || anchor[i] != anchor[row] { return nil }
-                return (side, up, down, inverse)
+            var uniform = [(side: Float, up: Float, down: Float, inverse: Float)?](repeating: nil, count: height)
+            uniform.withUnsafeMutableBufferPointer { up in
+                let out = UncheckedSendable(up.baseAddress!)
+                EquirectPoisson.forEachBlock(rows: height, cells: count) { rows in
+                    for y in rows where y > 0 && y + 1 < height {
+                        let row = y * width
+                        let (side, above, below, inverse) = (right[row], down[row - width], down[row], inverseDiagonal[row])
+                        guard inverse > 0 else { continue }
+                        var same = true
+                        for i in row..<(row + width) where right[i] != side || down[i - width] != above || down[i] != below
+                            || inverseDiagonal[i] != inverse || anchor[i] != anchor[row] { same = false; break }
+                        if same { out.value[y] = (side, above, below, inverse) }
+                    }
+                }
             }
+            uniformRows = uniform
         }
 
         /// Σ_j w_ij v_j for pixel i = y × width + x.
@@ -80,12 +104,36 @@ struct EquirectPoisson {
             if y > 0 { s += down[i - width] * v[i - width] }
             if y + 1 < height { s += down[i] * v[i + width] }
             if y == 0 || y == height - 1 {
-                for k in Int(poleStart[i])..<Int(poleStart[i + 1]) { s += poleOrder[k].w * v[Int(poleOrder[k].other)] }
+                let k = y == 0 ? x : width + x
+                for e in Int(poleStart[k])..<Int(poleStart[k + 1]) { s += poleOrder[e].w * v[Int(poleOrder[e].other)] }
             }
             return s
         }
 
         func forEachRowBand(_ body: (Range<Int>) -> Void) { EquirectPoisson.forEachBlock(rows: height, cells: width * height, body) }
+
+        /// Calls `body(i, (A v)_i)` for every pixel i of row y that is not left out; rows of
+        /// one weight throughout take a loop with no branch and no weight read.
+        @inline(__always)
+        func forEachProduct(_ v: UnsafePointer<Float>, row y: Int, _ r: UnsafePointer<Float>, _ d: UnsafePointer<Float>,
+                            _ body: (Int, Float) -> Void) {
+            let row = y * width
+            if let u = uniformRows[y], width > 2 {
+                let (w, last, diagonal) = (width, width - 1, 1 / u.inverse)
+                body(row, diagonal * v[row] - (u.side * (v[row + last] + v[row + 1]) + u.up * v[row - w] + u.down * v[row + w]))
+                for i in (row + 1)..<(row + last) {
+                    body(i, diagonal * v[i] - (u.side * (v[i - 1] + v[i + 1]) + u.up * v[i - w] + u.down * v[i + w]))
+                }
+                let i = row + last
+                body(i, diagonal * v[i] - (u.side * (v[i - 1] + v[row]) + u.up * v[i - w] + u.down * v[i + w]))
+                return
+            }
+            for x in 0..<width {
+                let i = row + x
+                let id = inverseDiagonal[i]
+                if id > 0 { body(i, v[i] / id - neighbourSum(v, i, x, y, r, d)) }
+            }
+        }
 
         /// y = A v.
         func apply(_ v: [Float], into y: inout [Float]) {
@@ -95,11 +143,9 @@ struct EquirectPoisson {
                                        UncheckedSendable(vp.baseAddress!), UncheckedSendable(yp.baseAddress!))
                 forEachRowBand { rows in
                     for y in rows {
-                        for x in 0..<width {
-                            let i = y * width + x
-                            let id = inverseDiagonal[i]
-                            out.value[i] = id > 0 ? vv.value[i] / id - neighbourSum(vv.value, i, x, y, r.value, d.value) : 0
-                        }
+                        // Left-out pixels are 0.
+                        if uniformRows[y] == nil { for i in (y * width)..<((y + 1) * width) { out.value[i] = 0 } }
+                        forEachProduct(vv.value, row: y, r.value, d.value) { i, product in out.value[i] = product }
                     }
                 }
             } } } }
@@ -149,15 +195,21 @@ struct EquirectPoisson {
         func coarsened() -> Level {
             let (cw, ch) = ((width + 1) / 2, (height + 1) / 2)
             var right = [Float](repeating: 0, count: cw * ch), down = right, anchor = right
-            for y in 0..<height {
-                for x in 0..<width {
-                    let i = y * width + x, c = (y / 2) * cw + x / 2
-                    anchor[c] += self.anchor[i]
-                    let xr = (x + 1) % width
-                    if xr / 2 != x / 2 { right[c] += self.right[i] }
-                    if y % 2 == 1 && y + 1 < height { down[c] += self.down[i] }
+            right.withUnsafeMutableBufferPointer { rp in down.withUnsafeMutableBufferPointer { dp in anchor.withUnsafeMutableBufferPointer { ap in
+                let (r, d, a) = (UncheckedSendable(rp.baseAddress!), UncheckedSendable(dp.baseAddress!), UncheckedSendable(ap.baseAddress!))
+                EquirectPoisson.forEachBlock(rows: ch, cells: width * height) { coarseRows in
+                    for cy in coarseRows {
+                        for y in (2 * cy)..<min(2 * cy + 2, height) {
+                            for x in 0..<width {
+                                let i = y * width + x, c = cy * cw + x / 2
+                                a.value[c] += self.anchor[i]
+                                if ((x + 1) % width) / 2 != x / 2 { r.value[c] += self.right[i] }
+                                if y % 2 == 1 && y + 1 < height { d.value[c] += self.down[i] }
+                            }
+                        }
+                    }
                 }
-            }
+            } } }
             var merged: [Int64: Float] = [:]
             for p in poles {
                 let (a, b) = (Int(p.i), Int(p.j))
@@ -180,15 +232,11 @@ struct EquirectPoisson {
                                                UncheckedSendable(bp.baseAddress!), UncheckedSendable(cp.baseAddress!), UncheckedSendable(ip.baseAddress!))
                 EquirectPoisson.forEachBlock(rows: ch, cells: width * height) { coarseRows in
                     for cy in coarseRows {
-                        for cx in 0..<cw { out.value[cy * cw + cx] = 0 }
+                        let c = out.value + cy * cw
+                        for cx in 0..<cw { c[cx] = 0 }
                         for y in (2 * cy)..<min(2 * cy + 2, height) {
-                            for x in 0..<width {
-                                let i = y * width + x
-                                let inverse = id.value[i]
-                                guard inverse > 0 else { continue }
-                                let residual = bb.value[i] - (vv.value[i] / inverse - neighbourSum(vv.value, i, x, y, r.value, d.value))
-                                out.value[cy * cw + x / 2] += residual
-                            }
+                            let row = y * width
+                            forEachProduct(vv.value, row: y, r.value, d.value) { i, product in c[(i - row) >> 1] += bb.value[i] - product }
                         }
                     }
                 }

@@ -32,23 +32,50 @@ enum GradientBlend {
         let u0 = feathered.pixels.map { $0 > 0 ? log($0) : Float.nan }
         let active = u0.map(\.isFinite)
 
-        // The system for the correction c = u − u0: its right-hand side is the divergence of
-        // the difference between the target gradients and u0's own.
+        // The system for the correction c = u − u0: unit weights between pixels that both
+        // have depth, and a right-hand side that is the divergence of the difference between
+        // the target gradients and u0's own (nothing to correct where no view sees both
+        // pixels of an edge: the guide is then u0's own difference).
         var right = [Float](repeating: 0, count: count), down = right, anchor = right, b = right
-        func edge(_ i: Int, _ j: Int, _ guide: Float, _ weight: inout Float) {
-            guard active[i], active[j] else { return }
-            weight = 1
-            // Where no view sees both pixels the guide is u0's own difference: nothing to correct.
-            let g = guide.isFinite ? guide - (u0[j] - u0[i]) : 0
-            b[i] -= g
-            b[j] += g
-        }
-        for i in 0..<count {
-            let (x, y) = (i % width, i / width)
-            anchor[i] = active[i] ? epsilon : 0
-            edge(i, i - x + (x + 1) % width, gx[i], &right[i])
-            if y + 1 < height { edge(i, i + width, gy[i], &down[i]) }
-        }
+        var hx = right, hy = right
+        u0.withUnsafeBufferPointer { up in gx.withUnsafeBufferPointer { gxp in gy.withUnsafeBufferPointer { gyp in
+        right.withUnsafeMutableBufferPointer { rp in down.withUnsafeMutableBufferPointer { dp in anchor.withUnsafeMutableBufferPointer { ap in
+        hx.withUnsafeMutableBufferPointer { hxp in hy.withUnsafeMutableBufferPointer { hyp in
+            let (u, gxs, gys) = (UncheckedSendable(up.baseAddress!), UncheckedSendable(gxp.baseAddress!), UncheckedSendable(gyp.baseAddress!))
+            let (r, d, a, h, v) = (UncheckedSendable(rp.baseAddress!), UncheckedSendable(dp.baseAddress!), UncheckedSendable(ap.baseAddress!),
+                                   UncheckedSendable(hxp.baseAddress!), UncheckedSendable(hyp.baseAddress!))
+            Parallel.forEachBand(height, minimumBand: 8) { rows in
+                for y in rows {
+                    for x in 0..<width {
+                        let i = y * width + x
+                        guard u.value[i].isFinite else { continue }
+                        a.value[i] = epsilon
+                        let j = y * width + (x + 1) % width
+                        if u.value[j].isFinite {
+                            r.value[i] = 1
+                            if gxs.value[i].isFinite { h.value[i] = gxs.value[i] - (u.value[j] - u.value[i]) }
+                        }
+                        if y + 1 < height, u.value[i + width].isFinite {
+                            d.value[i] = 1
+                            if gys.value[i].isFinite { v.value[i] = gys.value[i] - (u.value[i + width] - u.value[i]) }
+                        }
+                    }
+                }
+            }
+        } } } } } } } }
+        hx.withUnsafeBufferPointer { hxp in hy.withUnsafeBufferPointer { hyp in b.withUnsafeMutableBufferPointer { bp in
+            let (h, v, out) = (UncheckedSendable(hxp.baseAddress!), UncheckedSendable(hyp.baseAddress!), UncheckedSendable(bp.baseAddress!))
+            Parallel.forEachBand(height, minimumBand: 8) { rows in
+                for y in rows {
+                    for x in 0..<width {
+                        let i = y * width + x
+                        var sum = h.value[y * width + (x + width - 1) % width] - h.value[i] - v.value[i]
+                        if y > 0 { sum += v.value[i - width] }
+                        out.value[i] = sum
+                    }
+                }
+            }
+        } } }
         // The first and last rows meet across the poles, each pixel the one half a turn away.
         var poles: [(i: Int32, j: Int32, w: Float)] = []
         for row in [0, height - 1] {

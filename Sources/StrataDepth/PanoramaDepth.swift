@@ -195,7 +195,10 @@ public struct PanoramaDepth: Sendable {
     /// With `gradients`, it also gives per pixel the feathered mean over the views of each
     /// view's own difference of log value to the pixel on the right (wrapping) and below
     /// (NaN where no view sees both): gradients free of the steps between views, for
-    /// ``GradientBlend``.
+    /// ``GradientBlend``. Each band of rows keeps, per pixel, the views that see it with
+    /// their log value and weight (one row more than the band, for the pixels below), and
+    /// pairs them up afterwards: projecting each view's neighbours again cost three times
+    /// the merge itself.
     static func merge(views: [PerspectiveView], values: [Image], confidences: [Image?], width: Int, height: Int,
                       gradients: Bool = false) -> (values: Image, confidence: Image, gx: [Float], gy: [Float]) {
         let geometry = views.map(ViewGeometry.init)
@@ -204,19 +207,10 @@ public struct PanoramaDepth: Sendable {
         var out = Image(width: width, height: height, channels: 1, fill: .nan)
         var trust = Image(width: width, height: height, channels: 1)
         var gx = [Float](repeating: .nan, count: gradients ? width * height : 0), gy = gx
-        /// Where view `g` sees direction `d` on its image, or nil.
-        func position(_ g: ViewGeometry, _ d: Vector3) -> (x: Double, y: Double)? {
-            guard let (px, py, _, _) = g.project(d),
-                  px >= -0.5, py >= -0.5, px <= Double(g.width) - 0.5, py <= Double(g.height) - 0.5 else { return nil }
-            return (px, py)
-        }
-        // Each view's log, for the gradients: sampled where needed, it spares three
-        // logarithms per pixel and view.
+        // Each view's log, for the gradients.
         let logs = gradients ? planes.map { $0.map { $0 > 0 ? log($0) : Float.nan } } : []
-        /// View `k`'s log value in direction `d`, or NaN where it does not see it.
-        func sampledLog(_ k: Int, _ d: Vector3) -> Double {
-            position(geometry[k], d).map { geometry[k].bilinear(logs[k], $0.x, $0.y) } ?? .nan
-        }
+        /// Views kept per pixel for the gradients (the heaviest, when more see it).
+        let slots = 8
         gx.withUnsafeMutableBufferPointer { gxb in
         gy.withUnsafeMutableBufferPointer { gyb in
         let (gxp, gyp) = (UncheckedSendable(gxb.baseAddress), UncheckedSendable(gyb.baseAddress))
@@ -224,19 +218,24 @@ public struct PanoramaDepth: Sendable {
             trust.pixels.withUnsafeMutableBufferPointer { t in
                 let (op, tp) = (UncheckedSendable(o.baseAddress!), UncheckedSendable(t.baseAddress!))
                 Parallel.forEachBand(height, minimumBand: 4) { rows in
-                    for y in rows {
+                    let span = rows.lowerBound..<min(rows.upperBound + (gradients ? 1 : 0), height)
+                    // Per pixel of the span: up to `slots` (view, log value, weight).
+                    let listed = gradients ? span.count * width * slots : 0
+                    var ids = [Int16](repeating: -1, count: listed)
+                    var logValues = [Float](repeating: 0, count: listed), weights = logValues
+                    for y in span {
                         for x in 0..<width {
                             let d = directions(x: x, y: y)
                             var (sum, total, confidence) = (0.0, 0.0, 0.0)
-                            var (sx, wx, sy, wy) = (0.0, 0.0, 0.0, 0.0)
-                            let (right, below) = gradients ? (directions(x: (x + 1) % width, y: y), directions(x: x, y: min(y + 1, height - 1))) : (d, d)
+                            let list = ((y - span.lowerBound) * width + x) * slots
                             for k in geometry.indices where geometry[k].mayContain(d) {
                                 let g = geometry[k]
-                                guard let (px, py) = position(g, d) else { continue }
-                                // Feathered: falling linearly to zero at the image's edges.
+                                guard let (px, py, _, _) = g.project(d), px >= -0.5, py >= -0.5,
+                                      px <= Double(g.width) - 0.5, py <= Double(g.height) - 0.5 else { continue }
+                                // Feathered: falling linearly to zero at the image's edges (never
+                                // quite zero: a pixel on the very edge of faces cut exactly, which
+                                // no other view sees, keeps its face's value).
                                 let (hw, hh) = (Double(g.width) / 2, Double(g.height) / 2)
-                                // (Never quite zero: a pixel on the very edge of faces cut exactly, which
-                                // no other view sees, keeps its face's value.)
                                 let w = max(1e-9, max(0, 1 - abs(px + 0.5 - hw) / hw) * max(0, 1 - abs(py + 0.5 - hh) / hh))
                                 let value = g.bilinear(planes[k], px, py)
                                 guard value.isFinite else { continue }
@@ -244,19 +243,44 @@ public struct PanoramaDepth: Sendable {
                                 total += w
                                 confidence += w * (trusts[k].map { g.bilinear($0, px, py) } ?? 1)
                                 if gradients {
-                                    let here = g.bilinear(logs[k], px, py)
-                                    let (r, b) = (sampledLog(k, right) - here, sampledLog(k, below) - here)
-                                    if r.isFinite { sx += w * r; wx += w }
-                                    if b.isFinite, y + 1 < height { sy += w * b; wy += w }
+                                    let l = Float(g.bilinear(logs[k], px, py))
+                                    guard l.isFinite else { continue }
+                                    // Into the first free slot, or over the lightest if it is lighter.
+                                    var slot = 0
+                                    while slot < slots, ids[list + slot] >= 0, weights[list + slot] >= Float(w) { slot += 1 }
+                                    guard slot < slots else { continue }
+                                    if ids[list + slot] >= 0 {
+                                        // Keep the list sorted by weight: shift the lighter ones down.
+                                        var j = slots - 1
+                                        while j > slot { (ids[list + j], logValues[list + j], weights[list + j]) = (ids[list + j - 1], logValues[list + j - 1], weights[list + j - 1]); j -= 1 }
+                                    }
+                                    (ids[list + slot], logValues[list + slot], weights[list + slot]) = (Int16(k), l, Float(w))
                                 }
                             }
-                            guard total > 0 else { continue }
+                            guard rows.contains(y), total > 0 else { continue }
                             op.value[y * width + x] = Float(sum / total)
                             tp.value[y * width + x] = Float(confidence / total)
-                            if gradients {
-                                if wx > 0 { gxp.value![y * width + x] = Float(sx / wx) }
-                                if wy > 0 { gyp.value![y * width + x] = Float(sy / wy) }
+                        }
+                    }
+                    guard gradients else { return }
+                    /// Σ w (L_other − L_here) over the views pixel `a` and pixel `b` share, and Σ w.
+                    func difference(_ a: Int, _ b: Int) -> Float {
+                        var (s, total): (Float, Float) = (0, 0)
+                        for i in a..<(a + slots) where ids[i] >= 0 {
+                            for j in b..<(b + slots) where ids[j] == ids[i] {
+                                s += weights[i] * (logValues[j] - logValues[i])
+                                total += weights[i]
+                                break
                             }
+                        }
+                        return total > 0 ? s / total : .nan
+                    }
+                    for y in rows {
+                        let row = (y - span.lowerBound) * width
+                        for x in 0..<width {
+                            let here = (row + x) * slots
+                            gxp.value![y * width + x] = difference(here, (row + (x + 1) % width) * slots)
+                            if y + 1 < height { gyp.value![y * width + x] = difference(here, (row + width + x) * slots) }
                         }
                     }
                 }

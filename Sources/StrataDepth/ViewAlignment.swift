@@ -16,7 +16,7 @@ import StrataSphere
 /// quantity before anything is compared. Where two views see one direction of the sphere,
 /// their q must agree. That is linear in the coefficients, so the whole problem is one
 /// linear least squares problem, solved through its normal equations (Cholesky, LAPACK's
-/// dposv): every correspondence; a smoothness term between neighbouring grid nodes; and
+/// dsposv): every correspondence; a smoothness term between neighbouring grid nodes; and
 /// the gauge. Agreement alone is satisfied by q = 0 everywhere, so the mean of q over the
 /// overlaps is held to what the views said (their disparities as given), and every node is
 /// weakly pulled towards scale 1 and shift 0 so that nodes no overlap sees stay put.
@@ -67,13 +67,34 @@ public struct ViewAlignment: Sendable {
     /// share one unit, which must survive: they stay as they are.
     func normalized(_ inputs: [Input]) -> [Image] {
         guard shift else { return inputs.map(\.disparity) }
-        return inputs.map { input in
-            let valid = input.disparity.pixels.filter { $0.isFinite && $0 > 0 }.sorted()
-            let median = valid.isEmpty ? 1 : max(valid[valid.count / 2], 1e-12)
-            var out = input.disparity
-            for i in out.pixels.indices { out.pixels[i] /= median }
-            return out
+        var out = inputs.map(\.disparity)
+        out.withUnsafeMutableBufferPointer { images in
+            let views = UncheckedSendable(images.baseAddress!)
+            Parallel.forEachBand(inputs.count, minimumBand: 1) { range in
+                for k in range {
+                    var valid = views.value[k].pixels.filter { $0.isFinite && $0 > 0 }
+                    let median = valid.isEmpty ? 1 : max(Self.select(&valid, valid.count / 2), 1e-12)
+                    for i in views.value[k].pixels.indices { views.value[k].pixels[i] /= median }
+                }
+            }
         }
+        return out
+    }
+
+    /// The k-th smallest of `values` (which it reorders): Hoare's selection, a tenth of a sort's time.
+    static func select(_ values: inout [Float], _ k: Int) -> Float {
+        var (low, high) = (0, values.count - 1)
+        while low < high {
+            let pivot = values[(low + high) / 2]
+            var (i, j) = (low, high)
+            while i <= j {
+                while values[i] < pivot { i += 1 }
+                while values[j] > pivot { j -= 1 }
+                if i <= j { values.swapAt(i, j); i += 1; j -= 1 }
+            }
+            if k <= j { high = j } else if k >= i { low = i } else { return values[k] }
+        }
+        return values[k]
     }
 
     /// The grid nodes bilinear at sample position (x, y) of a `width × height` view, and their weights.
@@ -103,64 +124,114 @@ public struct ViewAlignment: Sendable {
         let geometry = inputs.map { ViewGeometry($0.view) }
         let planes = disparities.map(\.pixels), trusts = inputs.map { $0.confidence?.pixels }
         // Correspondences: directions on an equirect grid, each seen by two or more views.
-        // Per view that sees one: up to 8 coefficients of q (4 nodes, scale and shift).
+        // Per view that sees one: up to 8 coefficients of q (4 nodes, scale and shift), its
+        // weight and what it said. Gathered in parallel bands of directions, in order.
         let (sw, sh) = (2 * sampleRows, sampleRows)
+        struct Seen { var count: Int32; var weight: Double; var given: Double }
+        struct Band { var starts: [Int32] = [0]; var seen: [Seen] = []; var index: [Int32] = []; var value: [Double] = [] }
+        let directions = EquirectDirections(width: sw, height: sh)
+        let bandRows = 8
+        let bandCount = (sh + bandRows - 1) / bandRows
+        var bands = [Band](repeating: Band(), count: bandCount)
+        bands.withUnsafeMutableBufferPointer { bp in
+            let out = UncheckedSendable(bp.baseAddress!)
+            Parallel.forEachBand(bandCount, minimumBand: 1) { range in
+                for band in range {
+                    var gathered = Band()
+                    for sy in (band * bandRows)..<min((band + 1) * bandRows, sh) {
+                        for sx in 0..<sw {
+                            let direction = directions(x: sx, y: sy)
+                            let first = gathered.seen.count
+                            for k in geometry.indices where geometry[k].mayContain(direction) {
+                                let v = geometry[k]
+                                guard let (px, py, rx, ry) = v.project(direction), px >= -reach, py >= -reach,
+                                      px <= Double(v.width - 1) + reach, py <= Double(v.height - 1) + reach else { continue }
+                                let d = v.bilinear(planes[k], px, py)
+                                guard d.isFinite else { continue }
+                                let w = trusts[k].map { v.bilinear($0, px, py) } ?? 1
+                                guard w > 0, w.isFinite else { continue }
+                                let f = (rx * rx + ry * ry + 1).squareRoot()
+                                var c: Int32 = 0
+                                for (node, weight) in nodes(x: px, y: py, width: v.width, height: v.height) {
+                                    gathered.index.append(Int32(k * perView + node)); gathered.value.append(weight * d / f)
+                                    c += 1
+                                    if shift {
+                                        gathered.index.append(Int32(k * perView + nodesPerView + node)); gathered.value.append(weight / f)
+                                        c += 1
+                                    }
+                                }
+                                gathered.seen.append(Seen(count: c, weight: w, given: d / f))
+                            }
+                            if gathered.seen.count - first < 2 {
+                                // Seen once or not at all: nothing to compare.
+                                let dropped = gathered.seen[first...].reduce(0) { $0 + Int($1.count) }
+                                gathered.seen.removeLast(gathered.seen.count - first)
+                                gathered.index.removeLast(dropped); gathered.value.removeLast(dropped)
+                            } else {
+                                gathered.starts.append(Int32(gathered.seen.count))
+                            }
+                        }
+                    }
+                    out.value[band] = gathered
+                }
+            }
+        }
+
+        // The pairs into the normal equations: one residual q_i − q_j per pair of views
+        // seeing a direction. Each of a fixed number of parts owns a range of the matrix's
+        // rows and goes through every pair, so the sums come out the same on any number of
+        // threads.
         var pairs = 0
         var dataWeight = 0.0
         var level = [Double](repeating: 0, count: n), levelTarget = 0.0, levelCount = 0
-        let stride = 8
-        var index = [Int](repeating: 0, count: stride * inputs.count), value = [Double](repeating: 0, count: stride * inputs.count)
-        var counts = [Int](repeating: 0, count: inputs.count), weights = [Double](repeating: 0, count: inputs.count)
-        var given = [Double](repeating: 0, count: inputs.count)
-        let directions = EquirectDirections(width: sw, height: sh)
+        for band in bands {
+            var offset = 0
+            for g in 0..<(band.starts.count - 1) {
+                let (lo, hi) = (Int(band.starts[g]), Int(band.starts[g + 1]))
+                var offsets: [Int] = []
+                for i in lo..<hi { offsets.append(offset); offset += Int(band.seen[i].count) }
+                for (i, o) in zip(lo..<hi, offsets) {
+                    for c in 0..<Int(band.seen[i].count) { level[Int(band.index[o + c])] += band.value[o + c] }
+                    levelTarget += band.seen[i].given
+                    levelCount += 1
+                }
+                for i in lo..<hi { for j in (i + 1)..<hi { pairs += 1; dataWeight += min(band.seen[i].weight, band.seen[j].weight) } }
+            }
+        }
+        let parts = 4
         a.withUnsafeMutableBufferPointer { matrix in
-            for sy in 0..<sh {
-                for sx in 0..<sw {
-                    let direction = directions(x: sx, y: sy)
-                    var seen = 0
-                    for k in geometry.indices where geometry[k].mayContain(direction) {
-                        let v = geometry[k]
-                        guard let (px, py, rx, ry) = v.project(direction), px >= -reach, py >= -reach,
-                              px <= Double(v.width - 1) + reach, py <= Double(v.height - 1) + reach else { continue }
-                        let d = v.bilinear(planes[k], px, py)
-                        guard d.isFinite else { continue }
-                        let w = trusts[k].map { v.bilinear($0, px, py) } ?? 1
-                        guard w > 0, w.isFinite else { continue }
-                        let f = (rx * rx + ry * ry + 1).squareRoot()
-                        var c = 0
-                        for (node, weight) in nodes(x: px, y: py, width: v.width, height: v.height) {
-                            index[seen * stride + c] = k * perView + node
-                            value[seen * stride + c] = weight * d / f
-                            c += 1
-                            if shift {
-                                index[seen * stride + c] = k * perView + nodesPerView + node
-                                value[seen * stride + c] = weight / f
-                                c += 1
-                            }
-                        }
-                        (counts[seen], weights[seen], given[seen]) = (c, w, d / f)
-                        seen += 1
-                    }
-                    guard seen >= 2 else { continue }
-                    for i in 0..<seen {
-                        for c in 0..<counts[i] { level[index[i * stride + c]] += value[i * stride + c] }
-                        levelTarget += given[i]
-                        levelCount += 1
-                    }
-                    // One residual per pair: q_i − q_j.
-                    for i in 0..<seen {
-                        for j in (i + 1)..<seen {
-                            let w = min(weights[i], weights[j])
-                            for (p, sp) in [(i, 1.0), (j, -1.0)] {
-                                for c in 0..<counts[p] {
-                                    let (r, cr) = (index[p * stride + c], sp * value[p * stride + c] * w)
-                                    for (q, sq) in [(i, 1.0), (j, -1.0)] {
-                                        for e in 0..<counts[q] { matrix[r * n + index[q * stride + e]] += cr * sq * value[q * stride + e] }
+            let m = UncheckedSendable(matrix.baseAddress!)
+            Parallel.forEachBand(parts, minimumBand: 1) { range in
+                for part in range {
+                    let owned = (part * n / parts)..<((part + 1) * n / parts)
+                    for band in bands {
+                        var offset = 0
+                        var offsets = [Int](repeating: 0, count: 64)
+                        for g in 0..<(band.starts.count - 1) {
+                            let (lo, hi) = (Int(band.starts[g]), Int(band.starts[g + 1]))
+                            if hi - lo > offsets.count { offsets = [Int](repeating: 0, count: hi - lo) }
+                            for i in lo..<hi { offsets[i - lo] = offset; offset += Int(band.seen[i].count) }
+                            for i in lo..<hi {
+                                for j in (i + 1)..<hi {
+                                    let w = min(band.seen[i].weight, band.seen[j].weight)
+                                    for (p, sp) in [(i, 1.0), (j, -1.0)] {
+                                        let po = offsets[p - lo]
+                                        for c in 0..<Int(band.seen[p].count) {
+                                            let r = Int(band.index[po + c])
+                                            guard owned.contains(r) else { continue }
+                                            let cr = sp * band.value[po + c] * w
+                                            for (q, sq) in [(i, 1.0), (j, -1.0)] {
+                                                let qo = offsets[q - lo]
+                                                // One triangle only (column ≥ row here, LAPACK's "L" in
+                                                // column-major): the solver reads no other.
+                                                for e in 0..<Int(band.seen[q].count) where Int(band.index[qo + e]) >= r {
+                                                    m.value[r * n + Int(band.index[qo + e])] += cr * sq * band.value[qo + e]
+                                                }
+                                            }
+                                        }
                                     }
                                 }
                             }
-                            pairs += 1
-                            dataWeight += w
                         }
                     }
                 }
@@ -183,7 +254,7 @@ public struct ViewAlignment: Sendable {
                         let i = base + gy * columns + gx
                         for j in [gx + 1 < columns ? i + 1 : nil, gy + 1 < rows ? i + columns : nil].compactMap({ $0 }) {
                             a[i * n + i] += lambda; a[j * n + j] += lambda
-                            a[i * n + j] -= lambda; a[j * n + i] -= lambda
+                            a[i * n + j] -= lambda  // j > i: the triangle solved
                         }
                         a[i * n + i] += gauge
                         if block == 0 { b[i] += gauge }
@@ -195,13 +266,21 @@ public struct ViewAlignment: Sendable {
         // The level row, weighted like all the data together.
         let mu = dataWeight / Double(levelCount * levelCount)
         for r in 0..<n where level[r] != 0 {
-            for c in 0..<n where level[c] != 0 { a[r * n + c] += mu * level[r] * level[c] }
+            for c in r..<n where level[c] != 0 { a[r * n + c] += mu * level[r] * level[c] }
             b[r] += mu * level[r] * levelTarget
         }
 
-        var (order, one, info) = (Int32(n), Int32(1), Int32(0))
-        dposv_("L", &order, &one, &a, &order, &b, &order, &info)
-        guard info == 0 else { throw DepthError("the alignment's normal equations are singular (LAPACK dposv info \(info))", exitCode: 70) }
+        // Factored in single precision and refined to double (LAPACK's dsposv, which falls
+        // back to a double factorisation by itself when refining does not converge): half
+        // the time of dposv, which is most of the alignment's when the BLAS runs its generic
+        // kernels (0.21 s of dposv at 2240 unknowns on an AVX-512 Xeon that Debian's
+        // OpenBLAS 0.3.21 does not know).
+        var (order, one, info, iterations) = (Int32(n), Int32(1), Int32(0), Int32(0))
+        var x = [Double](repeating: 0, count: n), work = [Double](repeating: 0, count: n)
+        var single = [Float](repeating: 0, count: n * (n + 1))
+        dsposv_("L", &order, &one, &a, &order, &b, &order, &x, &order, &work, &single, &iterations, &info)
+        guard info == 0 else { throw DepthError("the alignment's normal equations are singular (LAPACK dsposv info \(info))", exitCode: 70) }
+        b = x
         var scales: [[Double]] = [], shifts: [[Double]] = []
         for k in inputs.indices {
             scales.append(Array(b[(k * perView)..<(k * perView + nodesPerView)]))

@@ -85,6 +85,21 @@ final class PanoramaDepthTests: XCTestCase {
         }
     }
 
+    /// The alignment's median (each view's disparity is divided by it) by selection.
+    func testSelectionFindsTheKthSmallestWithTiesAndAnyOrder() {
+        var state: UInt64 = 5
+        for count in [1, 2, 3, 10, 101, 1000] {
+            let values = (0..<count).map { _ -> Float in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return Float(state >> 58)  // few distinct values: many ties
+            }
+            for k in Set([0, count / 2, count - 1]) {
+                var scratch = values
+                XCTAssertEqual(ViewAlignment.select(&scratch, k), values.sorted()[k], "k \(k) of \(count)")
+            }
+        }
+    }
+
     func testAGridOfScaleAndShiftUndoesASmoothWarpThatOneAffinePerViewCannot() throws {
         let pano = Self.room.color
         var panorama = PanoramaDepth(strategy: .tangent, viewSize: 64, alignment: ViewAlignment(sampleRows: 64))
