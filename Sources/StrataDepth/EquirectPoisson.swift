@@ -135,58 +135,60 @@ struct EquirectPoisson {
             }
         }
 
+        /// `body(rows, right, down, a, b)` over bands of rows on the worker pool, with the
+        /// weights, `a` and `b` as raw pointers.
+        func forEachRowBand(reading a: [Float], writing b: inout [Float],
+                            _ body: (Range<Int>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+            right.withUnsafeBufferPointer { rp in down.withUnsafeBufferPointer { dp in
+            a.withUnsafeBufferPointer { ap in b.withUnsafeMutableBufferPointer { bp in
+                let (r, d, aa, bb) = (UncheckedSendable(rp.baseAddress!), UncheckedSendable(dp.baseAddress!),
+                                      UncheckedSendable(ap.baseAddress!), UncheckedSendable(bp.baseAddress!))
+                forEachRowBand { rows in body(rows, r.value, d.value, aa.value, bb.value) }
+            } } } }
+        }
+
         /// y = A v.
         func apply(_ v: [Float], into y: inout [Float]) {
-            right.withUnsafeBufferPointer { rp in down.withUnsafeBufferPointer { dp in
-            v.withUnsafeBufferPointer { vp in y.withUnsafeMutableBufferPointer { yp in
-                let (r, d, vv, out) = (UncheckedSendable(rp.baseAddress!), UncheckedSendable(dp.baseAddress!),
-                                       UncheckedSendable(vp.baseAddress!), UncheckedSendable(yp.baseAddress!))
-                forEachRowBand { rows in
-                    for y in rows {
-                        // Left-out pixels are 0.
-                        if uniformRows[y] == nil { for i in (y * width)..<((y + 1) * width) { out.value[i] = 0 } }
-                        forEachProduct(vv.value, row: y, r.value, d.value) { i, product in out.value[i] = product }
-                    }
+            forEachRowBand(reading: v, writing: &y) { rows, r, d, v, out in
+                for y in rows {
+                    // Left-out pixels are 0.
+                    if uniformRows[y] == nil { for i in (y * width)..<((y + 1) * width) { out[i] = 0 } }
+                    forEachProduct(v, row: y, r, d) { i, product in out[i] = product }
                 }
-            } } } }
+            }
         }
 
         /// One Gauss–Seidel half-sweep over the pixels of one colour ((x + y) mod 2): the two
         /// colours touch only through the stencil, so rows run in parallel.
         func relax(_ v: inout [Float], _ b: [Float], colour: Int) {
-            right.withUnsafeBufferPointer { rp in down.withUnsafeBufferPointer { dp in
-            b.withUnsafeBufferPointer { bp in v.withUnsafeMutableBufferPointer { vp in
-                let (r, d, bb, vv) = (UncheckedSendable(rp.baseAddress!), UncheckedSendable(dp.baseAddress!),
-                                      UncheckedSendable(bp.baseAddress!), UncheckedSendable(vp.baseAddress!))
-                forEachRowBand { rows in
-                    for y in rows {
-                        var x = (colour + y) & 1
-                        if let u = uniformRows[y] {
-                            let (v, bv, row) = (vv.value, bb.value, y * width)
-                            let (w, last) = (width, width - 1)
-                            // The wrapping ends, then the inside without a branch or a weight read.
-                            if x == 0 { v[row] = (bv[row] + u.side * (v[row + last] + v[row + 1]) + u.up * v[row - w] + u.down * v[row + w]) * u.inverse }
-                            if (last - x) % 2 == 0 {
-                                let i = row + last
-                                v[i] = (bv[i] + u.side * (v[i - 1] + v[row]) + u.up * v[i - w] + u.down * v[i + w]) * u.inverse
-                            }
-                            if x == 0 { x = 2 }
-                            while x < last {
-                                let i = row + x
-                                v[i] = (bv[i] + u.side * (v[i - 1] + v[i + 1]) + u.up * v[i - w] + u.down * v[i + w]) * u.inverse
-                                x += 2
-                            }
-                            continue
+            forEachRowBand(reading: b, writing: &v) { rows, r, d, bv, v in
+                for y in rows {
+                    var x = (colour + y) & 1
+                    if let u = uniformRows[y] {
+                        let row = y * width
+                        let (w, last) = (width, width - 1)
+                        // The wrapping ends, then the inside without a branch or a weight read.
+                        if x == 0 { v[row] = (bv[row] + u.side * (v[row + last] + v[row + 1]) + u.up * v[row - w] + u.down * v[row + w]) * u.inverse }
+                        if (last - x) % 2 == 0 {
+                            let i = row + last
+                            v[i] = (bv[i] + u.side * (v[i - 1] + v[row]) + u.up * v[i - w] + u.down * v[i + w]) * u.inverse
                         }
-                        while x < width {
-                            let i = y * width + x
-                            let id = inverseDiagonal[i]
-                            if id > 0 { vv.value[i] = (bb.value[i] + neighbourSum(UnsafePointer(vv.value), i, x, y, r.value, d.value)) * id }
+                        if x == 0 { x = 2 }
+                        while x < last {
+                            let i = row + x
+                            v[i] = (bv[i] + u.side * (v[i - 1] + v[i + 1]) + u.up * v[i - w] + u.down * v[i + w]) * u.inverse
                             x += 2
                         }
+                        continue
+                    }
+                    while x < width {
+                        let i = y * width + x
+                        let id = inverseDiagonal[i]
+                        if id > 0 { v[i] = (bv[i] + neighbourSum(UnsafePointer(v), i, x, y, r, d)) * id }
+                        x += 2
                     }
                 }
-            } } } }
+            }
         }
 
         /// The next level: 2 × 2 blocks of pixels become one, the Galerkin product with
