@@ -14,7 +14,7 @@ import StrataCore
 ///     min Σ over neighbour pairs (u_j − u_i − g_ij)² + ε Σ (u_i − u0_i)²
 ///
 /// with u0 the log of the feathered merge, which also fixes the constant. The normal
-/// equations (a graph Laplacian plus ε, ``EquirectPoisson``) are solved for the correction
+/// equations (a graph Laplacian plus ε, ``GridPoisson``) are solved for the correction
 /// to u0 by multigrid-preconditioned conjugate gradients.
 enum GradientBlend {
     static let epsilon: Float = 1e-3
@@ -85,7 +85,7 @@ enum GradientBlend {
                 poles.append((Int32(i), Int32(j), 1))
             }
         }
-        let system = EquirectPoisson(EquirectPoisson.Level(width: width, height: height, right: right, down: down, poles: poles, anchor: anchor))
+        let system = GridPoisson(GridPoisson.Level(width: width, height: height, right: right, down: down, poles: poles, anchor: anchor))
         var correction = [Float](repeating: 0, count: count)
         iterations = system.solve(b, &correction, tolerance: tolerance)
         var out = feathered

@@ -1,8 +1,8 @@
-import StrataCore
-
-/// A screened Poisson system on an equirect grid: a weighted graph Laplacian over each
-/// pixel's right neighbour (wrapping at the 0°/360° seam), the pixel below, and pairs of
-/// pixels of one row joined across a pole, plus a diagonal anchor:
+/// A screened Poisson system on a grid of pixels: a weighted graph Laplacian over each
+/// pixel's right neighbour (the last column's edge wraps to the first, as an equirect's
+/// 0°/360° seam does; give it weight 0 for a flat image), the pixel below, and pairs of
+/// pixels of the first or last row (an equirect's rows meeting across a pole), plus a
+/// diagonal anchor:
 ///
 ///     (A u)_i = (anchor_i + Σ_j w_ij) u_i − Σ_j w_ij u_j
 ///
@@ -13,10 +13,11 @@ import StrataCore
 /// aggregation needs on a Laplacian (Braess 1995). About seven iterations reach 10⁻⁴ of
 /// the starting residual at any size, where Jacobi-preconditioned CG took hundreds.
 ///
-/// A pixel with no anchor and no edge (no depth there) is left out: it stays 0.
-struct EquirectPoisson {
+/// A pixel with no anchor and no edge (no depth there) is left out: it stays 0. Gradient-
+/// domain blending (StrataDepth) and membrane fills (StrataLayers) build their systems here.
+public struct GridPoisson: Sendable {
     /// One level: the weights and the anchor on a `width × height` grid.
-    struct Level {
+    public struct Level: Sendable {
         let width: Int, height: Int
         /// Weight of the edge to the pixel on the right (x + 1 mod width).
         var right: [Float]
@@ -36,7 +37,10 @@ struct EquirectPoisson {
         /// those weights and 1 / diagonal, so sweeps over it read no weights.
         var uniformRows: [(side: Float, up: Float, down: Float, inverse: Float)?] = []
 
-        init(width: Int, height: Int, right: [Float], down: [Float], poles: [(i: Int32, j: Int32, w: Float)], anchor: [Float]) {
+        /// The finest level: per pixel the weight to its right neighbour (wrapping), to the
+        /// pixel below (0 on the last row), and its anchor; edges joining pixels of the
+        /// first or last row.
+        public init(width: Int, height: Int, right: [Float], down: [Float], poles: [(i: Int32, j: Int32, w: Float)], anchor: [Float]) {
             (self.width, self.height, self.right, self.down, self.poles, self.anchor) = (width, height, right, down, poles, anchor)
             let count = width * height
             // The diagonal gathered per pixel (rows in parallel), pole edges after.
@@ -47,7 +51,7 @@ struct EquirectPoisson {
             inverse.withUnsafeMutableBufferPointer { ip in
                 let (r, d, a, out) = (UncheckedSendable(rp.baseAddress!), UncheckedSendable(dp.baseAddress!),
                                       UncheckedSendable(ap.baseAddress!), UncheckedSendable(ip.baseAddress!))
-                EquirectPoisson.forEachBlock(rows: height, cells: count) { rows in
+                GridPoisson.forEachBlock(rows: height, cells: count) { rows in
                     for y in rows {
                         let row = y * width
                         for x in 0..<width {
@@ -79,7 +83,7 @@ struct EquirectPoisson {
             var uniform = [(side: Float, up: Float, down: Float, inverse: Float)?](repeating: nil, count: height)
             uniform.withUnsafeMutableBufferPointer { up in
                 let out = UncheckedSendable(up.baseAddress!)
-                EquirectPoisson.forEachBlock(rows: height, cells: count) { rows in
+                GridPoisson.forEachBlock(rows: height, cells: count) { rows in
                     for y in rows where y > 0 && y + 1 < height {
                         let row = y * width
                         let (side, above, below, inverse) = (right[row], down[row - width], down[row], inverseDiagonal[row])
@@ -110,7 +114,7 @@ struct EquirectPoisson {
             return s
         }
 
-        func forEachRowBand(_ body: (Range<Int>) -> Void) { EquirectPoisson.forEachBlock(rows: height, cells: width * height, body) }
+        func forEachRowBand(_ body: (Range<Int>) -> Void) { GridPoisson.forEachBlock(rows: height, cells: width * height, body) }
 
         /// Calls `body(i, (A v)_i)` for every pixel i of row y that is not left out; rows of
         /// one weight throughout take a loop with no branch and no weight read.
@@ -199,7 +203,7 @@ struct EquirectPoisson {
             var right = [Float](repeating: 0, count: cw * ch), down = right, anchor = right
             right.withUnsafeMutableBufferPointer { rp in down.withUnsafeMutableBufferPointer { dp in anchor.withUnsafeMutableBufferPointer { ap in
                 let (r, d, a) = (UncheckedSendable(rp.baseAddress!), UncheckedSendable(dp.baseAddress!), UncheckedSendable(ap.baseAddress!))
-                EquirectPoisson.forEachBlock(rows: ch, cells: width * height) { coarseRows in
+                GridPoisson.forEachBlock(rows: ch, cells: width * height) { coarseRows in
                     for cy in coarseRows {
                         for y in (2 * cy)..<min(2 * cy + 2, height) {
                             for x in 0..<width {
@@ -232,7 +236,7 @@ struct EquirectPoisson {
             inverseDiagonal.withUnsafeBufferPointer { ip in
                 let (r, d, vv, bb, out, id) = (UncheckedSendable(rp.baseAddress!), UncheckedSendable(dp.baseAddress!), UncheckedSendable(vp.baseAddress!),
                                                UncheckedSendable(bp.baseAddress!), UncheckedSendable(cp.baseAddress!), UncheckedSendable(ip.baseAddress!))
-                EquirectPoisson.forEachBlock(rows: ch, cells: width * height) { coarseRows in
+                GridPoisson.forEachBlock(rows: ch, cells: width * height) { coarseRows in
                     for cy in coarseRows {
                         let c = out.value + cy * cw
                         for cx in 0..<cw { c[cx] = 0 }
@@ -249,7 +253,7 @@ struct EquirectPoisson {
         func addInterpolated(_ coarse: [Float], coarseWidth cw: Int, weight: Float, to v: inout [Float]) {
             coarse.withUnsafeBufferPointer { cp in v.withUnsafeMutableBufferPointer { vp in inverseDiagonal.withUnsafeBufferPointer { ip in
                 let (c, vv, id) = (UncheckedSendable(cp.baseAddress!), UncheckedSendable(vp.baseAddress!), UncheckedSendable(ip.baseAddress!))
-                EquirectPoisson.forEachBlock(rows: height, cells: width * height) { rows in
+                GridPoisson.forEachBlock(rows: height, cells: width * height) { rows in
                     for y in rows {
                         let row = (y / 2) * cw
                         for x in 0..<width where id.value[y * width + x] > 0 { vv.value[y * width + x] += weight * c.value[row + x / 2] }
@@ -292,7 +296,8 @@ struct EquirectPoisson {
     /// they stay at 6–7, for about twice the coarse levels' work, a third of the fine's.
     static let cycleIndex = 2
 
-    init(_ fine: Level) {
+    /// The multigrid hierarchy over `fine`.
+    public init(_ fine: Level) {
         var levels = [fine]
         while let last = levels.last, last.width > 8, last.height > 4 { levels.append(last.coarsened()) }
         self.levels = levels
@@ -324,7 +329,7 @@ struct EquirectPoisson {
     /// residual's norm; flexible CG (Polak–Ribière), so the Gauss–Seidel order along a row
     /// cannot upset it. Returns the iterations taken.
     @discardableResult
-    func solve(_ b: [Float], _ x: inout [Float], tolerance: Double = 1e-4, maxIterations: Int = 100) -> Int {
+    public func solve(_ b: [Float], _ x: inout [Float], tolerance: Double = 1e-4, maxIterations: Int = 100) -> Int {
         let fine = levels[0]
         let count = b.count
         var r = [Float](repeating: 0, count: count), ap = r

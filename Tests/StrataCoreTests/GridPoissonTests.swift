@@ -1,9 +1,9 @@
 import XCTest
-@testable import StrataDepth
+@testable import StrataCore
 
 /// The screened Poisson solver behind gradient-domain blending, against a dense solve of
 /// the same system, and its multigrid against plain iteration counts.
-final class EquirectPoissonTests: XCTestCase {
+final class GridPoissonTests: XCTestCase {
     struct Random {
         var state: UInt64
         mutating func next() -> Float {
@@ -14,7 +14,7 @@ final class EquirectPoissonTests: XCTestCase {
 
     /// A system on `width × height` like the blend builds: unit edges between active pixels
     /// (the wrap and the poles included), a small anchor, a hole of left-out pixels.
-    func system(width: Int, height: Int, hole: Bool = true) -> EquirectPoisson.Level {
+    func system(width: Int, height: Int, hole: Bool = true) -> GridPoisson.Level {
         let count = width * height
         let active = (0..<count).map { i in
             let (x, y) = (i % width, i / width)
@@ -28,12 +28,12 @@ final class EquirectPoissonTests: XCTestCase {
         }
         var poles: [(i: Int32, j: Int32, w: Float)] = []
         for row in [0, height - 1] { for x in 0..<(width / 2) { poles.append((Int32(row * width + x), Int32(row * width + x + width / 2), 1)) } }
-        return EquirectPoisson.Level(width: width, height: height, right: right, down: down, poles: poles,
+        return GridPoisson.Level(width: width, height: height, right: right, down: down, poles: poles,
                                      anchor: active.map { $0 ? 1e-3 : 0 })
     }
 
     /// The same matrix, dense, in double precision.
-    func dense(_ l: EquirectPoisson.Level) -> [[Double]] {
+    func dense(_ l: GridPoisson.Level) -> [[Double]] {
         let n = l.width * l.height
         var a = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
         func add(_ i: Int, _ j: Int, _ w: Float) {
@@ -79,7 +79,7 @@ final class EquirectPoissonTests: XCTestCase {
             for i in b.indices where b[i] != 0 { b[i] -= mean }
             let want = gaussianSolve(dense(level), b.map(Double.init))
             var x = [Float](repeating: 0, count: b.count)
-            let iterations = EquirectPoisson(level).solve(b, &x, tolerance: 1e-6)
+            let iterations = GridPoisson(level).solve(b, &x, tolerance: 1e-6)
             XCTAssertLessThan(iterations, 100, "\(width)x\(height)")
             let scale = want.map(abs).max()!
             let worst = zip(x, want).map { abs(Double($0) - $1) }.max()!
@@ -99,7 +99,7 @@ final class EquirectPoissonTests: XCTestCase {
             var b = [Float](repeating: 0, count: width * width / 2)
             for y in 0..<(width / 2) { let s = random.next(); b[y * width + width / 4] -= s; b[y * width + width / 4 + 1] += s }
             var x = [Float](repeating: 0, count: b.count)
-            counts.append(EquirectPoisson(level).solve(b, &x, tolerance: 1e-4))
+            counts.append(GridPoisson(level).solve(b, &x, tolerance: 1e-4))
         }
         XCTAssertLessThanOrEqual(counts.max()!, 12, "iterations per size \(counts)")
         XCTAssertLessThanOrEqual(counts.last!, counts.first! + 2, "iterations per size \(counts)")
