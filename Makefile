@@ -4,7 +4,7 @@
 #   make demo    convert the committed sample video to a PNG sequence in out/, and run a pipeline
 #   make test    run the test suite
 
-PACKAGES := libpng-dev libjpeg-dev libavformat-dev libavcodec-dev libswscale-dev \
+PACKAGES := libpng-dev zlib1g-dev libjpeg-dev libavformat-dev libavcodec-dev libswscale-dev \
             libavutil-dev libopenblas-dev libonnx-testdata pkg-config
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 SAMPLE := samples/mandelbrot-320x180.mp4

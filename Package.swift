@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "StrataDepth", targets: ["StrataDepth"]),
         .library(name: "StrataSphere", targets: ["StrataSphere"]),
         .library(name: "StrataNN", targets: ["StrataNN"]),
+        .library(name: "StrataLayers", targets: ["StrataLayers"]),
         .executable(name: "strata", targets: ["strata"]),
     ],
     dependencies: [
@@ -27,7 +28,7 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
         .target(
             name: "CStrataCodecs",
-            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
+            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg"), .linkedLibrary("z")]
         ),
 
         // Library modules, each depending only on those above it.
@@ -38,8 +39,9 @@ let package = Package(
         .target(name: "StrataSphere", dependencies: ["StrataCore", "CStrataKernels"]),
         .target(name: "StrataNN", dependencies: ["StrataCore", "COpenBLAS", "CStrataKernels", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "StrataDepth", dependencies: ["StrataCore", "StrataSphere", "StrataNN", "COpenBLAS"]),
+        .target(name: "StrataLayers", dependencies: ["StrataCore"]),
         .target(name: "StrataPipeline", dependencies: ["StrataCore"]),
-        .target(name: "StrataStages", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataSphere", "StrataDepth", "StrataPipeline"]),
+        .target(name: "StrataStages", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataSphere", "StrataDepth", "StrataLayers", "StrataPipeline"]),
 
         // The executable: a thin ArgumentParser layer.
         .executableTarget(
@@ -57,6 +59,7 @@ let package = Package(
         .testTarget(name: "StrataIOTests", dependencies: ["StrataCore", "StrataIO", "CFFmpeg"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataDepthTests", dependencies: ["StrataCore", "StrataIO", "StrataNN", "StrataSynth", "StrataSphere", "StrataDepth"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataSynthTests", dependencies: ["StrataCore", "StrataSynth"]),
+        .testTarget(name: "StrataLayersTests", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataLayers"]),
         .testTarget(name: "StrataNNTests", dependencies: ["StrataCore", "StrataIO", "StrataNN", "StrataSphere", "StrataSynth",
                                                           .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                     resources: [.copy("Fixtures")]),

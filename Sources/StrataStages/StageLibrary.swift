@@ -24,6 +24,7 @@ public enum StageLibrary {
         registry.register(ImageWriteStage.descriptor) { .sink(try ImageWriteStage($0)) }
         registry.register(DepthWriteStage.descriptor) { .sink(try DepthWriteStage($0)) }
         registry.register(PointsWriteStage.descriptor) { .sink(try PointsWriteStage($0)) }
+        registry.register(LayersWriteStage.descriptor) { .sink(try LayersWriteStage($0)) }
         return registry
     }()
 }

@@ -70,4 +70,7 @@ int strata_jpeg_encode(const unsigned char *pixels, int width, int height, int c
                        int quality, const unsigned char *exif, size_t exif_size,
                        unsigned char **out, size_t *out_size, char *message, size_t message_size);
 
+/// zlib's CRC-32 of `size` bytes, continuing `crc` (0 to start).
+uint32_t strata_crc32(uint32_t crc, const unsigned char *data, size_t size);
+
 #endif

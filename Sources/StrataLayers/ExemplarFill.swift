@@ -1,0 +1,122 @@
+import StrataCore
+
+/// Exemplar-based colour fill (PatchMatch search, Barnes et al. 2009, in onion-peel order):
+/// each pixel of the hole, from its border inwards, takes the centre of the source patch
+/// whose colours best match what is already known around it. Sources are patches lying
+/// wholly in the allowed region (the same layer's visible pixels), at the same or greater
+/// depth, so a background is filled from background and never from what hid it.
+/// Deterministic for a given seed.
+struct ExemplarFill {
+    /// Patch half-width: 7 × 7 patches.
+    var radius = 3
+    /// Random candidates per pixel besides propagation and the local search.
+    var randomTries = 6
+    var seed: UInt64 = 1
+
+    /// `color` (planar, `channels` planes) with the `hole` pixels filled from patches
+    /// centred in `source`. `disparity` (per pixel, filled) keeps sources at or behind the
+    /// target: a source's disparity may exceed the target's by 10% at most. Rows wrap when
+    /// `wrap`. Returns nil when no patch fits wholly in the source region.
+    func fill(_ color: Image, hole: [Bool], source: [Bool], disparity: [Float], wrap: Bool) -> Image? {
+        let (w, h, channels) = (color.width, color.height, color.channels)
+        let count = w * h
+        let r = radius
+        func wrapped(_ x: Int) -> Int? { wrap ? (x % w + w) % w : (x >= 0 && x < w ? x : nil) }
+        // Patch centres wholly inside the source region (rows clamp at top and bottom).
+        var centre = [Bool](repeating: false, count: count)
+        var centres: [Int32] = []
+        for y in r..<max(r, h - r) {
+            for x in 0..<w {
+                var inside = true
+                scan: for dy in -r...r {
+                    for dx in -r...r {
+                        guard let xx = wrapped(x + dx), source[(y + dy) * w + xx] else { inside = false; break scan }
+                    }
+                }
+                if inside { centre[y * w + x] = true; centres.append(Int32(y * w + x)) }
+            }
+        }
+        guard !centres.isEmpty else { return nil }
+
+        var out = color
+        var known = (0..<count).map { !hole[$0] }
+        var match = [Int32](repeating: -1, count: count)
+        var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+        func random(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(n))
+        }
+        let plane = count
+        /// Sum of squared differences over the known pixels of target t's patch against
+        /// source s's patch, per known pixel; infinity when nothing around t is known.
+        func cost(_ t: Int, _ s: Int, _ limit: Float) -> Float {
+            let (tx, ty, sx, sy) = (t % w, t / w, s % w, s / w)
+            var sum: Float = 0, n = 0
+            for dy in -r...r {
+                let (ya, yb) = (ty + dy, sy + dy)
+                guard ya >= 0, ya < h else { continue }
+                for dx in -r...r {
+                    guard let xa = wrapped(tx + dx), let xb = wrapped(sx + dx) else { continue }
+                    let a = ya * w + xa
+                    guard known[a] else { continue }
+                    let b = yb * w + xb
+                    for c in 0..<channels {
+                        let d = out.pixels[c * plane + a] - out.pixels[c * plane + b]
+                        sum += d * d
+                    }
+                    n += 1
+                }
+                if n > 0, sum > limit * Float(n + 2 * r + 1) { return .infinity }
+            }
+            return n > 0 ? sum / Float(n) : .infinity
+        }
+        func allowed(_ s: Int, for t: Int) -> Bool { centre[s] && disparity[s] <= disparity[t] * 1.1 + 1e-6 }
+
+        // Onion peel: the hole's pixels in order of distance from its border.
+        var front: [Int] = []
+        var queued = [Bool](repeating: false, count: count)
+        for i in 0..<count where hole[i] {
+            let (x, y) = (i % w, i / w)
+            let around = [wrapped(x + 1).map { y * w + $0 }, wrapped(x - 1).map { y * w + $0 }, y > 0 ? i - w : nil, y + 1 < h ? i + w : nil]
+            if around.contains(where: { $0.map { !hole[$0] } ?? false }) { front.append(i); queued[i] = true }
+        }
+        var head = 0
+        while head < front.count {
+            let t = front[head]
+            head += 1
+            let (tx, ty) = (t % w, t / w)
+            var best = -1, bestCost = Float.infinity
+            func consider(_ s: Int) {
+                guard s >= 0, s < count, allowed(s, for: t) else { return }
+                let c = cost(t, s, bestCost)
+                if c < bestCost { (best, bestCost) = (s, c) }
+            }
+            // Propagation: where a filled or known neighbour's match points, shifted.
+            for (dx, dy) in [(-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (1, 1), (-1, 1), (1, -1)] {
+                guard let nx = wrapped(tx + dx), ty + dy >= 0, ty + dy < h else { continue }
+                let n = (ty + dy) * w + nx
+                let m = Int(match[n])
+                guard m >= 0, let sx = wrapped(m % w - dx), m / w - dy >= 0, m / w - dy < h else { continue }
+                consider((m / w - dy) * w + sx)
+            }
+            for _ in 0..<randomTries { consider(Int(centres[random(centres.count)])) }
+            // Local search around the best, the window halving.
+            if best >= 0 {
+                var span = max(w, h) / 2
+                while span >= 1 {
+                    let (bx, by) = (best % w, best / w)
+                    let y = by + random(2 * span + 1) - span
+                    if y >= 0, y < h, let x = wrapped(bx + random(2 * span + 1) - span) { consider(y * w + x) }
+                    span /= 2
+                }
+            }
+            if best < 0 { best = Int(centres[random(centres.count)]) }
+            for c in 0..<channels { out.pixels[c * plane + t] = out.pixels[c * plane + best] }
+            known[t] = true
+            match[t] = Int32(best)
+            let around = [wrapped(tx + 1).map { ty * w + $0 }, wrapped(tx - 1).map { ty * w + $0 }, ty > 0 ? t - w : nil, ty + 1 < h ? t + w : nil]
+            for n in around.compactMap({ $0 }) where hole[n] && !queued[n] { front.append(n); queued[n] = true }
+        }
+        return out
+    }
+}

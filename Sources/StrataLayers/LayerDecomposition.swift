@@ -1,0 +1,193 @@
+import Foundation
+import StrataCore
+
+/// One depth layer of a scene: what it shows, with a soft edge where it lies in front of
+/// farther layers, what nearer layers hid of it filled as far as the viewing range needs,
+/// and its depth there.
+public struct Layer: Sendable {
+    /// RGBA, straight (not premultiplied) alpha: 1 where the layer is, falling to 0 over
+    /// the soft band at its edge against farther layers, 0 outside it.
+    public var color: Image
+    /// Depth in the input's meaning (its kind and quantity), extended smoothly into the
+    /// filled region; NaN where the layer is not.
+    public var depth: Image
+    /// Pixels the layer shows in the input.
+    public var visible: [Bool]
+    /// Pixels hidden by nearer layers that the fill gave this layer.
+    public var filled: [Bool]
+    /// The disparity range the layer covers (inverse depth, in the input's scale).
+    public var disparity: ClosedRange<Float>
+}
+
+/// A scene split into layers, nearest first.
+public struct LayeredScene: Sendable {
+    public var layers: [Layer]
+    /// Per pixel, the layer it belongs to (0: nearest).
+    public var labels: [UInt8]
+    public var width: Int
+    public var height: Int
+    /// What the user should know: fewer layers than asked, invalid depth taken as far.
+    public var notes: [String]
+
+    /// The layers composited back to front (straight alpha), RGB.
+    public func composite() -> Image {
+        var out = Image(width: width, height: height, channels: 3)
+        let plane = width * height
+        for layer in layers.reversed() {
+            for i in 0..<plane {
+                let a = layer.color.pixels[3 * plane + i]
+                guard a > 0 else { continue }
+                for c in 0..<3 { out.pixels[c * plane + i] = a * layer.color.pixels[c * plane + i] + (1 - a) * out.pixels[c * plane + i] }
+            }
+        }
+        return out
+    }
+}
+
+/// Splits colour and depth into K depth layers near to far (K given, or found from gaps in
+/// the disparity histogram), each with a soft alpha band at its edge; fills what nearer
+/// layers hide (depth by a membrane continuing the layer's surface, colour by exemplar
+/// patches from the same layer) as far as `fillBand` pixels from what the layer shows.
+/// Equirect input wraps: a layer across the 0°/360° seam is one layer.
+public struct LayerDecomposition: Sendable {
+    /// Layers wanted, 1…8; nil: as many as the depth has gaps (at most 8).
+    public var layerCount: Int?
+    /// Width of the soft alpha band inside a layer's edge against farther layers, in
+    /// pixels: alpha rises 1/(s+1), 2/(s+1)… from the edge inwards.
+    public var softness: Double
+    /// How far behind a nearer layer the fill reaches, in pixels from what the layer shows.
+    public var fillBand: Int
+    /// Whether rows wrap (an equirect panorama).
+    public var wrap: Bool
+    /// Seed of the exemplar search.
+    public var seed: UInt64
+
+    public init(layerCount: Int? = nil, softness: Double = 2, fillBand: Int = 32, wrap: Bool = false, seed: UInt64 = 1) {
+        precondition(layerCount.map { (1...8).contains($0) } ?? true, "1 to 8 layers")
+        (self.layerCount, self.softness, self.fillBand, self.wrap, self.seed) = (layerCount, softness, fillBand, wrap, seed)
+    }
+
+    /// The layers of `color` (RGB or RGBA, 0…1) over `depth` (the same size).
+    public func decompose(color: Image, depth: DepthMap) throws -> LayeredScene {
+        let (w, h) = (color.width, color.height)
+        guard depth.width == w, depth.height == h else {
+            throw LayerError("depth of \(depth.width)x\(depth.height) for colour of \(w)x\(h)")
+        }
+        let count = w * h
+        var notes: [String] = []
+        // Disparity: inverse relative depth is one already; metric and relative depth invert.
+        var disparity = depth.values.pixels.map { v -> Float in
+            let d = depth.kind == .inverseRelative ? v : (v > 0 ? 1 / v : .nan)
+            return d.isFinite && (depth.kind != .inverseRelative || d >= 0) ? d : .nan
+        }
+        let valid = disparity.filter(\.isFinite)
+        guard let far = valid.min() else { throw LayerError("the depth map has no valid pixel") }
+        let invalid = count - valid.count
+        if invalid > 0 {
+            notes.append("\(invalid) pixel\(invalid == 1 ? "" : "s") without valid depth (NaN, zero or negative) taken as the farthest")
+            for i in 0..<count where !disparity[i].isFinite { disparity[i] = far }
+        }
+        let cuts = DisparityCuts.cuts(valid, count: layerCount)
+        let k = cuts.count + 1
+        if let layerCount, k < layerCount {
+            notes.append("\(layerCount) layers asked, \(k) made: the depth has no more distinct levels")
+        }
+        let labels = disparity.map { d in UInt8(cuts.reduce(0) { $0 + (d < $1 ? 1 : 0) }) }
+
+        let rgb = color.channels >= 3 ? Image(width: w, height: h, channels: 3, pixels: Array(color.pixels[0..<(3 * count)])) : color.rgb()
+        var layers: [Layer] = []
+        for index in 0..<k {
+            let visible = labels.map { Int($0) == index }
+            // Hidden by nearer layers, within the band of what this layer shows.
+            let reach = distances(from: visible, width: w, limit: Float(fillBand))
+            let filled = (0..<count).map { Int(labels[$0]) < index && reach[$0] <= Float(fillBand) }
+            // The soft edge: alpha rises from the border with farther layers inwards.
+            let farther = labels.map { Int($0) > index }
+            let inside = distances(from: farther, width: w, limit: Float(softness) + 1)
+            let region = (0..<count).map { visible[$0] || filled[$0] }
+            var alpha = [Float](repeating: 0, count: count)
+            for i in 0..<count where region[i] {
+                // The first `softness` pixels inside the edge are partly transparent.
+                alpha[i] = softness > 0 ? min(1, inside[i] / Float(softness + 1)) : 1
+            }
+            // Depth: the layer's own, continued smoothly behind what hid it.
+            var layerDepth = depth.values.pixels.enumerated().map { visible[$0.offset] && $0.element.isFinite ? $0.element : Float.nan }
+            let known = layerDepth.map(\.isFinite)
+            layerDepth = MembraneFill.fill(layerDepth.map { $0.isFinite ? $0 : 0 }, known: known, region: filled, width: w, height: h, wrap: wrap)
+            for i in 0..<count where !region[i] { layerDepth[i] = .nan }
+            // Colour: exemplar patches from the layer's visible pixels at its depth or behind.
+            let layerDisparity = layerDepth.map { v -> Float in
+                let d = depth.kind == .inverseRelative ? v : (v > 0 ? 1 / v : .nan)
+                return d.isFinite ? d : far
+            }
+            var colour = rgb
+            if filled.contains(true) {
+                let exemplar = ExemplarFill(seed: seed &+ UInt64(index))
+                if let patched = exemplar.fill(rgb, hole: filled, source: visible, disparity: layerDisparity, wrap: wrap) {
+                    colour = patched
+                } else {
+                    // No whole patch in the layer: each channel as a membrane instead.
+                    for c in 0..<3 {
+                        let plane = Array(rgb.pixels[(c * count)..<((c + 1) * count)])
+                        let smooth = MembraneFill.fill(plane, known: visible, region: filled, width: w, height: h, wrap: wrap)
+                        colour.pixels.replaceSubrange((c * count)..<((c + 1) * count), with: smooth)
+                    }
+                }
+            }
+            var rgba = Image(width: w, height: h, channels: 4)
+            for c in 0..<3 {
+                for i in 0..<count where region[i] { rgba.pixels[c * count + i] = colour.pixels[c * count + i] }
+            }
+            rgba.pixels.replaceSubrange((3 * count)..<(4 * count), with: alpha)
+            // Cuts ascend; layer 0 (nearest) lies above the last.
+            let lower = k - 2 - index >= 0 ? cuts[k - 2 - index] : valid.min()!
+            let upper = index == 0 ? valid.max()! : cuts[k - 1 - index]
+            layers.append(Layer(color: rgba, depth: Image(width: w, height: h, channels: 1, pixels: layerDepth),
+                                visible: visible, filled: filled, disparity: lower...upper))
+        }
+        return LayeredScene(layers: layers, labels: labels, width: w, height: h, notes: notes)
+    }
+
+    /// Per pixel, the distance in pixels to the nearest pixel of `seed` (0 on it), up to
+    /// `limit` (beyond: infinity). Chamfer steps (1, √2), rows wrapping when `wrap`.
+    func distances(from seed: [Bool], width w: Int, limit: Float) -> [Float] {
+        let h = seed.count / w
+        var d = seed.map { $0 ? Float(0) : .infinity }
+        let diagonal = Float(2).squareRoot()
+        // Forward and backward passes until nothing moves (twice suffices but at the seam).
+        for _ in 0..<(wrap ? 3 : 2) {
+            for y in 0..<h {
+                for x in 0..<w {
+                    let i = y * w + x
+                    var best = d[i]
+                    func look(_ xx: Int, _ yy: Int, _ step: Float) {
+                        guard yy >= 0, yy < h else { return }
+                        let x2 = wrap ? (xx + w) % w : xx
+                        guard x2 >= 0, x2 < w else { return }
+                        best = min(best, d[yy * w + x2] + step)
+                    }
+                    look(x - 1, y, 1); look(x, y - 1, 1); look(x - 1, y - 1, diagonal); look(x + 1, y - 1, diagonal)
+                    d[i] = best
+                }
+            }
+            for y in stride(from: h - 1, through: 0, by: -1) {
+                for x in stride(from: w - 1, through: 0, by: -1) {
+                    let i = y * w + x
+                    var best = d[i]
+                    func look(_ xx: Int, _ yy: Int, _ step: Float) {
+                        guard yy >= 0, yy < h else { return }
+                        let x2 = wrap ? (xx + w) % w : xx
+                        guard x2 >= 0, x2 < w else { return }
+                        best = min(best, d[yy * w + x2] + step)
+                    }
+                    look(x + 1, y, 1); look(x, y + 1, 1); look(x + 1, y + 1, diagonal); look(x - 1, y + 1, diagonal)
+                    d[i] = best
+                }
+            }
+        }
+        return d.map { $0 <= limit ? $0 : .infinity }
+    }
+}
+
+/// A decomposition that cannot be made, with the sysexits code the CLI exits with.
+public typealias LayerError = CodedError

@@ -1,0 +1,85 @@
+import Foundation
+import StrataCore
+import StrataIO
+import StrataLayers
+import StrataPipeline
+
+/// `layers.write`: a frame split into depth layers with soft edges and the hidden
+/// background filled, written as RGBA PNGs, 16-bit depth PNGs and an OpenRaster file.
+final class LayersWriteStage: FrameSink {
+    static let descriptor = StageDescriptor(
+        name: "layers.write", kind: .sink,
+        doc: "Depth layers near to far (soft edges, what nearer layers hide filled): per frame a folder of RGBA and 16-bit depth PNGs with depth.json and layers.json, and an OpenRaster .ora for Krita and GIMP (atomic).",
+        inputs: [PortSpec("image", .image, doc: "The colours."),
+                 PortSpec("depth", .depth, doc: "Any depth (estimated or read from files); resampled to the image's size if it differs.")],
+        params: [ParamSpec("pattern", .string, default: .string("layers/%05d"), doc: "printf pattern of each frame's folder under the output folder; the .ora goes beside it."),
+                 ParamSpec("layers", .integer(min: 0, max: 8), default: .number(0), doc: "Layers wanted, 1…8; 0: as many as the depth has gaps."),
+                 ParamSpec("softness", .number(min: 0, max: 64), default: .number(2), unit: "px", doc: "Soft alpha band inside each layer's edge against farther layers."),
+                 ParamSpec("fillBand", .integer(min: 0, max: 4096), default: .number(32), unit: "px",
+                           doc: "How far behind nearer layers each layer is filled, from what it shows."),
+                 ParamSpec("seed", .integer(min: 0, max: nil), default: .number(1), doc: "Seed of the exemplar fill (the same seed, the same layers)."),
+                 ParamSpec("ora", .boolean, default: .bool(true), doc: "Also write FOLDER.ora, the layers in one OpenRaster file.")])
+
+    private let folders: FramePattern
+    private let decomposition: LayerDecomposition
+    private let ora: Bool
+
+    init(_ context: StageContext) throws {
+        let text = try context.string("pattern")
+        do { folders = try FramePattern(try context.outputURL(text, param: "pattern").path) } catch let error as StageSetupError { throw error } catch {
+            throw context.invalid("pattern", "\"\(text)\" is not a printf pattern: \(error)")
+        }
+        guard folders.path(1) != folders.path(2) else {
+            throw context.invalid("pattern", "\"\(text)\" has no frame number (such as %05d), so every frame would overwrite one folder")
+        }
+        let count = try context.int("layers")
+        decomposition = LayerDecomposition(layerCount: count == 0 ? nil : count, softness: try context.double("softness"),
+                                           fillBand: try context.int("fillBand"), seed: UInt64(try context.int("seed")))
+        ora = try context.bool("ora")
+    }
+
+    private func folder(_ frame: FrameInfo) -> URL { URL(fileURLWithPath: folders.path(frame.number)) }
+
+    /// `layers.json` is written last: a frame with it is complete.
+    func outputs(for frame: FrameInfo) -> [URL]? {
+        [folder(frame).appendingPathComponent("layers.json")] + (ora ? [folder(frame).appendingPathExtension("ora")] : [])
+    }
+
+    func prepare() throws { try prepareFolder(containing: URL(fileURLWithPath: folders.path(1))) }
+
+    func write(_ inputs: consuming PortValues, frame: FrameInfo) throws {
+        let image: Image = try inputs.get("image")
+        var depth: DepthMap = try inputs.get("depth")
+        if depth.width != image.width || depth.height != image.height {
+            depth.values = depth.values.resized(width: image.width, height: image.height, filter: .bilinear)
+        }
+        var settings = decomposition
+        settings.wrap = depth.projection == .equirectangular
+        let scene = try settings.decompose(color: image, depth: depth)
+        let out = folder(frame)
+        try AtomicFile.createFolder(out)
+        // One depth range for every layer of the frame, so the layers' depths compare.
+        let all = scene.layers.flatMap { $0.depth.pixels.filter(\.isFinite) }
+        let range = (all.min() ?? 0)...(all.max() ?? 1)
+        var entries: [[String: Any]] = []
+        for (k, layer) in scene.layers.enumerated() {
+            try AtomicFile.write(try PNG.encode(layer.color, path: out.path), to: out.appendingPathComponent("layer-\(k).png"))
+            let map = DepthMap(values: layer.depth, kind: depth.kind, quantity: depth.quantity, projection: depth.projection)
+            try DepthFile.writeNormalizedPNG16(map, to: out.appendingPathComponent("depth-\(k).png"), range: range)
+            entries.append(["index": k, "color": "layer-\(k).png", "depth": "depth-\(k).png",
+                            "disparity": [Double(layer.disparity.lowerBound), Double(layer.disparity.upperBound)],
+                            "visiblePixels": layer.visible.filter { $0 }.count, "filledPixels": layer.filled.filter { $0 }.count])
+        }
+        try DepthSidecar(kind: depth.kind, quantity: depth.quantity, encoding: .png16Normalized,
+                         range: [Double(range.lowerBound), Double(range.upperBound)], projection: depth.projection).write(toFolder: out)
+        if ora {
+            try OpenRaster.write(layers: scene.layers.enumerated().map { ("layer \($0.offset) (near to far)", $0.element.color) },
+                                 merged: scene.composite(), to: out.appendingPathExtension("ora"))
+        }
+        let summary: [String: Any] = ["frame": frame.number, "width": scene.width, "height": scene.height,
+                                      "layers": entries, "notes": scene.notes, "softness": settings.softness, "fillBand": settings.fillBand,
+                                      "seed": Int(settings.seed), "wrap": settings.wrap]
+        try AtomicFile.write(try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys]),
+                             to: out.appendingPathComponent("layers.json"))
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import StrataCore
+import StrataIO
+import StrataPipeline
+import StrataStages
+import XCTest
+
+/// `layers.write` in a run: files that read back, an OpenRaster archive checked by a reader
+/// written here (CRC-32 by its own table, not zlib's).
+final class LayersStageTests: XCTestCase {
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("strata-layers-\(UUID().uuidString)")
+        addTeardownBlock { [folder] in try? FileManager.default.removeItem(at: folder!) }
+    }
+
+    func pipeline(_ params: String) -> Data {
+        Data("""
+        { "version": 1, "nodes": [
+          { "id": "render", "stage": "synth.render", "params": { "scene": "indoor", "camera": "equirect", "width": 128, "height": 64,
+                                                                 "frames": 1, "supersampling": 1 } },
+          { "id": "layers", "stage": "layers.write", "inputs": { "image": "render.image", "depth": "render.depth" }, "params": { \(params) } }
+        ] }
+        """.utf8)
+    }
+
+    /// The stored entries of a ZIP, each checked against its CRC-32.
+    static func unzip(_ data: Data) throws -> [(name: String, data: Data)] {
+        let bytes = [UInt8](data)
+        func u16(_ i: Int) -> Int { Int(bytes[i]) | Int(bytes[i + 1]) << 8 }
+        func u32(_ i: Int) -> UInt32 { UInt32(u16(i)) | UInt32(u16(i + 2)) << 16 }
+        var table = [UInt32](repeating: 0, count: 256)
+        for n in 0..<256 {
+            var c = UInt32(n)
+            for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+            table[n] = c
+        }
+        var entries: [(String, Data)] = []
+        var i = 0
+        while u32(i) == 0x0403_4b50 {
+            XCTAssertEqual(u16(i + 8), 0, "stored")
+            let (crc, size, nameLength, extra) = (u32(i + 14), Int(u32(i + 18)), u16(i + 26), u16(i + 28))
+            let name = String(decoding: bytes[(i + 30)..<(i + 30 + nameLength)], as: UTF8.self)
+            let start = i + 30 + nameLength + extra
+            let body = bytes[start..<(start + size)]
+            var c: UInt32 = 0xFFFF_FFFF
+            for b in body { c = table[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
+            XCTAssertEqual(c ^ 0xFFFF_FFFF, crc, "CRC of \(name)")
+            entries.append((name, Data(body)))
+            i = start + size
+        }
+        XCTAssertEqual(u32(i), 0x0201_4b50, "the central directory follows the entries")
+        return entries
+    }
+
+    func testAPanoramaBecomesLayerFilesAndAnOpenRasterThatReadBack() throws {
+        let run = try PipelineRun(data: pipeline(#""layers": 3, "fillBand": 8"#), registry: StageLibrary.registry,
+                                  options: RunOptions(outputDirectory: folder))
+        XCTAssertEqual(try run.run().processed, 1)
+        let out = folder.appendingPathComponent("layers/00001")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("layers.json"))) as! [String: Any]
+        let layers = summary["layers"] as! [[String: Any]]
+        XCTAssertEqual(layers.count, 3)
+        XCTAssertEqual(summary["wrap"] as? Bool, true, "an equirect wraps")
+        // Every pixel is visible in exactly one layer.
+        XCTAssertEqual(layers.map { $0["visiblePixels"] as! Int }.reduce(0, +), 128 * 64)
+        var images: [Image] = []
+        for k in 0..<3 {
+            let layer = try PNG.read(out.appendingPathComponent("layer-\(k).png"))
+            XCTAssertEqual([layer.width, layer.height, layer.channels], [128, 64, 4])
+            images.append(layer)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("depth-\(k).png").path))
+        }
+        let sidecar = try XCTUnwrap(try DepthSidecar.read(inFolder: out))
+        XCTAssertEqual(sidecar.kind, .metric)
+        XCTAssertEqual(sidecar.projection, .equirectangular)
+
+        let entries = try Self.unzip(try Data(contentsOf: folder.appendingPathComponent("layers/00001.ora")))
+        XCTAssertEqual(entries.first?.name, "mimetype")
+        XCTAssertEqual(entries.first.map { String(decoding: $0.data, as: UTF8.self) }, "image/openraster")
+        let names = entries.map(\.name)
+        XCTAssertEqual(Set(names), ["mimetype", "stack.xml", "data/layer0.png", "data/layer1.png", "data/layer2.png",
+                                    "mergedimage.png", "Thumbnails/thumbnail.png"])
+        let stack = String(decoding: entries.first { $0.name == "stack.xml" }!.data, as: UTF8.self)
+        XCTAssertTrue(stack.contains(#"<image version="0.0.5" w="128" h="64">"#), stack)
+        // Top first: the nearest layer is listed first.
+        let order = ["data/layer0.png", "data/layer1.png", "data/layer2.png"].map { stack.range(of: $0)!.lowerBound }
+        XCTAssertEqual(order, order.sorted())
+        for k in 0..<3 {
+            let inside = try PNG.decode(entries.first { $0.name == "data/layer\(k).png" }!.data)
+            XCTAssertEqual(inside, images[k], "layer \(k) in the archive is the layer PNG")
+        }
+        let thumbnail = try PNG.decode(entries.first { $0.name == "Thumbnails/thumbnail.png" }!.data)
+        XCTAssertLessThanOrEqual(max(thumbnail.width, thumbnail.height), 256)
+    }
+
+    func testBadLayerParamsAreRefusedByName() throws {
+        for (params, pointer) in [(#""layers": 9"#, "/nodes/1/params/layers"), (#""pattern": "layers/all""#, "/nodes/1/params/pattern")] {
+            XCTAssertThrowsError(try PipelineRun(data: pipeline(params), registry: StageLibrary.registry, options: RunOptions(outputDirectory: folder))) { error in
+                let diagnostics = (error as? PipelineError)?.diagnostics ?? []
+                XCTAssertEqual(diagnostics.first?.pointer, pointer, "\(params): \(diagnostics)")
+            }
+        }
+    }
+}
