@@ -170,6 +170,9 @@ case("depth-preset-without-model", "param_invalid", "/nodes/2/params/preset", wi
 case("depth-unknown-preset", "param_invalid", "/nodes/2/params/preset", with_depth({"model": "x.onnx", "preset": "midas-v4"}))
 case("depth-model-missing", "setup_failed", "/nodes/2", with_depth({"model": "/nonexistent/depth.onnx", "preset": "midas-v21-small"}), exit=66)
 case("depth-cube-padding-without-network", "param_invalid", "/nodes/2/params/padding", with_depth({"strategy": "cube", "padding": "network"}))
+case("layers-too-many", "param_invalid", "/nodes/5/params/layers",
+     lambda d: with_depth({})(d) or d["nodes"].append({"id": "layered", "stage": "layers.write",
+                                                      "inputs": {"image": "small.image", "depth": "depth.depth"}, "params": {"layers": 9}}))
 case("depth-write-min-without-max", "param_invalid", "/nodes/4/params/max", with_depth({}, {"pattern": "d/%05d.png", "min": 0}))
 case("depth-align-confidence-from-image", "type_mismatch", "/nodes/3/inputs/depth",
      lambda d: with_depth({})(d) or d["nodes"].insert(3, {"id": "align", "stage": "depth.align", "inputs": {"depth": "small.image"}}))

@@ -18,11 +18,17 @@ final class LayersWriteStage: FrameSink {
                  ParamSpec("fillBand", .integer(min: 0, max: 4096), default: .number(32), unit: "px",
                            doc: "How far behind nearer layers each layer is filled, from what it shows."),
                  ParamSpec("seed", .integer(min: 0, max: nil), default: .number(1), doc: "Seed of the exemplar fill (the same seed, the same layers)."),
-                 ParamSpec("ora", .boolean, default: .bool(true), doc: "Also write FOLDER.ora, the layers in one OpenRaster file.")])
+                 ParamSpec("ora", .boolean, default: .bool(true), doc: "Also write FOLDER.ora, the layers in one OpenRaster file."),
+                 ParamSpec("points", .boolean, default: .bool(true), doc: "Also write points.ply: every layer as a coloured point cloud (binary PLY)."),
+                 ParamSpec("splats", .boolean, default: .bool(true), doc: "Also write splats.ply: 3D Gaussian splats in the 3DGS attribute layout, sized from each pixel's footprint."),
+                 ParamSpec("step", .integer(min: 1, max: 64), default: .number(2), unit: "px", doc: "Points and splats: every step-th pixel in each direction.")])
 
     private let folders: FramePattern
     private let decomposition: LayerDecomposition
     private let ora: Bool
+    private let points: Bool
+    private let splats: Bool
+    private let step: Int
 
     init(_ context: StageContext) throws {
         let text = try context.string("pattern")
@@ -36,6 +42,9 @@ final class LayersWriteStage: FrameSink {
         decomposition = LayerDecomposition(layerCount: count == 0 ? nil : count, softness: try context.double("softness"),
                                            fillBand: try context.int("fillBand"), seed: UInt64(try context.int("seed")))
         ora = try context.bool("ora")
+        points = try context.bool("points")
+        splats = try context.bool("splats")
+        step = try context.int("step")
     }
 
     private func folder(_ frame: FrameInfo) -> URL { URL(fileURLWithPath: folders.path(frame.number)) }
@@ -75,6 +84,12 @@ final class LayersWriteStage: FrameSink {
         if ora {
             try OpenRaster.write(layers: scene.layers.enumerated().map { ("layer \($0.offset) (near to far)", $0.element.color) },
                                  merged: scene.composite(), to: out.appendingPathExtension("ora"))
+        }
+        if points || splats {
+            let rays = LayerExports.Rays(depth.projection, quantity: depth.quantity, width: scene.width, height: scene.height)
+            let samples = LayerExports.samples(scene, kind: depth.kind, rays: rays, step: step)
+            if points { try PLY.write(points: samples.map(\.position), colors: samples.map(\.color), to: out.appendingPathComponent("points.ply")) }
+            if splats { try SplatPLY.write(LayerExports.splats(samples), to: out.appendingPathComponent("splats.ply")) }
         }
         let summary: [String: Any] = ["frame": frame.number, "width": scene.width, "height": scene.height,
                                       "layers": entries, "notes": scene.notes, "softness": settings.softness, "fillBand": settings.fillBand,

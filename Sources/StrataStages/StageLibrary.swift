@@ -10,6 +10,7 @@ public enum StageLibrary {
         registry.register(VideoDecodeStage.descriptor) { .source(try VideoDecodeStage($0)) }
         registry.register(SequenceReadStage.descriptor) { .source(try SequenceReadStage($0)) }
         registry.register(ImageReadStage.descriptor) { .source(try ImageReadStage($0)) }
+        registry.register(DepthReadStage.descriptor) { .source(try DepthReadStage($0)) }
         registry.register(SynthRenderStage.descriptor) { .source(try SynthRenderStage($0)) }
         registry.register(ImageResizeStage.descriptor) { .processor(try ImageResizeStage($0)) }
         registry.register(DepthEstimateStage.descriptor) { .processor(try DepthEstimateStage($0)) }

@@ -95,6 +95,64 @@ final class LayersStageTests: XCTestCase {
         XCTAssertLessThanOrEqual(max(thumbnail.width, thumbnail.height), 256)
     }
 
+    /// A binary little-endian PLY of float properties (and uchar colours), parsed here:
+    /// the property names and one row of values per vertex.
+    static func readPLY(_ data: Data) throws -> (names: [String], rows: [[Float]]) {
+        let end = try XCTUnwrap(data.range(of: Data("end_header\n".utf8)))
+        let header = String(decoding: data[..<end.lowerBound], as: UTF8.self).split(separator: "\n")
+        XCTAssertEqual(header.prefix(2), ["ply", "format binary_little_endian 1.0"])
+        let count = Int(header.first { $0.hasPrefix("element vertex ") }!.split(separator: " ")[2])!
+        let properties = header.filter { $0.hasPrefix("property ") }.map { $0.split(separator: " ") }
+        let bytes = [UInt8](data[end.upperBound...])
+        var rows: [[Float]] = [], o = 0
+        for _ in 0..<count {
+            var row: [Float] = []
+            for p in properties {
+                if p[1] == "float" {
+                    row.append(Float(bitPattern: (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[o + $1]) << (8 * UInt32($1)) }))
+                    o += 4
+                } else {
+                    row.append(Float(bytes[o]))
+                    o += 1
+                }
+            }
+            rows.append(row)
+        }
+        XCTAssertEqual(o, bytes.count, "nothing after the vertices")
+        return (properties.map { String($0[2]) }, rows)
+    }
+
+    /// Splats in the 3DGS layout: each faces the camera (its quaternion turns z onto its
+    /// own ray), is as wide as a pixel at its distance, and carries a valid colour and
+    /// opacity; the point cloud holds the same points.
+    func testSplatsAndPointsAreThe3DGSLayoutFacingTheCamera() throws {
+        let run = try PipelineRun(data: pipeline(#""layers": 2, "fillBand": 4, "step": 4, "ora": false"#), registry: StageLibrary.registry,
+                                  options: RunOptions(outputDirectory: folder))
+        _ = try run.run()
+        let out = folder.appendingPathComponent("layers/00001")
+        let splats = try Self.readPLY(try Data(contentsOf: out.appendingPathComponent("splats.ply")))
+        XCTAssertEqual(splats.names, ["x", "y", "z", "f_dc_0", "f_dc_1", "f_dc_2", "opacity", "scale_0", "scale_1", "scale_2",
+                                      "rot_0", "rot_1", "rot_2", "rot_3"])
+        let points = try Self.readPLY(try Data(contentsOf: out.appendingPathComponent("points.ply")))
+        XCTAssertEqual(points.rows.count, splats.rows.count)
+        XCTAssertGreaterThanOrEqual(splats.rows.count, 32 * 16, "every sampled pixel at least once")
+        for (splat, point) in zip(splats.rows, points.rows) {
+            let p = SIMD3<Float>(splat[0], splat[1], splat[2])
+            XCTAssertEqual(Array(point[0..<3]), Array(splat[0..<3]))
+            let distance = (p * p).sum().squareRoot()
+            let u = p / distance
+            // q = (w, x, y, z) applied to (0, 0, 1).
+            let (w, x, y, z) = (splat[10], splat[11], splat[12], splat[13])
+            XCTAssertEqual(w * w + x * x + y * y + z * z, 1, accuracy: 1e-4)
+            let turned = SIMD3<Float>(2 * (x * z + w * y), 2 * (y * z - w * x), 1 - 2 * (x * x + y * y))
+            XCTAssertEqual(turned.x, u.x, accuracy: 1e-3); XCTAssertEqual(turned.y, u.y, accuracy: 1e-3); XCTAssertEqual(turned.z, u.z, accuracy: 1e-3)
+            // σ across the ray: 0.6 of the footprint of 4 pixels of π / 64 radian.
+            XCTAssertEqual(exp(splat[7]), 0.6 * distance * Float.pi / 64 * 4, accuracy: 1e-3 * distance)
+            for c in 3..<6 { XCTAssertTrue((0...1).contains(0.5 + 0.28209479 * splat[c]), "colour in 0…1") }
+            XCTAssertGreaterThan(1 / (1 + exp(-splat[6])), 0)
+        }
+    }
+
     func testBadLayerParamsAreRefusedByName() throws {
         for (params, pointer) in [(#""layers": 9"#, "/nodes/1/params/layers"), (#""pattern": "layers/all""#, "/nodes/1/params/pattern")] {
             XCTAssertThrowsError(try PipelineRun(data: pipeline(params), registry: StageLibrary.registry, options: RunOptions(outputDirectory: folder))) { error in

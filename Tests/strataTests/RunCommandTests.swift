@@ -187,6 +187,31 @@ final class RunCommandTests: CommandTestCase {
         XCTAssertEqual(ply.count - end, 32768 * 15)
     }
 
+    /// pano-layers.json validates as it is (on the committed samples) and runs on a small
+    /// panorama with depth from files: a near block on a far wall.
+    func testPanoramaLayersPipelineWritesEveryLayerFile() throws {
+        let dry = try strata("run", pipeline("pano-layers.json"), "--output-dir", "dry", "--dry-run")
+        XCTAssertEqual(dry.status, 0, dry.stderr)
+        XCTAssertFalse(dry.stderr.contains("warning"), dry.stderr)
+        let (w, h) = (64, 32)
+        let block = { (x: Int, y: Int) in (20..<36).contains(x) && (10..<24).contains(y) }
+        let input = folder.appendingPathComponent("input")
+        try FileManager.default.createDirectory(at: input, withIntermediateDirectories: true)
+        try PNG.write(Image(width: w, height: h, channels: 3) { c, y, x in block(x, y) ? 0.9 : Float((x / 3 + c) % 3) / 2 },
+                      to: input.appendingPathComponent("color.png"))
+        let depth = DepthMap(values: Image(width: w, height: h, channels: 1) { _, y, x in block(x, y) ? 1.5 : 6 },
+                             kind: .metric, quantity: .rayDistance, projection: .equirectangular)
+        try DepthFile.writePNG16(depth, to: input.appendingPathComponent("depth.png"))
+        try DepthSidecar(kind: .metric, quantity: .rayDistance, encoding: .png16, scale: 1000, projection: .equirectangular).write(toFolder: input)
+        let result = try strata("run", pipeline("pano-layers.json"), "--output-dir", "layered", "--progress", "none",
+                                "--input", "image=" + input.appendingPathComponent("color.png").path,
+                                "--input", "depth=" + input.appendingPathComponent("depth.png").path)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(files("layered/layers"), ["00001", "00001.ora"])
+        XCTAssertEqual(files("layered/layers/00001"), ["depth-0.png", "depth-1.png", "depth.json", "layer-0.png", "layer-1.png",
+                                                       "layers.json", "points.ply", "splats.ply"])
+    }
+
     func testFinalizeMisuseIsRefusedWith64BeforeAnyFile() throws {
         // (Not-shardable stages are refused by the runner's tests: no built-in stage is one.)
         var result = try strata("run", pipeline("video-to-png.json"), "--output-dir", "o", "--finalize")
