@@ -154,36 +154,22 @@ public struct LayerDecomposition: Sendable {
         let h = seed.count / w
         var d = seed.map { $0 ? Float(0) : .infinity }
         let diagonal = Float(2).squareRoot()
-        // Forward and backward passes until nothing moves (twice suffices but at the seam).
+        /// d at (x, y) lowered through the neighbours at `steps` (dx, dy, length).
+        func lower(_ x: Int, _ y: Int, _ steps: [(Int, Int, Float)]) {
+            var best = d[y * w + x]
+            for (dx, dy, length) in steps {
+                let (xx, yy) = (wrap ? (x + dx + w) % w : x + dx, y + dy)
+                guard yy >= 0, yy < h, xx >= 0, xx < w else { continue }
+                best = min(best, d[yy * w + xx] + length)
+            }
+            d[y * w + x] = best
+        }
+        let forward: [(Int, Int, Float)] = [(-1, 0, 1), (0, -1, 1), (-1, -1, diagonal), (1, -1, diagonal)]
+        let backward: [(Int, Int, Float)] = [(1, 0, 1), (0, 1, 1), (1, 1, diagonal), (-1, 1, diagonal)]
+        // Forward and backward passes; a third when rows wrap, for what crosses the seam.
         for _ in 0..<(wrap ? 3 : 2) {
-            for y in 0..<h {
-                for x in 0..<w {
-                    let i = y * w + x
-                    var best = d[i]
-                    func look(_ xx: Int, _ yy: Int, _ step: Float) {
-                        guard yy >= 0, yy < h else { return }
-                        let x2 = wrap ? (xx + w) % w : xx
-                        guard x2 >= 0, x2 < w else { return }
-                        best = min(best, d[yy * w + x2] + step)
-                    }
-                    look(x - 1, y, 1); look(x, y - 1, 1); look(x - 1, y - 1, diagonal); look(x + 1, y - 1, diagonal)
-                    d[i] = best
-                }
-            }
-            for y in stride(from: h - 1, through: 0, by: -1) {
-                for x in stride(from: w - 1, through: 0, by: -1) {
-                    let i = y * w + x
-                    var best = d[i]
-                    func look(_ xx: Int, _ yy: Int, _ step: Float) {
-                        guard yy >= 0, yy < h else { return }
-                        let x2 = wrap ? (xx + w) % w : xx
-                        guard x2 >= 0, x2 < w else { return }
-                        best = min(best, d[yy * w + x2] + step)
-                    }
-                    look(x + 1, y, 1); look(x, y + 1, 1); look(x + 1, y + 1, diagonal); look(x - 1, y + 1, diagonal)
-                    d[i] = best
-                }
-            }
+            for y in 0..<h { for x in 0..<w { lower(x, y, forward) } }
+            for y in stride(from: h - 1, through: 0, by: -1) { for x in stride(from: w - 1, through: 0, by: -1) { lower(x, y, backward) } }
         }
         return d.map { $0 <= limit ? $0 : .infinity }
     }
