@@ -39,4 +39,48 @@ public enum PLY {
     public static func write(points: [SIMD3<Float>], colors: [SIMD3<Float>], to url: URL) throws {
         try AtomicFile.write(encode(points: points, colors: colors), to: url)
     }
+
+    /// The bytes of a triangle mesh with vertex colours: `x y z` float, `red green blue
+    /// alpha` uchar per vertex, and triangles as `vertex_indices` lists (uchar count, int
+    /// indices), the layout MeshLab, Blender and Open3D read.
+    public static func encode(vertices: [SIMD3<Float>], colors: [SIMD4<Float>], triangles: [SIMD3<UInt32>]) -> Data {
+        precondition(vertices.count == colors.count, "\(vertices.count) vertices but \(colors.count) colours")
+        var data = Data("""
+        ply
+        format binary_little_endian 1.0
+        comment written by Strata
+        element vertex \(vertices.count)
+        property float x
+        property float y
+        property float z
+        property uchar red
+        property uchar green
+        property uchar blue
+        property uchar alpha
+        element face \(triangles.count)
+        property list uchar int vertex_indices
+        end_header
+
+        """.utf8)
+        var body = [UInt8](repeating: 0, count: vertices.count * 16 + triangles.count * 13)
+        func put32(_ v: UInt32, _ o: Int) { for j in 0..<4 { body[o + j] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(j))) } }
+        for (i, (p, c)) in zip(vertices, colors).enumerated() {
+            let o = i * 16
+            put32(p.x.bitPattern, o); put32(p.y.bitPattern, o + 4); put32(p.z.bitPattern, o + 8)
+            for (k, v) in [c.x, c.y, c.z, c.w].enumerated() { body[o + 12 + k] = UInt8((min(max(v.isNaN ? 0 : v, 0), 1) * 255).rounded()) }
+        }
+        let start = vertices.count * 16
+        for (t, triangle) in triangles.enumerated() {
+            let o = start + t * 13
+            body[o] = 3
+            put32(triangle.x, o + 1); put32(triangle.y, o + 5); put32(triangle.z, o + 9)
+        }
+        data.append(contentsOf: body)
+        return data
+    }
+
+    /// Writes a triangle mesh atomically.
+    public static func write(vertices: [SIMD3<Float>], colors: [SIMD4<Float>], triangles: [SIMD3<UInt32>], to url: URL) throws {
+        try AtomicFile.write(encode(vertices: vertices, colors: colors, triangles: triangles), to: url)
+    }
 }

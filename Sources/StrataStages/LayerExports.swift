@@ -72,4 +72,62 @@ enum LayerExports {
                                   scale: SIMD3<Float>(0.6 * s.footprint, 0.6 * s.footprint, 0.1 * s.footprint), rotation: q)
         }
     }
+
+    /// One triangle mesh per layer: a grid over the pixels the layer holds, every `step`
+    /// pixels (the smallest step that keeps the whole scene within `budget` triangles),
+    /// each vertex at its distance along its ray with the layer's colour and alpha; a
+    /// triangle is dropped where its corners' distances differ by more than 4% per pixel
+    /// of spacing, so the mesh is cut at depth discontinuities rather than stretched
+    /// across them. An equirect's grid closes across the 0°/360° seam.
+    static func meshes(_ scene: LayeredScene, kind: DepthKind, rays: Rays, budget: Int, wrap: Bool)
+        -> (step: Int, meshes: [(vertices: [SIMD3<Float>], colors: [SIMD4<Float>], triangles: [SIMD3<UInt32>])]) {
+        let (w, h) = (scene.width, scene.height)
+        let plane = w * h
+        let held = scene.layers.reduce(0) { total, layer in total + (0..<plane).filter { layer.color.pixels[3 * plane + $0] > 0 }.count }
+        let step = max(1, Int((2 * Double(held) / Double(max(budget, 1))).squareRoot().rounded(.up)))
+        let xs = Array(stride(from: 0, to: w, by: step)), ys = Array(stride(from: 0, to: h, by: step))
+        let jump = 1 + 0.04 * Float(step)
+        var out: [(vertices: [SIMD3<Float>], colors: [SIMD4<Float>], triangles: [SIMD3<UInt32>])] = []
+        for layer in scene.layers {
+            var index = [Int32](repeating: -1, count: xs.count * ys.count)
+            var distance: [Float] = []
+            var vertices: [SIMD3<Float>] = [], colors: [SIMD4<Float>] = []
+            for (j, y) in ys.enumerated() {
+                for (i, x) in xs.enumerated() {
+                    let p = y * w + x
+                    let a = layer.color.pixels[3 * plane + p]
+                    var d = Double(layer.depth.pixels[p])
+                    if kind == .inverseRelative { d = d > 0 ? 1 / d : .nan }
+                    guard a > 0, d.isFinite, d > 0 else { continue }
+                    let (direction, _) = rays.ray(x, y)
+                    let position = direction * d
+                    index[j * xs.count + i] = Int32(vertices.count)
+                    vertices.append(SIMD3<Float>(Float(position.x), Float(position.y), Float(position.z)))
+                    distance.append(Float((position * position).sum().squareRoot()))
+                    colors.append(SIMD4<Float>(layer.color.pixels[p], layer.color.pixels[plane + p], layer.color.pixels[2 * plane + p], a))
+                }
+            }
+            var triangles: [SIMD3<UInt32>] = []
+            func add(_ a: Int32, _ b: Int32, _ c: Int32) {
+                guard a >= 0, b >= 0, c >= 0 else { return }
+                let ds = [distance[Int(a)], distance[Int(b)], distance[Int(c)]]
+                guard ds.max()! <= ds.min()! * jump else { return }
+                triangles.append(SIMD3<UInt32>(UInt32(a), UInt32(b), UInt32(c)))
+            }
+            let columns = wrap ? xs.count : xs.count - 1
+            for j in 0..<(ys.count - 1) {
+                for i in 0..<columns {
+                    let i2 = (i + 1) % xs.count
+                    let (a, b) = (index[j * xs.count + i], index[j * xs.count + i2])
+                    let (c, d) = (index[(j + 1) * xs.count + i], index[(j + 1) * xs.count + i2])
+                    // Counter-clockwise seen from the camera (the image's rows run down, its
+                    // y up): the front faces face it.
+                    add(a, b, c)
+                    add(b, d, c)
+                }
+            }
+            out.append((vertices, colors, triangles))
+        }
+        return (step, out)
+    }
 }

@@ -21,7 +21,9 @@ final class LayersWriteStage: FrameSink {
                  ParamSpec("ora", .boolean, default: .bool(true), doc: "Also write FOLDER.ora, the layers in one OpenRaster file."),
                  ParamSpec("points", .boolean, default: .bool(true), doc: "Also write points.ply: every layer as a coloured point cloud (binary PLY)."),
                  ParamSpec("splats", .boolean, default: .bool(true), doc: "Also write splats.ply: 3D Gaussian splats in the 3DGS attribute layout, sized from each pixel's footprint."),
-                 ParamSpec("step", .integer(min: 1, max: 64), default: .number(2), unit: "px", doc: "Points and splats: every step-th pixel in each direction.")])
+                 ParamSpec("step", .integer(min: 1, max: 64), default: .number(2), unit: "px", doc: "Points and splats: every step-th pixel in each direction."),
+                 ParamSpec("meshes", .boolean, default: .bool(true), doc: "Also write mesh-K.ply per layer: triangles with vertex colours, cut at depth discontinuities."),
+                 ParamSpec("triangles", .integer(min: 1000, max: nil), default: .number(500_000), doc: "Meshes: at most this many triangles for the whole scene (the grid's step grows to fit).")])
 
     private let folders: FramePattern
     private let decomposition: LayerDecomposition
@@ -29,6 +31,8 @@ final class LayersWriteStage: FrameSink {
     private let points: Bool
     private let splats: Bool
     private let step: Int
+    private let meshes: Bool
+    private let triangleBudget: Int
 
     init(_ context: StageContext) throws {
         let text = try context.string("pattern")
@@ -45,6 +49,8 @@ final class LayersWriteStage: FrameSink {
         points = try context.bool("points")
         splats = try context.bool("splats")
         step = try context.int("step")
+        meshes = try context.bool("meshes")
+        triangleBudget = try context.int("triangles")
     }
 
     private func folder(_ frame: FrameInfo) -> URL { URL(fileURLWithPath: folders.path(frame.number)) }
@@ -85,15 +91,25 @@ final class LayersWriteStage: FrameSink {
             try OpenRaster.write(layers: scene.layers.enumerated().map { ("layer \($0.offset) (near to far)", $0.element.color) },
                                  merged: scene.composite(), to: out.appendingPathExtension("ora"))
         }
+        let rays = LayerExports.Rays(depth.projection, quantity: depth.quantity, width: scene.width, height: scene.height)
+        var meshStep: Int?
+        if meshes {
+            let (step, layers) = LayerExports.meshes(scene, kind: depth.kind, rays: rays, budget: triangleBudget, wrap: settings.wrap)
+            meshStep = step
+            for (k, mesh) in layers.enumerated() {
+                try PLY.write(vertices: mesh.vertices, colors: mesh.colors, triangles: mesh.triangles, to: out.appendingPathComponent("mesh-\(k).ply"))
+                entries[k]["mesh"] = "mesh-\(k).ply"
+                entries[k]["triangles"] = mesh.triangles.count
+            }
+        }
         if points || splats {
-            let rays = LayerExports.Rays(depth.projection, quantity: depth.quantity, width: scene.width, height: scene.height)
             let samples = LayerExports.samples(scene, kind: depth.kind, rays: rays, step: step)
             if points { try PLY.write(points: samples.map(\.position), colors: samples.map(\.color), to: out.appendingPathComponent("points.ply")) }
             if splats { try SplatPLY.write(LayerExports.splats(samples), to: out.appendingPathComponent("splats.ply")) }
         }
         let summary: [String: Any] = ["frame": frame.number, "width": scene.width, "height": scene.height,
                                       "layers": entries, "notes": scene.notes, "softness": settings.softness, "fillBand": settings.fillBand,
-                                      "seed": Int(settings.seed), "wrap": settings.wrap]
+                                      "seed": Int(settings.seed), "wrap": settings.wrap, "meshStep": meshStep.map { $0 as Any } ?? NSNull()]
         try AtomicFile.write(try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys]),
                              to: out.appendingPathComponent("layers.json"))
     }

@@ -153,6 +153,48 @@ final class LayersStageTests: XCTestCase {
         }
     }
 
+    /// The meshes: within the triangle budget for the whole scene, every triangle facing
+    /// the camera and none stretched across a depth discontinuity.
+    func testLayerMeshesKeepTheBudgetFaceTheCameraAndAreCutAtDiscontinuities() throws {
+        let run = try PipelineRun(data: pipeline(#""layers": 2, "fillBand": 4, "triangles": 3000, "points": false, "splats": false, "ora": false"#),
+                                  registry: StageLibrary.registry, options: RunOptions(outputDirectory: folder))
+        _ = try run.run()
+        let out = folder.appendingPathComponent("layers/00001")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("layers.json"))) as! [String: Any]
+        let step = try XCTUnwrap(summary["meshStep"] as? Int)
+        var total = 0
+        for k in 0..<2 {
+            let data = try Data(contentsOf: out.appendingPathComponent("mesh-\(k).ply"))
+            let end = try XCTUnwrap(data.range(of: Data("end_header\n".utf8)))
+            let header = String(decoding: data[..<end.lowerBound], as: UTF8.self)
+            func count(_ element: String) -> Int { Int(header.split(separator: "\n").first { $0.hasPrefix("element \(element) ") }!.split(separator: " ")[2])! }
+            let (vertices, faces) = (count("vertex"), count("face"))
+            XCTAssertTrue(header.contains("property list uchar int vertex_indices"), header)
+            let bytes = [UInt8](data[end.upperBound...])
+            XCTAssertEqual(bytes.count, vertices * 16 + faces * 13)
+            func float(_ o: Int) -> Float { Float(bitPattern: (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[o + $1]) << (8 * UInt32($1)) }) }
+            func int(_ o: Int) -> Int { Int((0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[o + $1]) << (8 * UInt32($1)) }) }
+            let positions = (0..<vertices).map { SIMD3<Float>(float($0 * 16), float($0 * 16 + 4), float($0 * 16 + 8)) }
+            var facing = 0
+            for f in 0..<faces {
+                let o = vertices * 16 + f * 13
+                XCTAssertEqual(bytes[o], 3)
+                let t = [int(o + 1), int(o + 5), int(o + 9)]
+                XCTAssertTrue(t.allSatisfy { $0 < vertices })
+                let (a, b, c) = (positions[t[0]], positions[t[1]], positions[t[2]])
+                let distances = [a, b, c].map { ($0 * $0).sum().squareRoot() }
+                XCTAssertLessThanOrEqual(distances.max()!, distances.min()! * (1 + 0.04 * Float(step)) * 1.0001, "a triangle across a discontinuity")
+                let (u, v) = (b - a, c - a)
+                let normal = SIMD3<Float>(u.y * v.z - u.z * v.y, u.z * v.x - u.x * v.z, u.x * v.y - u.y * v.x)
+                if (normal * (a + b + c)).sum() < 0 { facing += 1 }
+            }
+            XCTAssertEqual(facing, faces, "layer \(k): every triangle faces the camera")
+            total += faces
+        }
+        XCTAssertGreaterThan(total, 1000)
+        XCTAssertLessThanOrEqual(total, 3000, "the budget is for the whole scene")
+    }
+
     func testBadLayerParamsAreRefusedByName() throws {
         for (params, pointer) in [(#""layers": 9"#, "/nodes/1/params/layers"), (#""pattern": "layers/all""#, "/nodes/1/params/pattern")] {
             XCTAssertThrowsError(try PipelineRun(data: pipeline(params), registry: StageLibrary.registry, options: RunOptions(outputDirectory: folder))) { error in
