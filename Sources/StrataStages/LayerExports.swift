@@ -7,6 +7,15 @@ import StrataSphere
 /// A layered scene lifted to 3D for the point-cloud and splat exports: each pixel a layer
 /// holds, at its distance along its ray (x right, y up, z forward, Strata's camera frame).
 enum LayerExports {
+    /// One layer's triangles: positions, colours with alpha, texture coordinates into the
+    /// layer's image (u right, v down), and counter-clockwise triangles seen from the camera.
+    struct Mesh {
+        var vertices: [SIMD3<Float>]
+        var colors: [SIMD4<Float>]
+        var uvs: [SIMD2<Float>]
+        var triangles: [SIMD3<UInt32>]
+    }
+
     /// A pixel's ray and how wide one pixel is at unit distance along it.
     struct Rays {
         let ray: (Int, Int) -> (direction: Vector3, zScaled: Bool)
@@ -80,20 +89,24 @@ enum LayerExports {
     /// of spacing, so the mesh is cut at depth discontinuities rather than stretched
     /// across them. An equirect's grid closes across the 0°/360° seam.
     static func meshes(_ scene: LayeredScene, kind: DepthKind, rays: Rays, budget: Int, wrap: Bool)
-        -> (step: Int, meshes: [(vertices: [SIMD3<Float>], colors: [SIMD4<Float>], triangles: [SIMD3<UInt32>])]) {
+        -> (step: Int, meshes: [Mesh]) {
         let (w, h) = (scene.width, scene.height)
         let plane = w * h
         let held = scene.layers.reduce(0) { total, layer in total + (0..<plane).filter { layer.color.pixels[3 * plane + $0] > 0 }.count }
         let step = max(1, Int((2 * Double(held) / Double(max(budget, 1))).squareRoot().rounded(.up)))
         let xs = Array(stride(from: 0, to: w, by: step)), ys = Array(stride(from: 0, to: h, by: step))
         let jump = 1 + 0.04 * Float(step)
-        var out: [(vertices: [SIMD3<Float>], colors: [SIMD4<Float>], triangles: [SIMD3<UInt32>])] = []
+        var out: [Mesh] = []
+        // An equirect's grid gets the first column again at its end (texture u = 1), so
+        // the triangles across the seam read the texture's edges, not all of it.
+        let columns = xs.count + (wrap ? 1 : 0)
         for layer in scene.layers {
-            var index = [Int32](repeating: -1, count: xs.count * ys.count)
+            var index = [Int32](repeating: -1, count: columns * ys.count)
             var distance: [Float] = []
-            var vertices: [SIMD3<Float>] = [], colors: [SIMD4<Float>] = []
+            var vertices: [SIMD3<Float>] = [], colors: [SIMD4<Float>] = [], uvs: [SIMD2<Float>] = []
             for (j, y) in ys.enumerated() {
-                for (i, x) in xs.enumerated() {
+                for i in 0..<columns {
+                    let x = xs[i % xs.count]
                     let p = y * w + x
                     let a = layer.color.pixels[3 * plane + p]
                     var d = Double(layer.depth.pixels[p])
@@ -101,7 +114,8 @@ enum LayerExports {
                     guard a > 0, d.isFinite, d > 0 else { continue }
                     let (direction, _) = rays.ray(x, y)
                     let position = direction * d
-                    index[j * xs.count + i] = Int32(vertices.count)
+                    index[j * columns + i] = Int32(vertices.count)
+                    uvs.append(SIMD2<Float>(i == xs.count ? 1 : (Float(x) + 0.5) / Float(w), (Float(y) + 0.5) / Float(h)))
                     vertices.append(SIMD3<Float>(Float(position.x), Float(position.y), Float(position.z)))
                     distance.append(Float((position * position).sum().squareRoot()))
                     colors.append(SIMD4<Float>(layer.color.pixels[p], layer.color.pixels[plane + p], layer.color.pixels[2 * plane + p], a))
@@ -114,19 +128,17 @@ enum LayerExports {
                 guard ds.max()! <= ds.min()! * jump else { return }
                 triangles.append(SIMD3<UInt32>(UInt32(a), UInt32(b), UInt32(c)))
             }
-            let columns = wrap ? xs.count : xs.count - 1
             for j in 0..<(ys.count - 1) {
-                for i in 0..<columns {
-                    let i2 = (i + 1) % xs.count
-                    let (a, b) = (index[j * xs.count + i], index[j * xs.count + i2])
-                    let (c, d) = (index[(j + 1) * xs.count + i], index[(j + 1) * xs.count + i2])
+                for i in 0..<(columns - 1) {
+                    let (a, b) = (index[j * columns + i], index[j * columns + i + 1])
+                    let (c, d) = (index[(j + 1) * columns + i], index[(j + 1) * columns + i + 1])
                     // Counter-clockwise seen from the camera (the image's rows run down, its
                     // y up): the front faces face it.
                     add(a, b, c)
                     add(b, d, c)
                 }
             }
-            out.append((vertices, colors, triangles))
+            out.append(Mesh(vertices: vertices, colors: colors, uvs: uvs, triangles: triangles))
         }
         return (step, out)
     }

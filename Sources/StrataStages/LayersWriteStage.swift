@@ -23,7 +23,8 @@ final class LayersWriteStage: FrameSink {
                  ParamSpec("splats", .boolean, default: .bool(true), doc: "Also write splats.ply: 3D Gaussian splats in the 3DGS attribute layout, sized from each pixel's footprint."),
                  ParamSpec("step", .integer(min: 1, max: 64), default: .number(2), unit: "px", doc: "Points and splats: every step-th pixel in each direction."),
                  ParamSpec("meshes", .boolean, default: .bool(true), doc: "Also write mesh-K.ply per layer: triangles with vertex colours, cut at depth discontinuities."),
-                 ParamSpec("triangles", .integer(min: 1000, max: nil), default: .number(500_000), doc: "Meshes: at most this many triangles for the whole scene (the grid's step grows to fit).")])
+                 ParamSpec("triangles", .integer(min: 1000, max: nil), default: .number(500_000), doc: "Meshes: at most this many triangles for the whole scene (the grid's step grows to fit)."),
+                 ParamSpec("glb", .boolean, default: .bool(true), doc: "Also write scene.glb: the layer meshes textured with the layers, glTF binary (Blender, three.js).")])
 
     private let folders: FramePattern
     private let decomposition: LayerDecomposition
@@ -33,6 +34,7 @@ final class LayersWriteStage: FrameSink {
     private let step: Int
     private let meshes: Bool
     private let triangleBudget: Int
+    private let glb: Bool
 
     init(_ context: StageContext) throws {
         let text = try context.string("pattern")
@@ -51,6 +53,7 @@ final class LayersWriteStage: FrameSink {
         step = try context.int("step")
         meshes = try context.bool("meshes")
         triangleBudget = try context.int("triangles")
+        glb = try context.bool("glb")
     }
 
     private func folder(_ frame: FrameInfo) -> URL { URL(fileURLWithPath: folders.path(frame.number)) }
@@ -93,13 +96,18 @@ final class LayersWriteStage: FrameSink {
         }
         let rays = LayerExports.Rays(depth.projection, quantity: depth.quantity, width: scene.width, height: scene.height)
         var meshStep: Int?
-        if meshes {
+        if meshes || glb {
             let (step, layers) = LayerExports.meshes(scene, kind: depth.kind, rays: rays, budget: triangleBudget, wrap: settings.wrap)
             meshStep = step
-            for (k, mesh) in layers.enumerated() {
+            for (k, mesh) in layers.enumerated() where meshes {
                 try PLY.write(vertices: mesh.vertices, colors: mesh.colors, triangles: mesh.triangles, to: out.appendingPathComponent("mesh-\(k).ply"))
                 entries[k]["mesh"] = "mesh-\(k).ply"
                 entries[k]["triangles"] = mesh.triangles.count
+            }
+            if glb {
+                try GLB.write(layers.enumerated().map { k, mesh in
+                    GLB.Mesh(name: "layer \(k)", positions: mesh.vertices, uvs: mesh.uvs, triangles: mesh.triangles, texture: scene.layers[k].color)
+                }, to: out.appendingPathComponent("scene.glb"))
             }
         }
         if points || splats {

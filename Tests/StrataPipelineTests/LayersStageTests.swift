@@ -195,6 +195,84 @@ final class LayersStageTests: XCTestCase {
         XCTAssertLessThanOrEqual(total, 3000, "the budget is for the whole scene")
     }
 
+    /// scene.glb against the glTF 2.0 rules a validator checks: header and chunk lengths,
+    /// 4-byte alignment, every buffer view inside the buffer, accessors that fit their views,
+    /// POSITION with its min and max, indices below the vertex count, embedded PNGs that
+    /// are the layers, and triangles facing the default camera (looking along −z).
+    func testTheGLBSceneFollowsTheGLTFRules() throws {
+        let run = try PipelineRun(data: pipeline(#""layers": 2, "fillBand": 4, "triangles": 3000, "points": false, "splats": false, "ora": false, "meshes": false"#),
+                                  registry: StageLibrary.registry, options: RunOptions(outputDirectory: folder))
+        _ = try run.run()
+        let out = folder.appendingPathComponent("layers/00001")
+        let bytes = [UInt8](try Data(contentsOf: out.appendingPathComponent("scene.glb")))
+        func u32(_ o: Int) -> Int { Int((0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[o + $1]) << (8 * UInt32($1)) }) }
+        XCTAssertEqual(Array(bytes[0..<4]), Array("glTF".utf8))
+        XCTAssertEqual(u32(4), 2)
+        XCTAssertEqual(u32(8), bytes.count)
+        let jsonLength = u32(12)
+        XCTAssertEqual(u32(16), 0x4E4F_534A)
+        XCTAssertEqual(jsonLength % 4, 0)
+        let json = try JSONSerialization.jsonObject(with: Data(bytes[20..<(20 + jsonLength)])) as! [String: Any]
+        let binStart = 20 + jsonLength
+        XCTAssertEqual(u32(binStart + 4), 0x004E_4942)
+        let bin = Array(bytes[(binStart + 8)..<(binStart + 8 + u32(binStart))])
+        XCTAssertEqual(binStart + 8 + bin.count, bytes.count)
+        XCTAssertEqual((json["asset"] as! [String: Any])["version"] as? String, "2.0")
+        XCTAssertEqual((json["buffers"] as! [[String: Any]]).first?["byteLength"] as? Int, bin.count)
+        let views = json["bufferViews"] as! [[String: Any]]
+        for v in views {
+            let (offset, length) = (v["byteOffset"] as! Int, v["byteLength"] as! Int)
+            XCTAssertEqual(offset % 4, 0)
+            XCTAssertLessThanOrEqual(offset + length, bin.count)
+        }
+        let accessors = json["accessors"] as! [[String: Any]]
+        func floats(_ a: [String: Any]) -> [Float] {
+            let v = views[a["bufferView"] as! Int]
+            let o = v["byteOffset"] as! Int
+            let n = (a["count"] as! Int) * ["VEC3": 3, "VEC2": 2, "SCALAR": 1][a["type"] as! String]!
+            XCTAssertLessThanOrEqual(4 * n, v["byteLength"] as! Int)
+            return (0..<n).map { Float(bitPattern: UInt32(u32At(bin, o + 4 * $0))) }
+        }
+        func u32At(_ b: [UInt8], _ o: Int) -> Int { Int((0..<4).reduce(UInt32(0)) { $0 | UInt32(b[o + $1]) << (8 * UInt32($1)) }) }
+        let meshes = json["meshes"] as! [[String: Any]]
+        XCTAssertEqual(meshes.count, 2)
+        let images = json["images"] as! [[String: Any]]
+        for (k, mesh) in meshes.enumerated() {
+            let primitive = (mesh["primitives"] as! [[String: Any]])[0]
+            let attributes = primitive["attributes"] as! [String: Int]
+            let position = accessors[attributes["POSITION"]!]
+            XCTAssertEqual(position["componentType"] as? Int, 5126)
+            let p = floats(position)
+            let count = position["count"] as! Int
+            let (low, high) = (position["min"] as! [Double], position["max"] as! [Double])
+            for c in 0..<3 {
+                let axis = stride(from: c, to: p.count, by: 3).map { Double(p[$0]) }
+                XCTAssertEqual(axis.min()!, low[c], accuracy: 1e-5); XCTAssertEqual(axis.max()!, high[c], accuracy: 1e-5)
+            }
+            let uv = floats(accessors[attributes["TEXCOORD_0"]!])
+            XCTAssertTrue(uv.allSatisfy { (0...1).contains($0) })
+            let indexAccessor = accessors[primitive["indices"] as! Int]
+            XCTAssertEqual(indexAccessor["componentType"] as? Int, 5125)
+            let iv = views[indexAccessor["bufferView"] as! Int]
+            let indices = (0..<(indexAccessor["count"] as! Int)).map { u32At(bin, (iv["byteOffset"] as! Int) + 4 * $0) }
+            XCTAssertEqual(indices.count % 3, 0)
+            XCTAssertTrue(indices.allSatisfy { $0 < count })
+            // Front faces towards the default camera at the origin.
+            for t in stride(from: 0, to: indices.count, by: 3) {
+                let v = (0..<3).map { SIMD3<Float>(p[3 * indices[t + $0]], p[3 * indices[t + $0] + 1], p[3 * indices[t + $0] + 2]) }
+                let (a, b) = (v[1] - v[0], v[2] - v[0])
+                let normal = SIMD3<Float>(a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x)
+                XCTAssertLessThan((normal * (v[0] + v[1] + v[2])).sum(), 0, "layer \(k) triangle \(t / 3) faces away")
+            }
+            // The texture is the layer.
+            let image = images[((json["textures"] as! [[String: Any]])[k]["source"] as! Int)]
+            XCTAssertEqual(image["mimeType"] as? String, "image/png")
+            let pv = views[image["bufferView"] as! Int]
+            let png = Data(bin[(pv["byteOffset"] as! Int)..<((pv["byteOffset"] as! Int) + (pv["byteLength"] as! Int))])
+            XCTAssertEqual(try PNG.decode(png), try PNG.read(out.appendingPathComponent("layer-\(k).png")))
+        }
+    }
+
     func testBadLayerParamsAreRefusedByName() throws {
         for (params, pointer) in [(#""layers": 9"#, "/nodes/1/params/layers"), (#""pattern": "layers/all""#, "/nodes/1/params/pattern")] {
             XCTAssertThrowsError(try PipelineRun(data: pipeline(params), registry: StageLibrary.registry, options: RunOptions(outputDirectory: folder))) { error in

@@ -209,7 +209,7 @@ final class RunCommandTests: CommandTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(files("layered/layers"), ["00001", "00001.ora"])
         XCTAssertEqual(files("layered/layers/00001"), ["depth-0.png", "depth-1.png", "depth.json", "layer-0.png", "layer-1.png",
-                                                       "layers.json", "mesh-0.ply", "mesh-1.ply", "points.ply", "splats.ply"])
+                                                       "layers.json", "mesh-0.ply", "mesh-1.ply", "points.ply", "scene.glb", "splats.ply"])
     }
 
     func testFinalizeMisuseIsRefusedWith64BeforeAnyFile() throws {
