@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import StrataCore
 
@@ -95,57 +96,72 @@ public struct LayerDecomposition: Sendable {
         let labels = disparity.map { d in UInt8(cuts.reduce(0) { $0 + (d < $1 ? 1 : 0) }) }
 
         let rgb = color.channels >= 3 ? Image(width: w, height: h, channels: 3, pixels: Array(color.pixels[0..<(3 * count)])) : color.rgb()
-        var layers: [Layer] = []
-        for index in 0..<k {
-            let visible = labels.map { Int($0) == index }
-            // Hidden by nearer layers, within the band of what this layer shows.
-            let reach = distances(from: visible, width: w, limit: Float(fillBand))
-            let filled = (0..<count).map { Int(labels[$0]) < index && reach[$0] <= Float(fillBand) }
-            // The soft edge: alpha rises from the border with farther layers inwards.
-            let farther = labels.map { Int($0) > index }
-            let inside = distances(from: farther, width: w, limit: Float(softness) + 1)
-            let region = (0..<count).map { visible[$0] || filled[$0] }
-            var alpha = [Float](repeating: 0, count: count)
-            for i in 0..<count where region[i] {
-                // The first `softness` pixels inside the edge are partly transparent.
-                alpha[i] = softness > 0 ? min(1, inside[i] / Float(softness + 1)) : 1
+        // The layers are independent from here: filled concurrently (each fill's seed is its
+        // own, so the result does not depend on the order).
+        var built = [Layer?](repeating: nil, count: k)
+        let (validMin, validMax) = (valid.min()!, valid.max()!)
+        built.withUnsafeMutableBufferPointer { slots in
+            let out = UncheckedSendable(slots.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: k) { index in
+                out.value[index] = layer(index, of: k, labels: labels, cuts: cuts, rgb: rgb, depth: depth, far: far,
+                                         disparityRange: validMin...validMax)
             }
-            // Depth: the layer's own, continued smoothly behind what hid it.
-            var layerDepth = depth.values.pixels.enumerated().map { visible[$0.offset] && $0.element.isFinite ? $0.element : Float.nan }
-            let known = layerDepth.map(\.isFinite)
-            layerDepth = MembraneFill.fill(layerDepth.map { $0.isFinite ? $0 : 0 }, known: known, region: filled, width: w, height: h, wrap: wrap)
-            for i in 0..<count where !region[i] { layerDepth[i] = .nan }
-            // Colour: exemplar patches from the layer's visible pixels at its depth or behind.
-            let layerDisparity = layerDepth.map { v -> Float in
-                let d = depth.kind == .inverseRelative ? v : (v > 0 ? 1 / v : .nan)
-                return d.isFinite ? d : far
-            }
-            var colour = rgb
-            if filled.contains(true) {
-                let exemplar = ExemplarFill(seed: seed &+ UInt64(index))
-                if let patched = exemplar.fill(rgb, hole: filled, source: visible, disparity: layerDisparity, wrap: wrap) {
-                    colour = patched
-                } else {
-                    // No whole patch in the layer: each channel as a membrane instead.
-                    for c in 0..<3 {
-                        let plane = Array(rgb.pixels[(c * count)..<((c + 1) * count)])
-                        let smooth = MembraneFill.fill(plane, known: visible, region: filled, width: w, height: h, wrap: wrap)
-                        colour.pixels.replaceSubrange((c * count)..<((c + 1) * count), with: smooth)
-                    }
+        }
+        return LayeredScene(layers: built.map { $0! }, labels: labels, width: w, height: h, notes: notes)
+    }
+
+    /// Layer `index` of `k`: its pixels, alpha, filled depth and colour.
+    func layer(_ index: Int, of k: Int, labels: [UInt8], cuts: [Float], rgb: Image, depth: DepthMap, far: Float,
+               disparityRange: ClosedRange<Float>) -> Layer {
+        let (w, h) = (rgb.width, rgb.height)
+        let count = w * h
+        let visible = labels.map { Int($0) == index }
+        // Hidden by nearer layers, within the band of what this layer shows.
+        let reach = distances(from: visible, width: w, limit: Float(fillBand))
+        let filled = (0..<count).map { Int(labels[$0]) < index && reach[$0] <= Float(fillBand) }
+        // The soft edge: alpha rises from the border with farther layers inwards.
+        let farther = labels.map { Int($0) > index }
+        let inside = distances(from: farther, width: w, limit: Float(softness) + 1)
+        let region = (0..<count).map { visible[$0] || filled[$0] }
+        var alpha = [Float](repeating: 0, count: count)
+        for i in 0..<count where region[i] {
+            // The first `softness` pixels inside the edge are partly transparent.
+            alpha[i] = softness > 0 ? min(1, inside[i] / Float(softness + 1)) : 1
+        }
+        // Depth: the layer's own, continued smoothly behind what hid it.
+        var layerDepth = depth.values.pixels.enumerated().map { visible[$0.offset] && $0.element.isFinite ? $0.element : Float.nan }
+        let known = layerDepth.map(\.isFinite)
+        layerDepth = MembraneFill.fill(layerDepth.map { $0.isFinite ? $0 : 0 }, known: known, region: filled, width: w, height: h, wrap: wrap)
+        for i in 0..<count where !region[i] { layerDepth[i] = .nan }
+        // Colour: exemplar patches from the layer's visible pixels at its depth or behind.
+        let layerDisparity = layerDepth.map { v -> Float in
+            let d = depth.kind == .inverseRelative ? v : (v > 0 ? 1 / v : .nan)
+            return d.isFinite ? d : far
+        }
+        var colour = rgb
+        if filled.contains(true) {
+            let exemplar = ExemplarFill(seed: seed &+ UInt64(index))
+            if let patched = exemplar.fill(rgb, hole: filled, source: visible, disparity: layerDisparity, wrap: wrap) {
+                colour = patched
+            } else {
+                // No whole patch in the layer: each channel as a membrane instead.
+                for c in 0..<3 {
+                    let plane = Array(rgb.pixels[(c * count)..<((c + 1) * count)])
+                    let smooth = MembraneFill.fill(plane, known: visible, region: filled, width: w, height: h, wrap: wrap)
+                    colour.pixels.replaceSubrange((c * count)..<((c + 1) * count), with: smooth)
                 }
             }
-            var rgba = Image(width: w, height: h, channels: 4)
-            for c in 0..<3 {
-                for i in 0..<count where region[i] { rgba.pixels[c * count + i] = colour.pixels[c * count + i] }
-            }
-            rgba.pixels.replaceSubrange((3 * count)..<(4 * count), with: alpha)
-            // Cuts ascend; layer 0 (nearest) lies above the last.
-            let lower = k - 2 - index >= 0 ? cuts[k - 2 - index] : valid.min()!
-            let upper = index == 0 ? valid.max()! : cuts[k - 1 - index]
-            layers.append(Layer(color: rgba, depth: Image(width: w, height: h, channels: 1, pixels: layerDepth),
-                                visible: visible, filled: filled, disparity: lower...upper))
         }
-        return LayeredScene(layers: layers, labels: labels, width: w, height: h, notes: notes)
+        var rgba = Image(width: w, height: h, channels: 4)
+        for c in 0..<3 {
+            for i in 0..<count where region[i] { rgba.pixels[c * count + i] = colour.pixels[c * count + i] }
+        }
+        rgba.pixels.replaceSubrange((3 * count)..<(4 * count), with: alpha)
+        // Cuts ascend; layer 0 (nearest) lies above the last.
+        let lower = k - 2 - index >= 0 ? cuts[k - 2 - index] : disparityRange.lowerBound
+        let upper = index == 0 ? disparityRange.upperBound : cuts[k - 1 - index]
+        return Layer(color: rgba, depth: Image(width: w, height: h, channels: 1, pixels: layerDepth),
+                     visible: visible, filled: filled, disparity: lower...upper)
     }
 
     /// Per pixel, the distance in pixels to the nearest pixel of `seed` (0 on it), up to

@@ -26,6 +26,8 @@ public enum StageLibrary {
         registry.register(DepthWriteStage.descriptor) { .sink(try DepthWriteStage($0)) }
         registry.register(PointsWriteStage.descriptor) { .sink(try PointsWriteStage($0)) }
         registry.register(LayersWriteStage.descriptor) { .sink(try LayersWriteStage($0)) }
+        registry.register(LayersRenderStage.descriptor) { .processor(try LayersRenderStage($0)) }
+        registry.register(CameraPathStage.descriptor) { .source(try CameraPathStage($0)) }
         return registry
     }()
 }

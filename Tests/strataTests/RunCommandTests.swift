@@ -190,9 +190,11 @@ final class RunCommandTests: CommandTestCase {
     /// pano-layers.json validates as it is (on the committed samples) and runs on a small
     /// panorama with depth from files: a near block on a far wall.
     func testPanoramaLayersPipelineWritesEveryLayerFile() throws {
-        let dry = try strata("run", pipeline("pano-layers.json"), "--output-dir", "dry", "--dry-run")
-        XCTAssertEqual(dry.status, 0, dry.stderr)
-        XCTAssertFalse(dry.stderr.contains("warning"), dry.stderr)
+        for file in ["pano-layers.json", "pano-parallax.json"] {
+            let dry = try strata("run", pipeline(file), "--output-dir", "dry", "--dry-run")
+            XCTAssertEqual(dry.status, 0, "\(file): \(dry.stderr)")
+            XCTAssertFalse(dry.stderr.contains("warning"), "\(file): \(dry.stderr)")
+        }
         let (w, h) = (64, 32)
         let block = { (x: Int, y: Int) in (20..<36).contains(x) && (10..<24).contains(y) }
         let input = folder.appendingPathComponent("input")
