@@ -8,20 +8,7 @@ public enum PLY {
     /// RGB, one per point.
     public static func encode(points: [SIMD3<Float>], colors: [SIMD3<Float>]) -> Data {
         precondition(points.count == colors.count, "\(points.count) points but \(colors.count) colours")
-        var data = Data("""
-        ply
-        format binary_little_endian 1.0
-        comment written by Strata
-        element vertex \(points.count)
-        property float x
-        property float y
-        property float z
-        property uchar red
-        property uchar green
-        property uchar blue
-        end_header
-
-        """.utf8)
+        var data = header(vertices: points.count, alpha: false, faces: nil)
         var body = [UInt8](repeating: 0, count: points.count * 15)
         for (i, (p, c)) in zip(points, colors).enumerated() {
             let o = i * 15
@@ -35,6 +22,15 @@ public enum PLY {
         return data
     }
 
+    /// The header: coloured vertices (with alpha when asked), then triangles when counted.
+    static func header(vertices: Int, alpha: Bool, faces: Int?) -> Data {
+        var text = "ply\nformat binary_little_endian 1.0\ncomment written by Strata\nelement vertex \(vertices)\n"
+        for axis in ["x", "y", "z"] { text += "property float \(axis)\n" }
+        for channel in ["red", "green", "blue"] + (alpha ? ["alpha"] : []) { text += "property uchar \(channel)\n" }
+        if let faces { text += "element face \(faces)\nproperty list uchar int vertex_indices\n" }
+        return Data((text + "end_header\n").utf8)
+    }
+
     /// Writes a coloured point cloud atomically.
     public static func write(points: [SIMD3<Float>], colors: [SIMD3<Float>], to url: URL) throws {
         try AtomicFile.write(encode(points: points, colors: colors), to: url)
@@ -45,23 +41,7 @@ public enum PLY {
     /// indices), the layout MeshLab, Blender and Open3D read.
     public static func encode(vertices: [SIMD3<Float>], colors: [SIMD4<Float>], triangles: [SIMD3<UInt32>]) -> Data {
         precondition(vertices.count == colors.count, "\(vertices.count) vertices but \(colors.count) colours")
-        var data = Data("""
-        ply
-        format binary_little_endian 1.0
-        comment written by Strata
-        element vertex \(vertices.count)
-        property float x
-        property float y
-        property float z
-        property uchar red
-        property uchar green
-        property uchar blue
-        property uchar alpha
-        element face \(triangles.count)
-        property list uchar int vertex_indices
-        end_header
-
-        """.utf8)
+        var data = header(vertices: vertices.count, alpha: true, faces: triangles.count)
         var body = [UInt8](repeating: 0, count: vertices.count * 16 + triangles.count * 13)
         func put32(_ v: UInt32, _ o: Int) { for j in 0..<4 { body[o + j] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(j))) } }
         for (i, (p, c)) in zip(vertices, colors).enumerated() {

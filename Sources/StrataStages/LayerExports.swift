@@ -40,6 +40,21 @@ enum LayerExports {
         }
     }
 
+    /// Pixel (x, y) of `layer` in 3D when the layer holds it (alpha above 0, valid depth):
+    /// its position at its depth along its ray, its distance from the camera, its alpha.
+    static func lift(_ layer: Layer, x: Int, y: Int, width: Int, kind: DepthKind, rays: Rays)
+        -> (position: Vector3, distance: Double, alpha: Float)? {
+        let i = y * width + x
+        let plane = layer.depth.pixels.count
+        let a = layer.color.pixels[3 * plane + i]
+        var d = Double(layer.depth.pixels[i])
+        if kind == .inverseRelative { d = d > 0 ? 1 / d : .nan }
+        guard a > 0, d.isFinite, d > 0 else { return nil }
+        let (direction, zScaled) = rays.ray(x, y)
+        let p = direction * d
+        return (p, zScaled ? (p * p).sum().squareRoot() : d, a)
+    }
+
     /// Every `step`-th pixel of each layer with alpha above 0: position, colour, alpha and
     /// the pixel's footprint there (its width at that distance).
     static func samples(_ scene: LayeredScene, kind: DepthKind, rays: Rays, step: Int) -> [(layer: Int, position: SIMD3<Float>, color: SIMD3<Float>, alpha: Float, footprint: Float, direction: SIMD3<Float>)] {
@@ -50,13 +65,7 @@ enum LayerExports {
             for y in stride(from: 0, to: h, by: step) {
                 for x in stride(from: 0, to: w, by: step) {
                     let i = y * w + x
-                    let a = layer.color.pixels[3 * plane + i]
-                    var d = Double(layer.depth.pixels[i])
-                    if kind == .inverseRelative { d = d > 0 ? 1 / d : .nan }
-                    guard a > 0, d.isFinite, d > 0 else { continue }
-                    let (direction, zScaled) = rays.ray(x, y)
-                    let p = direction * d
-                    let distance = zScaled ? (p * p).sum().squareRoot() : d
+                    guard let (p, distance, a) = lift(layer, x: x, y: y, width: w, kind: kind, rays: rays) else { continue }
                     let unit = p / (p * p).sum().squareRoot()
                     out.append((k, SIMD3<Float>(Float(p.x), Float(p.y), Float(p.z)),
                                 SIMD3<Float>(layer.color.pixels[i], layer.color.pixels[plane + i], layer.color.pixels[2 * plane + i]),
@@ -108,16 +117,11 @@ enum LayerExports {
                 for i in 0..<columns {
                     let x = xs[i % xs.count]
                     let p = y * w + x
-                    let a = layer.color.pixels[3 * plane + p]
-                    var d = Double(layer.depth.pixels[p])
-                    if kind == .inverseRelative { d = d > 0 ? 1 / d : .nan }
-                    guard a > 0, d.isFinite, d > 0 else { continue }
-                    let (direction, _) = rays.ray(x, y)
-                    let position = direction * d
+                    guard let (position, along, a) = lift(layer, x: x, y: y, width: w, kind: kind, rays: rays) else { continue }
                     index[j * columns + i] = Int32(vertices.count)
                     uvs.append(SIMD2<Float>(i == xs.count ? 1 : (Float(x) + 0.5) / Float(w), (Float(y) + 0.5) / Float(h)))
                     vertices.append(SIMD3<Float>(Float(position.x), Float(position.y), Float(position.z)))
-                    distance.append(Float((position * position).sum().squareRoot()))
+                    distance.append(Float(along))
                     colors.append(SIMD4<Float>(layer.color.pixels[p], layer.color.pixels[plane + p], layer.color.pixels[2 * plane + p], a))
                 }
             }

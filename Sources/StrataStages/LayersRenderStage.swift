@@ -112,13 +112,7 @@ enum LayerRenderer {
             for y in 0..<scene.height {
                 for x in 0..<scene.width {
                     let i = y * scene.width + x
-                    let a = layer.color.pixels[3 * plane + i]
-                    var d = Double(layer.depth.pixels[i])
-                    if kind == .inverseRelative { d = d > 0 ? 1 / d : .nan }
-                    guard a > 0, d.isFinite, d > 0 else { continue }
-                    let (direction, zScaled) = rays.ray(x, y)
-                    let p = direction * d
-                    let along = zScaled ? (p * p).sum().squareRoot() : d
+                    guard let (p, along, a) = LayerExports.lift(layer, x: x, y: y, width: scene.width, kind: kind, rays: rays) else { continue }
                     guard let target = camera.project(p) else { continue }
                     // The source pixel's footprint seen from the new camera, in output pixels.
                     let span = along * rays.pixelAngle(x, y) / target.distance / target.pixelAngle
