@@ -190,7 +190,7 @@ final class RunCommandTests: CommandTestCase {
     /// pano-layers.json validates as it is (on the committed samples) and runs on a small
     /// panorama with depth from files: a near block on a far wall.
     func testPanoramaLayersPipelineWritesEveryLayerFile() throws {
-        for file in ["pano-layers.json", "pano-parallax.json"] {
+        for file in ["pano-layers.json", "pano-parallax.json", "photo-layers.json"] {
             let dry = try strata("run", pipeline(file), "--output-dir", "dry", "--dry-run")
             XCTAssertEqual(dry.status, 0, "\(file): \(dry.stderr)")
             XCTAssertFalse(dry.stderr.contains("warning"), "\(file): \(dry.stderr)")
