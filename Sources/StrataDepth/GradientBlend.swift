@@ -22,11 +22,6 @@ enum GradientBlend {
     static let tolerance = 1e-4
 
     static func blend(_ feathered: Image, gx: [Float], gy: [Float]) -> Image {
-        var iterations = 0
-        return blend(feathered, gx: gx, gy: gy, iterations: &iterations)
-    }
-
-    static func blend(_ feathered: Image, gx: [Float], gy: [Float], iterations: inout Int) -> Image {
         let (width, height) = (feathered.width, feathered.height)
         let count = width * height
         let u0 = feathered.pixels.map { $0 > 0 ? log($0) : Float.nan }
@@ -87,7 +82,7 @@ enum GradientBlend {
         }
         let system = GridPoisson(GridPoisson.Level(width: width, height: height, right: right, down: down, poles: poles, anchor: anchor))
         var correction = [Float](repeating: 0, count: count)
-        iterations = system.solve(b, &correction, tolerance: tolerance)
+        system.solve(b, &correction, tolerance: tolerance)
         var out = feathered
         for i in 0..<count where active[i] { out.pixels[i] = exp(u0[i] + correction[i]) }
         return out
