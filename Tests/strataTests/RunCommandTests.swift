@@ -210,6 +210,15 @@ final class RunCommandTests: CommandTestCase {
                                 "--input", "depth=" + input.appendingPathComponent("depth.png").path)
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(files("layered/layers"), ["00001", "00001.ora"])
+        // Where the layers cannot be written: 73, and nothing of the run left behind.
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("blocked"), withIntermediateDirectories: true)
+        try Data().write(to: folder.appendingPathComponent("blocked/layers"))
+        let blocked = try strata("run", pipeline("pano-layers.json"), "--output-dir", "blocked", "--progress", "none",
+                                 "--input", "image=" + input.appendingPathComponent("color.png").path,
+                                 "--input", "depth=" + input.appendingPathComponent("depth.png").path)
+        XCTAssertEqual(blocked.status, 73, blocked.stderr)
+        XCTAssertTrue(blocked.stderr.contains("blocked/layers: cannot write"), blocked.stderr)
+        XCTAssertEqual(files("blocked"), ["layers"])
         XCTAssertEqual(files("layered/layers/00001"), ["depth-0.png", "depth-1.png", "depth.json", "layer-0.png", "layer-1.png",
                                                        "layers.json", "mesh-0.ply", "mesh-1.ply", "points.ply", "scene.glb", "splats.ply"])
     }
