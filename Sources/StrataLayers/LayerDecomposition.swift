@@ -76,11 +76,7 @@ public struct LayerDecomposition: Sendable {
         }
         let count = w * h
         var notes: [String] = []
-        // Disparity: inverse relative depth is one already; metric and relative depth invert.
-        var disparity = depth.values.pixels.map { v -> Float in
-            let d = depth.kind == .inverseRelative ? v : (v > 0 ? 1 / v : .nan)
-            return d.isFinite && (depth.kind != .inverseRelative || d >= 0) ? d : .nan
-        }
+        var disparity = depth.values.pixels.map { Self.disparity($0, kind: depth.kind) }
         let valid = disparity.filter(\.isFinite)
         guard let far = valid.min() else { throw LayerError("the depth map has no valid pixel") }
         let invalid = count - valid.count
@@ -99,19 +95,26 @@ public struct LayerDecomposition: Sendable {
         // The layers are independent from here: filled concurrently (each fill's seed is its
         // own, so the result does not depend on the order).
         var built = [Layer?](repeating: nil, count: k)
-        let (validMin, validMax) = (valid.min()!, valid.max()!)
+        let range = far...valid.max()!
         built.withUnsafeMutableBufferPointer { slots in
             let out = UncheckedSendable(slots.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: k) { index in
-                out.value[index] = layer(index, of: k, labels: labels, cuts: cuts, rgb: rgb, depth: depth, far: far,
-                                         disparityRange: validMin...validMax)
+                out.value[index] = layer(index, of: k, labels: labels, cuts: cuts, rgb: rgb, depth: depth, disparityRange: range)
             }
         }
         return LayeredScene(layers: built.map { $0! }, labels: labels, width: w, height: h, notes: notes)
     }
 
-    /// Layer `index` of `k`: its pixels, alpha, filled depth and colour.
-    func layer(_ index: Int, of k: Int, labels: [UInt8], cuts: [Float], rgb: Image, depth: DepthMap, far: Float,
+    /// Disparity of a depth value: inverse relative depth is one already (negative is
+    /// invalid); metric and relative depth invert. NaN where invalid.
+    static func disparity(_ v: Float, kind: DepthKind) -> Float {
+        let d = kind == .inverseRelative ? (v >= 0 ? v : .nan) : (v > 0 ? 1 / v : .nan)
+        return d.isFinite ? d : .nan
+    }
+
+    /// Layer `index` of `k`: its pixels, alpha, filled depth and colour. `disparityRange`:
+    /// the scene's valid disparities (its lower end, the farthest, stands for invalid ones).
+    func layer(_ index: Int, of k: Int, labels: [UInt8], cuts: [Float], rgb: Image, depth: DepthMap,
                disparityRange: ClosedRange<Float>) -> Layer {
         let (w, h) = (rgb.width, rgb.height)
         let count = w * h
@@ -135,8 +138,8 @@ public struct LayerDecomposition: Sendable {
         for i in 0..<count where !region[i] { layerDepth[i] = .nan }
         // Colour: exemplar patches from the layer's visible pixels at its depth or behind.
         let layerDisparity = layerDepth.map { v -> Float in
-            let d = depth.kind == .inverseRelative ? v : (v > 0 ? 1 / v : .nan)
-            return d.isFinite ? d : far
+            let d = Self.disparity(v, kind: depth.kind)
+            return d.isNaN ? disparityRange.lowerBound : d
         }
         var colour = rgb
         if filled.contains(true) {
