@@ -11,6 +11,9 @@ struct ExemplarFill {
     var radius = 3
     /// Random candidates per pixel besides propagation and the local search.
     var randomTries = 6
+    /// Refinement passes after the onion peel: the matches improved over whole patches,
+    /// then each pixel the mean of what the patches over it say (Wexler et al. 2007).
+    var passes = 3
     var seed: UInt64 = 1
 
     /// `color` (planar, `channels` planes) with the `hole` pixels filled from patches
@@ -100,6 +103,12 @@ struct ExemplarFill {
                 consider((m / w - dy) * w + sx)
             }
             for _ in 0..<randomTries { consider(Int(centres[random(centres.count)])) }
+            // Textures continue: as many tries near the pixel itself.
+            let near = 10 * r
+            for _ in 0..<randomTries {
+                let y = ty + random(2 * near + 1) - near
+                if y >= 0, y < h, let x = wrapped(tx + random(2 * near + 1) - near) { consider(y * w + x) }
+            }
             // Local search around the best, the window halving.
             if best >= 0 {
                 var span = max(w, h) / 2
@@ -116,6 +125,62 @@ struct ExemplarFill {
             match[t] = Int32(best)
             let around = [wrapped(tx + 1).map { ty * w + $0 }, wrapped(tx - 1).map { ty * w + $0 }, ty > 0 ? t - w : nil, ty + 1 < h ? t + w : nil]
             for n in around.compactMap({ $0 }) where hole[n] && !queued[n] { front.append(n); queued[n] = true }
+        }
+
+        // Refinement: every pixel is known now. Each pass improves the matches (propagation in
+        // alternating scan order, then a random search around the best), then votes.
+        let holes = front
+        for pass in 0..<passes {
+            let order = pass % 2 == 0 ? holes : holes.reversed()
+            let step = pass % 2 == 0 ? 1 : -1
+            for t in order {
+                let (tx, ty) = (t % w, t / w)
+                var best = Int(match[t]), bestCost = cost(t, best, .infinity)
+                func consider(_ s: Int) {
+                    guard s >= 0, s < count, s != best, allowed(s, for: t) else { return }
+                    let c = cost(t, s, bestCost)
+                    if c < bestCost { (best, bestCost) = (s, c) }
+                }
+                for (dx, dy) in [(-step, 0), (0, -step)] {
+                    guard let nx = wrapped(tx + dx), ty + dy >= 0, ty + dy < h else { continue }
+                    let n = (ty + dy) * w + nx
+                    let m = hole[n] ? Int(match[n]) : n
+                    guard m >= 0, let sx = wrapped(m % w - dx), m / w - dy >= 0, m / w - dy < h else { continue }
+                    consider((m / w - dy) * w + sx)
+                }
+                var span = max(w, h) / 4
+                while span >= 1 {
+                    let (bx, by) = (best % w, best / w)
+                    let y = by + random(2 * span + 1) - span
+                    if y >= 0, y < h, let x = wrapped(bx + random(2 * span + 1) - span) { consider(y * w + x) }
+                    span /= 2
+                }
+                match[t] = Int32(best)
+            }
+            // Voting: pixel t is the mean of source pixel m(q) + (t − q) over the patch centres q
+            // around it (a known centre matches itself).
+            var voted = [Float](repeating: 0, count: channels * holes.count)
+            for (k, t) in holes.enumerated() {
+                let (tx, ty) = (t % w, t / w)
+                var n: Float = 0
+                for dy in -r...r {
+                    let qy = ty - dy
+                    guard qy >= 0, qy < h else { continue }
+                    for dx in -r...r {
+                        guard let qx = wrapped(tx - dx) else { continue }
+                        let q = qy * w + qx
+                        let m = hole[q] ? Int(match[q]) : q
+                        guard m >= 0, let sx = wrapped(m % w + dx), m / w + dy >= 0, m / w + dy < h else { continue }
+                        let s = (m / w + dy) * w + sx
+                        for c in 0..<channels { voted[c * holes.count + k] += out.pixels[c * plane + s] }
+                        n += 1
+                    }
+                }
+                for c in 0..<channels where n > 0 { voted[c * holes.count + k] /= n }
+            }
+            for (k, t) in holes.enumerated() {
+                for c in 0..<channels { out.pixels[c * plane + t] = voted[c * holes.count + k] }
+            }
         }
         return out
     }

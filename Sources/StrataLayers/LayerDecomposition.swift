@@ -45,27 +45,34 @@ public struct LayeredScene: Sendable {
     }
 }
 
-/// Splits colour and depth into K depth layers near to far (K given, or found from gaps in
-/// the disparity histogram), each with a soft alpha band at its edge; fills what nearer
+/// Splits colour and depth into K depth layers near to far (K given, or cut where the
+/// depth is discontinuous), each with a soft alpha band at its edge; fills what nearer
 /// layers hide (depth by a membrane continuing the layer's surface, colour by exemplar
 /// patches from the same layer) as far as `fillBand` pixels from what the layer shows.
 /// Equirect input wraps: a layer across the 0°/360° seam is one layer.
 public struct LayerDecomposition: Sendable {
-    /// Layers wanted, 1…8; nil: as many as the depth has gaps (at most 8).
+    /// Layers wanted, 1…8; nil: cut at the disparities where the boundary is mostly depth
+    /// discontinuities (at most 8 layers).
     public var layerCount: Int?
     /// Width of the soft alpha band inside a layer's edge against farther layers, in
     /// pixels: alpha rises 1/(s+1), 2/(s+1)… from the edge inwards.
     public var softness: Double
     /// How far behind a nearer layer the fill reaches, in pixels from what the layer shows.
     public var fillBand: Int
+    /// The largest camera offset the layers will be seen from, in metres (metric depth
+    /// only): when set, the fill reaches only as far as such an offset can reveal — per
+    /// pixel, the parallax between the occluder there and the layer's far end — and
+    /// `fillBand` caps it.
+    public var viewingOffset: Double?
     /// Whether rows wrap (an equirect panorama).
     public var wrap: Bool
     /// Seed of the exemplar search.
     public var seed: UInt64
 
-    public init(layerCount: Int? = nil, softness: Double = 2, fillBand: Int = 32, wrap: Bool = false, seed: UInt64 = 1) {
+    public init(layerCount: Int? = nil, softness: Double = 2, fillBand: Int = 32, viewingOffset: Double? = nil, wrap: Bool = false, seed: UInt64 = 1) {
         precondition(layerCount.map { (1...8).contains($0) } ?? true, "1 to 8 layers")
         (self.layerCount, self.softness, self.fillBand, self.wrap, self.seed) = (layerCount, softness, fillBand, wrap, seed)
+        self.viewingOffset = viewingOffset
     }
 
     /// The layers of `color` (RGB or RGBA, 0…1) over `depth` (the same size).
@@ -73,6 +80,18 @@ public struct LayerDecomposition: Sendable {
         let (w, h) = (color.width, color.height)
         guard depth.width == w, depth.height == h else {
             throw LayerError("depth of \(depth.width)x\(depth.height) for colour of \(w)x\(h)")
+        }
+        // Pixels per radian of view, for the parallax an offset makes.
+        var pixelsPerRadian: Double?
+        if let viewingOffset {
+            guard depth.kind == .metric else {
+                throw LayerError("a viewing offset of \(viewingOffset) m needs metric depth, and this depth is \(depth.kind.rawValue): give the fill band in pixels instead")
+            }
+            switch depth.projection {
+            case .equirectangular: pixelsPerRadian = Double(w) / (2 * .pi)
+            case .pinhole(let intrinsics): pixelsPerRadian = intrinsics.fx * Double(w) / Double(intrinsics.width)
+            default: throw LayerError("a viewing offset needs the depth's projection (equirect or pinhole), and it is not known: give the fill band in pixels instead")
+            }
         }
         let count = w * h
         var notes: [String] = []
@@ -84,7 +103,7 @@ public struct LayerDecomposition: Sendable {
             notes.append("\(invalid) pixel\(invalid == 1 ? "" : "s") without valid depth (NaN, zero or negative) taken as the farthest")
             for i in 0..<count where !disparity[i].isFinite { disparity[i] = far }
         }
-        let cuts = DisparityCuts.cuts(valid, count: layerCount)
+        let cuts = DisparityCuts.discontinuityCuts(disparity, width: w, wrap: wrap, count: layerCount)
         let k = cuts.count + 1
         if let layerCount, k < layerCount {
             notes.append("\(layerCount) layers asked, \(k) made: the depth has no more distinct levels")
@@ -96,10 +115,12 @@ public struct LayerDecomposition: Sendable {
         // own, so the result does not depend on the order).
         var built = [Layer?](repeating: nil, count: k)
         let range = far...valid.max()!
+        let (pixelDisparity, perRadian) = (disparity, pixelsPerRadian)
         built.withUnsafeMutableBufferPointer { slots in
             let out = UncheckedSendable(slots.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: k) { index in
-                out.value[index] = layer(index, of: k, labels: labels, cuts: cuts, rgb: rgb, depth: depth, disparityRange: range)
+                out.value[index] = layer(index, of: k, labels: labels, cuts: cuts, rgb: rgb, depth: depth, disparity: pixelDisparity,
+                                         disparityRange: range, pixelsPerRadian: perRadian)
             }
         }
         return LayeredScene(layers: built.map { $0! }, labels: labels, width: w, height: h, notes: notes)
@@ -112,16 +133,30 @@ public struct LayerDecomposition: Sendable {
         return d.isFinite ? d : .nan
     }
 
-    /// Layer `index` of `k`: its pixels, alpha, filled depth and colour. `disparityRange`:
-    /// the scene's valid disparities (its lower end, the farthest, stands for invalid ones).
-    func layer(_ index: Int, of k: Int, labels: [UInt8], cuts: [Float], rgb: Image, depth: DepthMap,
-               disparityRange: ClosedRange<Float>) -> Layer {
+    /// Layer `index` of `k`: its pixels, alpha, filled depth and colour. `disparity`: per
+    /// pixel, invalid ones already taken as the farthest; `disparityRange`: the scene's valid
+    /// disparities (its lower end, the farthest, stands for invalid ones); `pixelsPerRadian`:
+    /// set when the fill reaches as far as `viewingOffset` reveals.
+    func layer(_ index: Int, of k: Int, labels: [UInt8], cuts: [Float], rgb: Image, depth: DepthMap, disparity: [Float],
+               disparityRange: ClosedRange<Float>, pixelsPerRadian: Double?) -> Layer {
         let (w, h) = (rgb.width, rgb.height)
         let count = w * h
         let visible = labels.map { Int($0) == index }
-        // Hidden by nearer layers, within the band of what this layer shows.
+        // Cuts ascend; layer 0 (nearest) lies above the last.
+        let lower = k - 2 - index >= 0 ? cuts[k - 2 - index] : disparityRange.lowerBound
+        let upper = index == 0 ? disparityRange.upperBound : cuts[k - 1 - index]
+        // Hidden by nearer layers, within the band of what this layer shows: a fixed band, or
+        // per pixel the shift between the occluder there and the layer's far end that the
+        // viewing offset makes (disparity in 1/m times metres is radians).
         let reach = distances(from: visible, width: w, limit: Float(fillBand))
-        let filled = (0..<count).map { Int(labels[$0]) < index && reach[$0] <= Float(fillBand) }
+        let band: (Int) -> Float
+        if let pixelsPerRadian, let offset = viewingOffset {
+            let scale = Float(offset * pixelsPerRadian)
+            band = { i in min(Float(fillBand), (scale * (disparity[i] - lower)).rounded(.up)) }
+        } else {
+            band = { _ in Float(fillBand) }
+        }
+        let filled = (0..<count).map { Int(labels[$0]) < index && reach[$0] <= band($0) }
         // The soft edge: alpha rises from the border with farther layers inwards.
         let farther = labels.map { Int($0) > index }
         let inside = distances(from: farther, width: w, limit: Float(softness) + 1)
@@ -160,9 +195,6 @@ public struct LayerDecomposition: Sendable {
             for i in 0..<count where region[i] { rgba.pixels[c * count + i] = colour.pixels[c * count + i] }
         }
         rgba.pixels.replaceSubrange((3 * count)..<(4 * count), with: alpha)
-        // Cuts ascend; layer 0 (nearest) lies above the last.
-        let lower = k - 2 - index >= 0 ? cuts[k - 2 - index] : disparityRange.lowerBound
-        let upper = index == 0 ? disparityRange.upperBound : cuts[k - 1 - index]
         return Layer(color: rgba, depth: Image(width: w, height: h, channels: 1, pixels: layerDepth),
                      visible: visible, filled: filled, disparity: lower...upper)
     }

@@ -104,6 +104,7 @@ public final class PipelineRun: @unchecked Sendable {
         var setupCode: Int32?
         var sourceBits: [String: Int] = [:]
         let runNotes = RunNotes()
+        self.runNotes = runNotes
         for i in order {
             let node = spec.nodes[i]
             let stage = registry[node.stage]!
@@ -214,6 +215,11 @@ public final class PipelineRun: @unchecked Sendable {
 
     /// What stages said while they were built, "node: text", in execution order.
     public let notes: [String]
+    private let runNotes: RunNotes
+
+    /// What stages said about single frames during the run ("node: frame N: text"), in the
+    /// order they said it.
+    public var frameNotes: [String] { Array(runNotes.all.dropFirst(notes.count)) }
 
     /// What each source read, one line each (`frames: clip.mp4: video, 36 frames, …`).
     public var sourceSummaries: [String] { sources.compactMap { s in s.source.summary.map { "\(s.id): \($0)" } } }

@@ -43,6 +43,10 @@ public struct StageContext: Sendable {
     /// before the first frame, naming the node.
     public func note(_ text: String) { notes.add("\(node): \(text)") }
 
+    /// Something the user should know about one frame (depth taken as invalid, fewer layers
+    /// than asked): `strata run` prints it after the run, naming the node and the frame.
+    public func note(_ text: String, frame: FrameInfo) { notes.add("\(node): frame \(frame.number): \(text)") }
+
     /// An error about param `name` (reported as `param_invalid` at its JSON Pointer).
     public func invalid(_ name: String, _ why: String) -> StageSetupError {
         StageSetupError(nodeIndex: nodeIndex, param: name, message: "\(name): \(why)")

@@ -22,11 +22,8 @@ final class LayersRenderStage: FrameProcessor, @unchecked Sendable {
                            doc: "The view rendered: auto is the input's (an equirect stays one)."),
                  ParamSpec("width", .integer(min: 0, max: 16384), default: .number(0), unit: "px", doc: "0: the input's width."),
                  ParamSpec("height", .integer(min: 0, max: 16384), default: .number(0), unit: "px", doc: "0: the input's height."),
-                 ParamSpec("fov", .number(min: 1, max: 179), default: .number(90), unit: "deg", doc: "Perspective views: horizontal field of view."),
-                 ParamSpec("layers", .integer(min: 0, max: 8), default: .number(0), doc: "Layers wanted, 1…8; 0: as many as the depth has gaps."),
-                 ParamSpec("softness", .number(min: 0, max: 64), default: .number(2), unit: "px", doc: "Soft alpha band inside each layer's edge."),
-                 ParamSpec("fillBand", .integer(min: 0, max: 4096), default: .number(32), unit: "px", doc: "How far behind nearer layers each layer is filled."),
-                 ParamSpec("seed", .integer(min: 0, max: nil), default: .number(1), doc: "Seed of the exemplar fill.")])
+                 ParamSpec("fov", .number(min: 1, max: 179), default: .number(90), unit: "deg", doc: "Perspective views: horizontal field of view.")]
+                + LayerInputs.params)
 
     private let decomposition: LayerDecomposition
     private let projection: String
@@ -37,9 +34,7 @@ final class LayersRenderStage: FrameProcessor, @unchecked Sendable {
     private let lock = NSLock()
 
     init(_ context: StageContext) throws {
-        let count = try context.int("layers")
-        decomposition = LayerDecomposition(layerCount: count == 0 ? nil : count, softness: try context.double("softness"),
-                                           fillBand: try context.int("fillBand"), seed: UInt64(try context.int("seed")))
+        decomposition = try LayerInputs.decomposition(context)
         projection = try context.string("projection")
         size = (try context.int("width"), try context.int("height"))
         fov = try context.double("fov")
@@ -58,10 +53,7 @@ final class LayersRenderStage: FrameProcessor, @unchecked Sendable {
 
     func process(_ inputs: consuming PortValues, frame: FrameInfo) throws -> PortValues {
         let image: Image = try inputs.get("image")
-        var depth: DepthMap = try inputs.get("depth")
-        if depth.width != image.width || depth.height != image.height {
-            depth.values = depth.values.resized(width: image.width, height: image.height, filter: .bilinear)
-        }
+        let depth = try LayerInputs.depth(try inputs.get("depth"), matching: image)
         func number(_ port: String) throws -> Double { inputs[port] == nil ? 0 : try inputs.get(port) as Double }
         let scene = try self.scene(image, depth)
         let equirect = projection == "equirect" || (projection == "auto" && depth.projection == .equirectangular)

@@ -9,22 +9,20 @@ import StrataPipeline
 final class LayersWriteStage: FrameSink {
     static let descriptor = StageDescriptor(
         name: "layers.write", kind: .sink,
-        doc: "Depth layers near to far (soft edges, what nearer layers hide filled): per frame a folder of RGBA and 16-bit depth PNGs with depth.json and layers.json, and an OpenRaster .ora for Krita and GIMP (atomic).",
+        doc: "Depth layers near to far (soft edges, what nearer layers hide filled): per frame a folder of RGBA and 16-bit depth PNGs with depth.json, the layer id map and layers.json, an OpenRaster .ora for Krita and GIMP, meshes, a glTF scene, points and splats; per layer PNG sequences for video (atomic).",
         inputs: [PortSpec("image", .image, doc: "The colours."),
                  PortSpec("depth", .depth, doc: "Any depth (estimated or read from files); resampled to the image's size if it differs.")],
         params: [ParamSpec("pattern", .string, default: .string("layers/%05d"), doc: "printf pattern of each frame's folder under the output folder; the .ora goes beside it."),
-                 ParamSpec("layers", .integer(min: 0, max: 8), default: .number(0), doc: "Layers wanted, 1…8; 0: as many as the depth has gaps."),
-                 ParamSpec("softness", .number(min: 0, max: 64), default: .number(2), unit: "px", doc: "Soft alpha band inside each layer's edge against farther layers."),
-                 ParamSpec("fillBand", .integer(min: 0, max: 4096), default: .number(32), unit: "px",
-                           doc: "How far behind nearer layers each layer is filled, from what it shows."),
-                 ParamSpec("seed", .integer(min: 0, max: nil), default: .number(1), doc: "Seed of the exemplar fill (the same seed, the same layers)."),
                  ParamSpec("ora", .boolean, default: .bool(true), doc: "Also write FOLDER.ora, the layers in one OpenRaster file."),
                  ParamSpec("points", .boolean, default: .bool(true), doc: "Also write points.ply: every layer as a coloured point cloud (binary PLY)."),
                  ParamSpec("splats", .boolean, default: .bool(true), doc: "Also write splats.ply: 3D Gaussian splats in the 3DGS attribute layout, sized from each pixel's footprint."),
                  ParamSpec("step", .integer(min: 1, max: 64), default: .number(2), unit: "px", doc: "Points and splats: every step-th pixel in each direction."),
                  ParamSpec("meshes", .boolean, default: .bool(true), doc: "Also write mesh-K.ply per layer: triangles with vertex colours, cut at depth discontinuities."),
                  ParamSpec("triangles", .integer(min: 1000, max: nil), default: .number(500_000), doc: "Meshes: at most this many triangles for the whole scene (the grid's step grows to fit)."),
-                 ParamSpec("glb", .boolean, default: .bool(true), doc: "Also write scene.glb: the layer meshes textured with the layers, glTF binary (Blender, three.js).")])
+                 ParamSpec("glb", .boolean, default: .bool(true), doc: "Also write scene.glb: the layer meshes textured with the layers, glTF binary (Blender, three.js)."),
+                 ParamSpec("sequence", .string, default: .string(""),
+                           doc: "Also write each layer as a PNG sequence: a printf pattern under the output folder in which {layer} is the layer's index, such as \"layers/{layer}/%05d.png\"; empty: none.")]
+                + LayerInputs.params)
 
     private let folders: FramePattern
     private let decomposition: LayerDecomposition
@@ -35,6 +33,9 @@ final class LayersWriteStage: FrameSink {
     private let meshes: Bool
     private let triangleBudget: Int
     private let glb: Bool
+    /// Per layer PNG sequences; nil: none.
+    private let sequence: FramePattern?
+    private let context: StageContext
 
     init(_ context: StageContext) throws {
         let text = try context.string("pattern")
@@ -44,9 +45,16 @@ final class LayersWriteStage: FrameSink {
         guard folders.path(1) != folders.path(2) else {
             throw context.invalid("pattern", "\"\(text)\" has no frame number (such as %05d), so every frame would overwrite one folder")
         }
-        let count = try context.int("layers")
-        decomposition = LayerDecomposition(layerCount: count == 0 ? nil : count, softness: try context.double("softness"),
-                                           fillBand: try context.int("fillBand"), seed: UInt64(try context.int("seed")))
+        decomposition = try LayerInputs.decomposition(context)
+        if try context.string("sequence").isEmpty {
+            sequence = nil
+        } else {
+            sequence = try numberedPattern(context, param: "sequence", extensions: ["png"])
+            guard try context.string("sequence").contains("{layer}") else {
+                throw context.invalid("sequence", "\"\(try context.string("sequence"))\" has no {layer}, so every layer would overwrite one file")
+            }
+        }
+        self.context = context
         ora = try context.bool("ora")
         points = try context.bool("points")
         splats = try context.bool("splats")
@@ -65,23 +73,35 @@ final class LayersWriteStage: FrameSink {
 
     func prepare() throws { try prepareFolder(containing: URL(fileURLWithPath: folders.path(1))) }
 
+    /// Layer `k` of frame `frame` in the PNG sequences.
+    private func sequenceFile(_ frame: FrameInfo, layer k: Int) -> URL? {
+        sequence.map { URL(fileURLWithPath: $0.path(frame.number).replacingOccurrences(of: "{layer}", with: String(k))) }
+    }
+
     func write(_ inputs: consuming PortValues, frame: FrameInfo) throws {
         let image: Image = try inputs.get("image")
-        var depth: DepthMap = try inputs.get("depth")
-        if depth.width != image.width || depth.height != image.height {
-            depth.values = depth.values.resized(width: image.width, height: image.height, filter: .bilinear)
-        }
+        let depth = try LayerInputs.depth(try inputs.get("depth"), matching: image)
         var settings = decomposition
         settings.wrap = depth.projection == .equirectangular
         let scene = try settings.decompose(color: image, depth: depth)
+        for note in scene.notes { context.note(note, frame: frame) }
         let out = folder(frame)
         try AtomicFile.createFolder(out)
+        // The id map: each pixel's layer, 0 nearest (8-bit values, not scaled).
+        let ids = Image(width: scene.width, height: scene.height, channels: 1, pixels: scene.labels.map { Float($0) / 255 })
+        try AtomicFile.write(try PNG.encode(ids, path: out.path), to: out.appendingPathComponent("labels.png"))
         // One depth range for every layer of the frame, so the layers' depths compare.
         let all = scene.layers.flatMap { $0.depth.pixels.filter(\.isFinite) }
         let range = (all.min() ?? 0)...(all.max() ?? 1)
         var entries: [[String: Any]] = []
         for (k, layer) in scene.layers.enumerated() {
-            try AtomicFile.write(try PNG.encode(layer.color, path: out.path), to: out.appendingPathComponent("layer-\(k).png"))
+            let encoded = try PNG.encode(layer.color, path: out.path)
+            try AtomicFile.write(encoded, to: out.appendingPathComponent("layer-\(k).png"))
+            if let file = sequenceFile(frame, layer: k) {
+                // Created, not cleared: other frames may be writing into it now.
+                try AtomicFile.createFolder(file.deletingLastPathComponent())
+                try AtomicFile.write(encoded, to: file)
+            }
             let map = DepthMap(values: layer.depth, kind: depth.kind, quantity: depth.quantity, projection: depth.projection)
             try DepthFile.writeNormalizedPNG16(map, to: out.appendingPathComponent("depth-\(k).png"), range: range)
             entries.append(["index": k, "color": "layer-\(k).png", "depth": "depth-\(k).png",
@@ -116,7 +136,7 @@ final class LayersWriteStage: FrameSink {
             if splats { try SplatPLY.write(LayerExports.splats(samples), to: out.appendingPathComponent("splats.ply")) }
         }
         let summary: [String: Any] = ["frame": frame.number, "width": scene.width, "height": scene.height,
-                                      "layers": entries, "notes": scene.notes, "softness": settings.softness, "fillBand": settings.fillBand,
+                                      "layers": entries, "labels": "labels.png", "notes": scene.notes, "softness": settings.softness, "fillBand": settings.fillBand,
                                       "seed": Int(settings.seed), "wrap": settings.wrap, "meshStep": meshStep.map { $0 as Any } ?? NSNull()]
         try AtomicFile.write(try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys]),
                              to: out.appendingPathComponent("layers.json"))

@@ -3,20 +3,21 @@ import StrataCore
 import StrataIO
 import StrataPipeline
 
-/// The sink's `pattern` param as a frame pattern under the output folder, with a number in it.
-func numberedPattern(_ context: StageContext, extensions: [String]) throws -> FramePattern {
-    let text = try context.string("pattern")
-    let url = try context.outputURL(text, param: "pattern")
+/// The sink's `pattern` param (or another) as a frame pattern under the output folder,
+/// with a number in it.
+func numberedPattern(_ context: StageContext, param: String = "pattern", extensions: [String]) throws -> FramePattern {
+    let text = try context.string(param)
+    let url = try context.outputURL(text, param: param)
     let pattern: FramePattern
     do { pattern = try FramePattern(url.path) } catch {
-        throw context.invalid("pattern", "\"\(text)\" is not a printf pattern: \(error)")
+        throw context.invalid(param, "\"\(text)\" is not a printf pattern: \(error)")
     }
     guard pattern.path(1) != pattern.path(2) else {
-        throw context.invalid("pattern", "\"\(text)\" has no frame number (such as %05d), so every frame would overwrite one file")
+        throw context.invalid(param, "\"\(text)\" has no frame number (such as %05d), so every frame would overwrite one file")
     }
     let ext = url.pathExtension.lowercased()
     guard extensions.contains(ext) else {
-        throw context.invalid("pattern", "\"\(text)\" must end in \(extensions.map { "." + $0 }.joined(separator: ", "))")
+        throw context.invalid(param, "\"\(text)\" must end in \(extensions.map { "." + $0 }.joined(separator: ", "))")
     }
     return pattern
 }

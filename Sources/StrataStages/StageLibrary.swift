@@ -24,6 +24,7 @@ public enum StageLibrary {
         registry.register(SphereFromPatchesStage.descriptor) { .processor(try SphereFromPatchesStage($0)) }
         registry.register(ImageWriteStage.descriptor) { .sink(try ImageWriteStage($0)) }
         registry.register(DepthWriteStage.descriptor) { .sink(try DepthWriteStage($0)) }
+        registry.register(VideoWriteStage.descriptor) { .sink(try VideoWriteStage($0)) }
         registry.register(PointsWriteStage.descriptor) { .sink(try PointsWriteStage($0)) }
         registry.register(LayersWriteStage.descriptor) { .sink(try LayersWriteStage($0)) }
         registry.register(LayersRenderStage.descriptor) { .processor(try LayersRenderStage($0)) }

@@ -1,8 +1,9 @@
+import Foundation
 import StrataCore
 /// The scenes Strata ships, by name: each exercises a later stage.
 extension Scene {
     /// Names accepted by ``builtIn(_:)``.
-    public static let builtInNames = ["indoor", "street", "water"]
+    public static let builtInNames = ["indoor", "street", "water", "layers"]
 
     /// A built-in scene by name, or nil.
     public static func builtIn(_ name: String) -> Scene? {
@@ -10,6 +11,7 @@ extension Scene {
         case "indoor": return indoorRoom
         case "street": return outdoorStreet
         case "water": return waterfront
+        case "layers": return depthLayers
         default: return nil
         }
     }
@@ -64,6 +66,50 @@ extension Scene {
                                        texture: .noise(scale: 0.12, a: Vector3(0.1, 0.3, 0.08), b: Vector3(0.25, 0.55, 0.15)), id: 50 + k))
         }
         return Scene(objects: objects)
+    }
+
+    /// Ground truth for layer decomposition: a camera at (0, 1.5, 0) in a 24 × 12 × 24 m hall
+    /// (the background, 6 m or more away), with objects floating in two shells around it: ids
+    /// 20…25 between 3 and 4.2 m (the middle layer) and ids 10…15 between 1.4 and 2.4 m (the
+    /// near layer). Render it ``without(ids:)`` a shell to see what the shell hides.
+    public static var depthLayers: Scene {
+        let hall: [SceneObject] = [
+            SceneObject(shape: .plane(point: Vector3(0, -4.5, 0), normal: Vector3(0, 1, 0)),
+                        texture: .checker(size: 1.5, a: Vector3(0.55, 0.5, 0.42), b: Vector3(0.35, 0.32, 0.28)), id: 1),
+            SceneObject(shape: .plane(point: Vector3(0, 7.5, 0), normal: Vector3(0, -1, 0)),
+                        texture: .noise(scale: 1.2, a: Vector3(0.8, 0.82, 0.85), b: Vector3(0.95, 0.95, 0.97)), id: 2),
+            SceneObject(shape: .plane(point: Vector3(-12, 0, 0), normal: Vector3(1, 0, 0)),
+                        texture: .bricks(width: 1.2, height: 0.4, mortar: 0.06, normalAxis: 0, brick: Vector3(0.6, 0.3, 0.22), mortarColor: Vector3(0.85, 0.83, 0.8)), id: 3),
+            SceneObject(shape: .plane(point: Vector3(12, 0, 0), normal: Vector3(-1, 0, 0)),
+                        texture: .stripes(width: 0.9, axis: 2, a: Vector3(0.3, 0.45, 0.6), b: Vector3(0.75, 0.8, 0.85)), id: 4),
+            SceneObject(shape: .plane(point: Vector3(0, 0, 12), normal: Vector3(0, 0, -1)),
+                        texture: .noise(scale: 0.8, a: Vector3(0.25, 0.45, 0.25), b: Vector3(0.6, 0.75, 0.45)), id: 5),
+            SceneObject(shape: .plane(point: Vector3(0, 0, -12), normal: Vector3(0, 0, 1)),
+                        texture: .checker(size: 1.0, a: Vector3(0.7, 0.6, 0.35), b: Vector3(0.9, 0.85, 0.6)), id: 6),
+        ]
+        var objects = hall
+        let colours = [Vector3(0.85, 0.25, 0.2), Vector3(0.2, 0.6, 0.85), Vector3(0.9, 0.75, 0.2),
+                       Vector3(0.5, 0.3, 0.7), Vector3(0.25, 0.7, 0.4), Vector3(0.9, 0.5, 0.6)]
+        for k in 0..<6 {
+            let colour = colours[k]
+            // The middle shell: boxes, 3.5 m away at every 60°, alternately above and below eye level.
+            let a = Double(k) * .pi / 3 + 0.3
+            let centre = Vector3(3.5 * sin(a), 1.5 + (k % 2 == 0 ? 0.5 : -0.6), 3.5 * cos(a))
+            objects.append(SceneObject(shape: .box(min: centre - Vector3(0.55, 0.45, 0.55), max: centre + Vector3(0.55, 0.45, 0.55), yaw: Double(k) * 17),
+                                       texture: .stripes(width: 0.12, axis: 1, a: colour, b: colour * 0.6), id: 20 + k))
+            // The near shell: spheres, 1.9 m away, between the boxes.
+            let b = a + .pi / 6
+            objects.append(SceneObject(shape: .sphere(center: Vector3(1.9 * sin(b), 1.5 + (k % 2 == 0 ? -0.3 : 0.35), 1.9 * cos(b)), radius: 0.45),
+                                       texture: .noise(scale: 0.08, a: colour * 0.5, b: colour), id: 10 + k))
+        }
+        return Scene(objects: objects, light: Vector3(0.4, 1, 0.3), ambient: 0.5)
+    }
+
+    /// The scene without the objects whose ids are given (what they hide, as ground truth).
+    public func without(ids: Set<Int>) -> Scene {
+        var copy = self
+        copy.objects.removeAll { ids.contains($0.id) }
+        return copy
     }
 
     /// Land on one side and a flat water plane (marked fluid) on the other, with a pier.

@@ -138,6 +138,7 @@ struct Run: ParsableCommand {
         display.start(run)
         Interruption.watch(run)
         let summary: RunSummary
+        defer { printFrameNotes(run.frameNotes) }
         do {
             summary = try run.run(progress: display.frameDone)
         } catch let error as FrameFailure {
@@ -162,6 +163,13 @@ struct Run: ParsableCommand {
         if run.phase == .map, let folder = run.recordFolder, let shard = run.options.shard {
             FileHandleStream.standardError.write("strata: shard \(shard) stored its frame records in \(folder.path); once every shard is done, run the same command with --finalize instead of --shard to write the final files\n")
         }
+    }
+
+    /// What stages said of single frames: the first few, then how many more.
+    func printFrameNotes(_ lines: [String]) {
+        let shown = 20
+        for line in lines.prefix(shown) { FileHandleStream.standardError.write("strata: note: \(line)\n") }
+        if lines.count > shown { FileHandleStream.standardError.write("strata: note: … and \(lines.count - shown) more frame notes\n") }
     }
 
     func report(_ found: [Diagnostic]) throws {

@@ -66,6 +66,9 @@ struct Synth: ParsableCommand {
     @Flag(help: "Do not write depth.npy for stills.")
     var noNpy = false
 
+    @Option(help: "Object ids to leave out, comma-separated (to render what they hide).")
+    var without = ""
+
     @Option(help: "Output folder (created).")
     var out: String
 
@@ -76,6 +79,7 @@ struct Synth: ParsableCommand {
         guard (1...8).contains(supersampling) else { throw ValidationError("--supersampling must be 1…8") }
         guard frames >= 1 else { throw ValidationError("--frames must be at least 1") }
         guard parsePosition() != nil else { throw ValidationError("--position must be three numbers, x,y,z") }
+        guard parseWithout() != nil else { throw ValidationError("--without must be object ids, comma-separated (such as 10,11)") }
     }
 
     func parsePosition() -> Vector3? {
@@ -83,7 +87,17 @@ struct Synth: ParsableCommand {
         return parts.count == 3 ? Vector3(parts[0], parts[1], parts[2]) : nil
     }
 
+    func parseWithout() -> Set<Int>? {
+        let parts = without.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let ids = parts.compactMap { Int($0) }
+        return ids.count == parts.count ? Set(ids) : nil
+    }
+
     func loadScene() throws -> Scene {
+        try loadFullScene().without(ids: parseWithout()!)
+    }
+
+    func loadFullScene() throws -> Scene {
         if let builtIn = Scene.builtIn(scene) { return builtIn }
         guard scene.hasSuffix(".json") else {
             throw UsageError(message: "unknown scene \"\(scene)\" (built in: \(Scene.builtInNames.joined(separator: ", ")), or a .json file)")

@@ -144,4 +144,56 @@ final class LayerDecompositionTests: XCTestCase {
         // The two halves are one layer.
         XCTAssertEqual([a.labels[30 * w], a.labels[30 * w + w - 1]], [0, 0])
     }
+
+    /// A floor receding from near (bottom) to far (top) with a box in front of it: the
+    /// automatic cut lies where the boundary is the box's edge (between the floor around the
+    /// box and the box), not in the middle of the floor where the pixel count would put it.
+    /// (A threshold in disparity cannot keep the floor nearer than the box out of layer 0.)
+    func testAutomaticCutsFollowAnObjectsEdgeNotTheMiddleOfAFloor() throws {
+        // Tall enough that the floor recedes gently (2 % of the range over 3 rows).
+        let (w, h) = (96, 160)
+        let box = (x: 36..<60, y: 40..<100)
+        let inBox = (0..<(w * h)).map { box.x.contains($0 % w) && box.y.contains($0 / w) }
+        func floor(_ y: Int) -> Float { 0.1 + 0.8 * Float(y) / Float(h - 1) }
+        // The box at 0.7, in front of floor of 0.3…0.6.
+        let depth = DepthMap(values: Image(width: w, height: h, channels: 1) { _, y, x in inBox[y * w + x] ? 0.7 : floor(y) },
+                             kind: .inverseRelative)
+        let color = Image(width: w, height: h, channels: 3) { c, y, x in Self.stripes(c, y, x) }
+        let scene = try LayerDecomposition().decompose(color: color, depth: depth)
+        XCTAssertEqual(scene.layers.count, 2)
+        for i in 0..<(w * h) {
+            let d = floor(i / w)
+            if inBox[i] || d > 0.7 { XCTAssertEqual(scene.labels[i], 0, "pixel \(i): the box and the floor nearer than it") }
+            if !inBox[i] && d < 0.58 { XCTAssertEqual(scene.labels[i], 1, "pixel \(i): the floor around and behind the box") }
+        }
+    }
+
+    /// With a viewing offset the fill reaches only what the offset can reveal: per pixel,
+    /// offset × (occluder's disparity − the layer's far end) × pixels per radian.
+    func testAViewingOffsetFillsOnlyWhatItCanRevealAndNeedsMetricDepth() throws {
+        let (w, h) = (Self.width, Self.height)
+        let square = (x: 30..<60, y: 20..<44)
+        let inSquare = (0..<(w * h)).map { square.x.contains($0 % w) && square.y.contains($0 / w) }
+        let color = Image(width: w, height: h, channels: 3) { c, y, x in Self.stripes(c, y, x) }
+        // Metres: the square 1 m away, the plane 4 m; a pinhole of focal 96 px.
+        let values = Image(width: w, height: h, channels: 1) { _, y, x in inSquare[y * w + x] ? 1 : 4 }
+        let pinhole = Projection.pinhole(PinholeIntrinsics(fx: 96, fy: 96, cx: 48, cy: 32, width: w, height: h))
+        let metric = DepthMap(values: values, kind: .metric, projection: pinhole)
+        // 0.05 m × (1 − 0.25) /m × 96 px = 3.6 px: the hidden plane is filled 4 px deep.
+        let scene = try LayerDecomposition(layerCount: 2, fillBand: 32, viewingOffset: 0.05).decompose(color: color, depth: metric)
+        let filled = scene.layers[1].filled
+        for y in square.y {
+            for x in square.x {
+                let inset = min(x - square.x.lowerBound, square.x.upperBound - 1 - x, y - square.y.lowerBound, square.y.upperBound - 1 - y) + 1
+                XCTAssertEqual(filled[y * w + x], inset <= 4, "(\(x), \(y)) is \(inset) px inside the square")
+            }
+        }
+        // The band still caps it.
+        let capped = try LayerDecomposition(layerCount: 2, fillBand: 2, viewingOffset: 1).decompose(color: color, depth: metric)
+        XCTAssertEqual(capped.layers[1].filled.filter { $0 }.count, 30 * 24 - 26 * 20)
+        let relative = DepthMap(values: values, kind: .relative, projection: pinhole)
+        XCTAssertThrowsError(try LayerDecomposition(viewingOffset: 0.05).decompose(color: color, depth: relative)) { error in
+            XCTAssertTrue("\(error)".contains("needs metric depth"), "\(error)")
+        }
+    }
 }

@@ -274,7 +274,8 @@ final class LayersStageTests: XCTestCase {
     }
 
     func testBadLayerParamsAreRefusedByName() throws {
-        for (params, pointer) in [(#""layers": 9"#, "/nodes/1/params/layers"), (#""pattern": "layers/all""#, "/nodes/1/params/pattern")] {
+        for (params, pointer) in [(#""layers": 9"#, "/nodes/1/params/layers"), (#""pattern": "layers/all""#, "/nodes/1/params/pattern"),
+                                  (#""sequence": "seq/%05d.png""#, "/nodes/1/params/sequence"), (#""reach": -1"#, "/nodes/1/params/reach")] {
             XCTAssertThrowsError(try PipelineRun(data: pipeline(params), registry: StageLibrary.registry, options: RunOptions(outputDirectory: folder))) { error in
                 let diagnostics = (error as? PipelineError)?.diagnostics ?? []
                 XCTAssertEqual(diagnostics.first?.pointer, pointer, "\(params): \(diagnostics)")

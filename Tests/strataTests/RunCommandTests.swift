@@ -187,10 +187,10 @@ final class RunCommandTests: CommandTestCase {
         XCTAssertEqual(ply.count - end, 32768 * 15)
     }
 
-    /// pano-layers.json validates as it is (on the committed samples) and runs on a small
+    /// The layer pipelines validate as they are (on the committed samples); pano-layers-depth.json runs on a small
     /// panorama with depth from files: a near block on a far wall.
     func testPanoramaLayersPipelineWritesEveryLayerFile() throws {
-        for file in ["pano-layers.json", "pano-parallax.json", "photo-layers.json"] {
+        for file in ["pano-layers.json", "pano-layers-depth.json", "pano-parallax.json", "photo-layers.json"] {
             let dry = try strata("run", pipeline(file), "--output-dir", "dry", "--dry-run")
             XCTAssertEqual(dry.status, 0, "\(file): \(dry.stderr)")
             XCTAssertFalse(dry.stderr.contains("warning"), "\(file): \(dry.stderr)")
@@ -205,7 +205,7 @@ final class RunCommandTests: CommandTestCase {
                              kind: .metric, quantity: .rayDistance, projection: .equirectangular)
         try DepthFile.writePNG16(depth, to: input.appendingPathComponent("depth.png"))
         try DepthSidecar(kind: .metric, quantity: .rayDistance, encoding: .png16, scale: 1000, projection: .equirectangular).write(toFolder: input)
-        let result = try strata("run", pipeline("pano-layers.json"), "--output-dir", "layered", "--progress", "none",
+        let result = try strata("run", pipeline("pano-layers-depth.json"), "--output-dir", "layered", "--progress", "none",
                                 "--input", "image=" + input.appendingPathComponent("color.png").path,
                                 "--input", "depth=" + input.appendingPathComponent("depth.png").path)
         XCTAssertEqual(result.status, 0, result.stderr)
@@ -213,13 +213,13 @@ final class RunCommandTests: CommandTestCase {
         // Where the layers cannot be written: 73, and nothing of the run left behind.
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("blocked"), withIntermediateDirectories: true)
         try Data().write(to: folder.appendingPathComponent("blocked/layers"))
-        let blocked = try strata("run", pipeline("pano-layers.json"), "--output-dir", "blocked", "--progress", "none",
+        let blocked = try strata("run", pipeline("pano-layers-depth.json"), "--output-dir", "blocked", "--progress", "none",
                                  "--input", "image=" + input.appendingPathComponent("color.png").path,
                                  "--input", "depth=" + input.appendingPathComponent("depth.png").path)
         XCTAssertEqual(blocked.status, 73, blocked.stderr)
         XCTAssertTrue(blocked.stderr.contains("blocked/layers: cannot write"), blocked.stderr)
         XCTAssertEqual(files("blocked"), ["layers"])
-        XCTAssertEqual(files("layered/layers/00001"), ["depth-0.png", "depth-1.png", "depth.json", "layer-0.png", "layer-1.png",
+        XCTAssertEqual(files("layered/layers/00001"), ["depth-0.png", "depth-1.png", "depth.json", "labels.png", "layer-0.png", "layer-1.png",
                                                        "layers.json", "mesh-0.ply", "mesh-1.ply", "points.ply", "scene.glb", "splats.ply"])
     }
 
