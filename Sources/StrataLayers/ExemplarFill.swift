@@ -50,6 +50,12 @@ struct ExemplarFill {
             return Int((state >> 33) % UInt64(n))
         }
         let plane = count
+        /// A random pixel within `span` of pixel `centre` (row first, then column), or nil off the image.
+        func around(_ centre: Int, _ span: Int) -> Int? {
+            let y = centre / w + random(2 * span + 1) - span
+            guard y >= 0, y < h, let x = wrapped(centre % w + random(2 * span + 1) - span) else { return nil }
+            return y * w + x
+        }
         /// Sum of squared differences over the known pixels of target t's patch against
         /// source s's patch, per known pixel; infinity when nothing around t is known.
         func cost(_ t: Int, _ s: Int, _ limit: Float) -> Float {
@@ -105,17 +111,12 @@ struct ExemplarFill {
             for _ in 0..<randomTries { consider(Int(centres[random(centres.count)])) }
             // Textures continue: as many tries near the pixel itself.
             let near = 10 * r
-            for _ in 0..<randomTries {
-                let y = ty + random(2 * near + 1) - near
-                if y >= 0, y < h, let x = wrapped(tx + random(2 * near + 1) - near) { consider(y * w + x) }
-            }
+            for _ in 0..<randomTries { if let s = around(t, near) { consider(s) } }
             // Local search around the best, the window halving.
             if best >= 0 {
                 var span = max(w, h) / 2
                 while span >= 1 {
-                    let (bx, by) = (best % w, best / w)
-                    let y = by + random(2 * span + 1) - span
-                    if y >= 0, y < h, let x = wrapped(bx + random(2 * span + 1) - span) { consider(y * w + x) }
+                    if let s = around(best, span) { consider(s) }
                     span /= 2
                 }
             }
@@ -150,9 +151,7 @@ struct ExemplarFill {
                 }
                 var span = max(w, h) / 4
                 while span >= 1 {
-                    let (bx, by) = (best % w, best / w)
-                    let y = by + random(2 * span + 1) - span
-                    if y >= 0, y < h, let x = wrapped(bx + random(2 * span + 1) - span) { consider(y * w + x) }
+                    if let s = around(best, span) { consider(s) }
                     span /= 2
                 }
                 match[t] = Int32(best)
