@@ -55,6 +55,19 @@ public enum Parallel {
             DispatchQueue.concurrentPerform(iterations: bands) { band in shared.value.run(band: band) }
         }
     }
+
+    /// `transform` of each element, the elements spread over the threads, in order.
+    public static func map<T, U>(_ items: [T], _ transform: (T) -> U) -> [U] {
+        var out = [U?](repeating: nil, count: items.count)
+        out.withUnsafeMutableBufferPointer { slots in
+            // Each band writes its own elements only.
+            let base = UncheckedSendable(slots.baseAddress!)
+            forEachBand(items.count, minimumBand: 1, bandsPerThread: 1) { range in
+                for i in range { base.value[i] = transform(items[i]) }
+            }
+        }
+        return out.map { $0! }
+    }
 }
 
 /// A value guarded by a lock (a small stand-in for Synchronization.Mutex, which needs newer OS

@@ -33,6 +33,26 @@ extension PipelineRun {
                 throw FrameFailure(frame: pending.first, node: source.id, underlying: error)
             }
         }
+        // Steps that read only shared values run now, on the first frame; their sinks write
+        // only where this run holds the first frame (one shard; not a resumed run that has it).
+        if !pending.isEmpty, steps.contains(where: \.once) {
+            let first = plan.first
+            let holdsFirst = pending[0].position == 0
+            for step in steps where step.once {
+                do {
+                    var inputs = PortValues()
+                    for (port, slot) in step.inputs { inputs[port] = shared[slot] }
+                    if let processor = step.processor {
+                        let out = try processor.process(consume inputs, frame: first)
+                        for (port, slot) in step.outputs { shared[slot] = out[port] }
+                    } else if let sink = step.sink, holdsFirst {
+                        try sink.write(consume inputs, frame: first)
+                    }
+                } catch {
+                    throw FrameFailure(frame: first, node: step.id, underlying: error)
+                }
+            }
+        }
         let base = UncheckedSendable(shared)  // the values are Sendable; the array is only copied
 
         // Sequential sources (a video decoder) are read ahead on their own thread into a queue
@@ -142,7 +162,7 @@ extension PipelineRun {
                     let out = try source.source.read(frame.index)
                     for (port, slot) in source.outputs { values[slot] = out[port] }
                 }
-                for (s, step) in steps.enumerated() where !replaying || step.rebuildsState {
+                for (s, step) in steps.enumerated() where !step.once && (!replaying || step.rebuildsState) {
                     node = step.id
                     var inputs = PortValues()
                     for (port, slot) in step.inputs { inputs[port] = values[slot] }

@@ -37,6 +37,10 @@ public final class PipelineRun: @unchecked Sendable {
         let sink: (any FrameSink)?
         /// Slots no later step reads: dropped after this step so a frame holds only what is still needed.
         var release: [Int] = []
+        /// Reads only values every frame shares (stills beside a longer source, the pipeline's
+        /// inputs, what other such steps make): runs once, before the frames, and a sink
+        /// among these writes once, as the first frame.
+        var once = false
     }
 
     /// Numbers every value a frame carries ("node.port" or "$inputs.name") so that a frame's
@@ -198,8 +202,18 @@ public final class PipelineRun: @unchecked Sendable {
 
         let available = Self.frameCount(sources.map(\.source))
         for i in sources.indices { sources[i].broadcast = available > 1 && sources[i].source.frameCount == 1 }
+        if phase != .finalize, sources.contains(where: \.broadcast) {
+            // A still's layers, say, are the same for every frame of the camera path beside
+            // it: made and written once, not once a frame.
+            var shared = Set(initialValues.map(\.slot))
+            for source in sources where source.broadcast { shared.formUnion(source.outputs.map(\.slot)) }
+            for s in steps.indices where !steps[s].inputs.isEmpty && steps[s].inputs.allSatisfy({ shared.contains($0.slot) }) {
+                steps[s].once = true
+                shared.formUnion(steps[s].outputs.map(\.slot))
+            }
+        }
         self.steps = steps
-        plan = try Self.plan(available: available, sources: sources, sinks: steps.compactMap { s in s.sink.map { (s.id, $0) } },
+        plan = try Self.plan(available: available, sources: sources, sinks: steps.compactMap { s in s.sink.map { (s.id, $0, s.once) } },
                              stateful: steps.contains { $0.keepsState }, options: options)
         if phase == .finalize, let recordFolder {
             try Self.checkRecords(in: recordFolder, for: plan.pending)
@@ -226,7 +240,7 @@ public final class PipelineRun: @unchecked Sendable {
 
     /// The files the sinks write for `frame`, in execution order (those the sinks can name).
     public func outputFiles(for frame: FrameInfo) -> [URL] {
-        steps.compactMap { $0.sink?.outputs(for: frame) }.flatMap { $0 }
+        steps.filter { !$0.once || frame.position == 0 }.compactMap { $0.sink?.outputs(for: frame) }.flatMap { $0 }
     }
 
     /// Stops taking new frames; frames in flight finish and `run` returns an interrupted summary.
@@ -241,32 +255,39 @@ public final class PipelineRun: @unchecked Sendable {
         sources.map(\.frameCount).filter { $0 != 1 }.min() ?? (sources.isEmpty ? 1 : sources.map(\.frameCount).min()!)
     }
 
-    static func plan(available: Int, sources: [Source], sinks: [(String, any FrameSink)], stateful: Bool,
+    /// `sinks`: id, sink, and whether it writes once (as the first frame) rather than for every frame.
+    static func plan(available: Int, sources: [Source], sinks: [(String, any FrameSink, Bool)], stateful: Bool,
                      options: RunOptions) throws -> FramePlan {
         var selected = 0
         var inShard: [FrameInfo] = []
+        var first: FrameInfo?
         for index in options.frames.indices(count: available) where sources.allSatisfy({ $0.broadcast || $0.source.selects(index) }) {
             let frame = FrameInfo(index: index, position: selected, number: options.startNumber + selected)
             selected += 1
+            if first == nil { first = frame }
             if options.shard?.contains(position: frame.position) ?? true { inShard.append(frame) }
         }
         guard selected > 0 else {
             throw PipelineError([Diagnostic(.error, .noFrames, at: "",
                                             "no frame to process: the inputs hold \(available) frames and --frames \(options.frames) selects none of them")])
         }
-        if options.shard != nil, let (id, _) = sinks.first(where: { $0.1.outputs(for: inShard.first ?? FrameInfo(index: 0, position: 0, number: options.startNumber)) == nil }) {
+        if options.shard != nil, let (id, _, _) = sinks.first(where: { $0.1.outputs(for: inShard.first ?? FrameInfo(index: 0, position: 0, number: options.startNumber)) == nil }) {
             throw PipelineError([Diagnostic(.error, .notShardable, at: "", node: id,
                                             "node \"\(id)\" writes one file for the whole run, so each shard would write its own: run without --shard")])
         }
         var pending = inShard
         var replay = Set<Int>()
         if options.resume {
-            if let (id, _) = sinks.first(where: { $0.1.outputs(for: inShard.first ?? FrameInfo(index: 0, position: 0, number: options.startNumber)) == nil }) {
+            if let (id, _, _) = sinks.first(where: { $0.1.outputs(for: inShard.first ?? FrameInfo(index: 0, position: 0, number: options.startNumber)) == nil }) {
                 throw PipelineError([Diagnostic(.error, .resumeUnsupported, at: "", node: id,
                                                 "node \"\(id)\" writes one file for the whole run, so --resume cannot tell which frames are done")])
             }
             let manager = FileManager.default
-            let done = inShard.map { frame in sinks.allSatisfy { $0.1.outputs(for: frame)!.allSatisfy { manager.fileExists(atPath: $0.path) } } }
+            let done = inShard.map { frame in
+                sinks.allSatisfy { _, sink, once in
+                    (once && frame.position != 0) || sink.outputs(for: frame)!.allSatisfy { manager.fileExists(atPath: $0.path) }
+                }
+            }
             if stateful {
                 // A stateful stage must see every frame from the first: the done frames before
                 // the last missing one are replayed through it (and what feeds it), unwritten.
@@ -277,10 +298,10 @@ public final class PipelineRun: @unchecked Sendable {
                 pending = inShard.indices.filter { !done[$0] }.map { inShard[$0] }
             }
             return FramePlan(available: available, selected: selected, inShard: inShard.count,
-                             alreadyDone: done.filter { $0 }.count, pending: pending, replay: replay)
+                             alreadyDone: done.filter { $0 }.count, pending: pending, replay: replay, first: first!)
         }
         return FramePlan(available: available, selected: selected, inShard: inShard.count,
-                         alreadyDone: 0, pending: pending, replay: replay)
+                         alreadyDone: 0, pending: pending, replay: replay, first: first!)
     }
 
     /// Applies `node.param=value` overrides; problems with their syntax or node are diagnostics

@@ -81,6 +81,9 @@ public struct FramePlan: Sendable, Equatable {
     /// Positions of pending frames that are already done and only pass through the stateful
     /// stages (and what feeds them) to rebuild their state: `--resume` of a stateful run.
     public var replay: Set<Int> = []
+    /// The first selected frame (position 0), whether or not this run processes it: the
+    /// frame that steps reading only stills run on.
+    public var first: FrameInfo
 }
 
 /// How a run went.

@@ -91,59 +91,98 @@ enum LayerExports {
         }
     }
 
-    /// One triangle mesh per layer: a grid over the pixels the layer holds, every `step`
-    /// pixels (the smallest step that keeps the whole scene within `budget` triangles),
-    /// each vertex at its distance along its ray with the layer's colour and alpha; a
-    /// triangle is dropped where its corners' distances differ by more than 4% per pixel
-    /// of spacing, so the mesh is cut at depth discontinuities rather than stretched
-    /// across them. An equirect's grid closes across the 0°/360° seam.
-    static func meshes(_ scene: LayeredScene, kind: DepthKind, rays: Rays, budget: Int, wrap: Bool)
-        -> (step: Int, meshes: [Mesh]) {
+    /// Triangle meshes per layer over the pixels it holds, each vertex at its distance
+    /// along its ray with the layer's colour and alpha, simplified to `budget` triangles for
+    /// the whole scene by a restricted quadtree (``QuadtreeMesh``): cells merge where the
+    /// disparity (and, for a variant with `colour`, the vertex colours) stays bilinear
+    /// within one tolerance shared by every layer, the smallest that fits. One set of
+    /// meshes per entry of `colour`. The finest cells are `step` pixels across (a quarter
+    /// of the uniform grid that would fit, doubled until the coarsest mesh fits), and there
+    /// a triangle is dropped where its corners' distances differ by more than 4% per pixel
+    /// of spacing: the mesh is cut at depth discontinuities rather than stretched across
+    /// them. An equirect's grid closes across the 0°/360° seam.
+    static func meshes(_ scene: LayeredScene, kind: DepthKind, rays: Rays, budget: Int, wrap: Bool, colour variants: [Bool])
+        -> (step: Int, sets: [(tolerance: Float, meshes: [Mesh])]) {
         let (w, h) = (scene.width, scene.height)
         let plane = w * h
         let held = scene.layers.reduce(0) { total, layer in total + (0..<plane).filter { layer.color.pixels[3 * plane + $0] > 0 }.count }
-        let step = max(1, Int((2 * Double(held) / Double(max(budget, 1))).squareRoot().rounded(.up)))
-        let xs = Array(stride(from: 0, to: w, by: step)), ys = Array(stride(from: 0, to: h, by: step))
-        let jump = 1 + 0.04 * Float(step)
-        var out: [Mesh] = []
-        // An equirect's grid gets the first column again at its end (texture u = 1), so
-        // the triangles across the seam read the texture's edges, not all of it.
-        let columns = xs.count + (wrap ? 1 : 0)
-        for layer in scene.layers {
-            var index = [Int32](repeating: -1, count: columns * ys.count)
-            var distance: [Float] = []
-            var vertices: [SIMD3<Float>] = [], colors: [SIMD4<Float>] = [], uvs: [SIMD2<Float>] = []
-            for (j, y) in ys.enumerated() {
-                for i in 0..<columns {
-                    let x = xs[i % xs.count]
-                    let p = y * w + x
-                    guard let (position, along, a) = lift(layer, x: x, y: y, width: w, kind: kind, rays: rays) else { continue }
-                    index[j * columns + i] = Int32(vertices.count)
-                    uvs.append(SIMD2<Float>(i == xs.count ? 1 : (Float(x) + 0.5) / Float(w), (Float(y) + 0.5) / Float(h)))
-                    vertices.append(SIMD3<Float>(Float(position.x), Float(position.y), Float(position.z)))
-                    distance.append(Float(along))
-                    colors.append(SIMD4<Float>(layer.color.pixels[p], layer.color.pixels[plane + p], layer.color.pixels[2 * plane + p], a))
-                }
+        let uniform = max(1, Int((2 * Double(held) / Double(max(budget, 1))).squareRoot().rounded(.up)))
+        var step = max(1, (uniform + 3) / 4)
+        while true {
+            let grids = Parallel.map(scene.layers) { grid($0, width: w, height: h, step: step, kind: kind, rays: rays, wrap: wrap) }
+            // Disparity over the scene's largest, so one tolerance means the same parallax
+            // error in every layer; colour deviations count a tenth as much (0.02 ≈ 5 levels
+            // in 255 weighs as 0.2% of the largest disparity).
+            let largest = grids.flatMap(\.distance).reduce(Float(0)) { $1 > 0 && $1.isFinite ? max($0, 1 / $1) : $0 }
+            let jump = 1 + 0.04 * Float(step)
+            let geometry = Parallel.map(grids) { g in
+                QuadtreeMesh(columns: g.columns, rows: g.rows, held: g.held, distance: g.distance,
+                             channels: [g.distance.map { $0 > 0 && $0.isFinite ? 1 / $0 / max(largest, .leastNormalMagnitude) : 0 }], jump: jump)
             }
-            var triangles: [SIMD3<UInt32>] = []
-            func add(_ a: Int32, _ b: Int32, _ c: Int32) {
-                guard a >= 0, b >= 0, c >= 0 else { return }
-                let ds = [distance[Int(a)], distance[Int(b)], distance[Int(c)]]
-                guard ds.max()! <= ds.min()! * jump else { return }
-                triangles.append(SIMD3<UInt32>(UInt32(a), UInt32(b), UInt32(c)))
+            var sets: [(Float, [Mesh])] = []
+            for colour in variants {
+                let trees = colour ? Parallel.map(Array(zip(geometry, grids))) { tree, g in tree.adding((0..<4).map { c in g.colors.map { 0.1 * $0[c] } }) } : geometry
+                guard let (triangles, tolerance) = QuadtreeMesh.triangles(trees, budget: budget) else { break }
+                sets.append((tolerance, zip(grids, triangles).map { g, t in g.mesh(t) }))
             }
-            for j in 0..<(ys.count - 1) {
-                for i in 0..<(columns - 1) {
-                    let (a, b) = (index[j * columns + i], index[j * columns + i + 1])
-                    let (c, d) = (index[(j + 1) * columns + i], index[(j + 1) * columns + i + 1])
-                    // Counter-clockwise seen from the camera (the image's rows run down, its
-                    // y up): the front faces face it.
-                    add(a, b, c)
-                    add(b, d, c)
-                }
-            }
-            out.append(Mesh(vertices: vertices, colors: colors, uvs: uvs, triangles: triangles))
+            if sets.count == variants.count { return (step, sets) }
+            // A grid of one cell is two triangles a layer; a budget below that gets none.
+            guard step < max(w, h) else { return (step, variants.map { _ in (.infinity, grids.map { _ in Mesh(vertices: [], colors: [], uvs: [], triangles: []) }) }) }
+            step *= 2
         }
-        return (step, out)
+    }
+
+    /// A layer's samples every `step` pixels: per node whether the layer holds it, its
+    /// distance, colour, position and texture coordinate. An equirect's grid gets the first
+    /// column again at its end (texture u = 1), so the cells across the seam read the
+    /// texture's edges, not all of it.
+    struct Grid {
+        var columns: Int, rows: Int
+        var held: [Bool], distance: [Float], colors: [SIMD4<Float>], positions: [SIMD3<Float>], uvs: [SIMD2<Float>]
+
+        /// The nodes the triangles use, renumbered.
+        func mesh(_ triangles: [SIMD3<Int32>]) -> Mesh {
+            var index = [Int32](repeating: -1, count: held.count)
+            var mesh = Mesh(vertices: [], colors: [], uvs: [], triangles: [])
+            mesh.triangles.reserveCapacity(triangles.count)
+            for t in triangles {
+                var corners = SIMD3<UInt32>()
+                for c in 0..<3 {
+                    let node = Int(t[c])
+                    if index[node] < 0 {
+                        index[node] = Int32(mesh.vertices.count)
+                        mesh.vertices.append(positions[node])
+                        mesh.colors.append(colors[node])
+                        mesh.uvs.append(uvs[node])
+                    }
+                    corners[c] = UInt32(index[node])
+                }
+                mesh.triangles.append(corners)
+            }
+            return mesh
+        }
+    }
+
+    static func grid(_ layer: Layer, width w: Int, height h: Int, step: Int, kind: DepthKind, rays: Rays, wrap: Bool) -> Grid {
+        let plane = w * h
+        let xs = Array(stride(from: 0, to: w, by: step)), ys = Array(stride(from: 0, to: h, by: step))
+        let columns = xs.count + (wrap ? 1 : 0)
+        let count = columns * ys.count
+        var g = Grid(columns: columns, rows: ys.count, held: [Bool](repeating: false, count: count), distance: [Float](repeating: .nan, count: count),
+                     colors: [SIMD4<Float>](repeating: .zero, count: count), positions: [SIMD3<Float>](repeating: .zero, count: count),
+                     uvs: [SIMD2<Float>](repeating: .zero, count: count))
+        for (j, y) in ys.enumerated() {
+            for i in 0..<columns {
+                let x = xs[i % xs.count]
+                let (node, p) = (j * columns + i, y * w + x)
+                g.uvs[node] = SIMD2<Float>(i == xs.count ? 1 : (Float(x) + 0.5) / Float(w), (Float(y) + 0.5) / Float(h))
+                guard let (position, along, a) = lift(layer, x: x, y: y, width: w, kind: kind, rays: rays) else { continue }
+                g.held[node] = true
+                g.distance[node] = Float(along)
+                g.positions[node] = SIMD3<Float>(Float(position.x), Float(position.y), Float(position.z))
+                g.colors[node] = SIMD4<Float>(layer.color.pixels[p], layer.color.pixels[plane + p], layer.color.pixels[2 * plane + p], a)
+            }
+        }
+        return g
     }
 }

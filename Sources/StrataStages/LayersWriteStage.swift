@@ -18,7 +18,7 @@ final class LayersWriteStage: FrameSink {
                  ParamSpec("splats", .boolean, default: .bool(true), doc: "Also write splats.ply: 3D Gaussian splats in the 3DGS attribute layout, sized from each pixel's footprint."),
                  ParamSpec("step", .integer(min: 1, max: 64), default: .number(2), unit: "px", doc: "Points and splats: every step-th pixel in each direction."),
                  ParamSpec("meshes", .boolean, default: .bool(true), doc: "Also write mesh-K.ply per layer: triangles with vertex colours, cut at depth discontinuities."),
-                 ParamSpec("triangles", .integer(min: 1000, max: nil), default: .number(500_000), doc: "Meshes: at most this many triangles for the whole scene (the grid's step grows to fit)."),
+                 ParamSpec("triangles", .integer(min: 1000, max: nil), default: .number(500_000), doc: "Meshes: at most this many triangles for the whole scene; flat, evenly coloured parts take large triangles, edges and detail small ones."),
                  ParamSpec("glb", .boolean, default: .bool(true), doc: "Also write scene.glb: the layer meshes textured with the layers, glTF binary (Blender, three.js)."),
                  ParamSpec("sequence", .string, default: .string(""),
                            doc: "Also write each layer as a PNG sequence: a printf pattern under the output folder in which {layer} is the layer's index, such as \"layers/{layer}/%05d.png\"; empty: none.")]
@@ -115,17 +115,23 @@ final class LayersWriteStage: FrameSink {
                                  merged: scene.composite(), to: out.appendingPathExtension("ora"))
         }
         let rays = LayerExports.Rays(depth.projection, quantity: depth.quantity, width: scene.width, height: scene.height)
-        var meshStep: Int?
+        var meshStep: Int?, meshTolerance: Float?
         if meshes || glb {
-            let (step, layers) = LayerExports.meshes(scene, kind: depth.kind, rays: rays, budget: triangleBudget, wrap: settings.wrap)
+            // The PLY meshes carry vertex colours, so they follow the colours as well as the
+            // geometry; the glTF meshes are textured and follow the geometry only.
+            let (step, sets) = LayerExports.meshes(scene, kind: depth.kind, rays: rays, budget: triangleBudget, wrap: settings.wrap,
+                                                   colour: (meshes ? [true] : []) + (glb ? [false] : []))
             meshStep = step
-            for (k, mesh) in layers.enumerated() where meshes {
-                try PLY.write(vertices: mesh.vertices, colors: mesh.colors, triangles: mesh.triangles, to: out.appendingPathComponent("mesh-\(k).ply"))
-                entries[k]["mesh"] = "mesh-\(k).ply"
-                entries[k]["triangles"] = mesh.triangles.count
+            if meshes {
+                meshTolerance = sets[0].tolerance
+                for (k, mesh) in sets[0].meshes.enumerated() {
+                    try PLY.write(vertices: mesh.vertices, colors: mesh.colors, triangles: mesh.triangles, to: out.appendingPathComponent("mesh-\(k).ply"))
+                    entries[k]["mesh"] = "mesh-\(k).ply"
+                    entries[k]["triangles"] = mesh.triangles.count
+                }
             }
             if glb {
-                try GLB.write(layers.enumerated().map { k, mesh in
+                try GLB.write(sets.last!.meshes.enumerated().map { k, mesh in
                     GLB.Mesh(name: "layer \(k)", positions: mesh.vertices, uvs: mesh.uvs, triangles: mesh.triangles, texture: scene.layers[k].color)
                 }, to: out.appendingPathComponent("scene.glb"))
             }
@@ -137,7 +143,8 @@ final class LayersWriteStage: FrameSink {
         }
         let summary: [String: Any] = ["frame": frame.number, "width": scene.width, "height": scene.height,
                                       "layers": entries, "labels": "labels.png", "notes": scene.notes, "softness": settings.softness, "fillBand": settings.fillBand,
-                                      "seed": Int(settings.seed), "wrap": settings.wrap, "meshStep": meshStep.map { $0 as Any } ?? NSNull()]
+                                      "seed": Int(settings.seed), "wrap": settings.wrap, "meshStep": meshStep.map { $0 as Any } ?? NSNull(),
+                                      "meshTolerance": meshTolerance.map { Double($0) as Any } ?? NSNull()]
         try AtomicFile.write(try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys]),
                              to: out.appendingPathComponent("layers.json"))
     }

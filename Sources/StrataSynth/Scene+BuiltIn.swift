@@ -97,9 +97,10 @@ extension Scene {
             let centre = Vector3(3.5 * sin(a), 1.5 + (k % 2 == 0 ? 0.5 : -0.6), 3.5 * cos(a))
             objects.append(SceneObject(shape: .box(min: centre - Vector3(0.55, 0.45, 0.55), max: centre + Vector3(0.55, 0.45, 0.55), yaw: Double(k) * 17),
                                        texture: .stripes(width: 0.12, axis: 1, a: colour, b: colour * 0.6), id: 20 + k))
-            // The near shell: spheres, 1.9 m away, between the boxes.
-            let b = a + .pi / 6
-            objects.append(SceneObject(shape: .sphere(center: Vector3(1.9 * sin(b), 1.5 + (k % 2 == 0 ? -0.3 : 0.35), 1.9 * cos(b)), radius: 0.45),
+            // The near shell: spheres, 1.9 m away, each 14° beside a box and hiding about a
+            // third of it (so the middle layer has a hidden part to fill, as the background does).
+            let b = a + 0.25
+            objects.append(SceneObject(shape: .sphere(center: Vector3(1.9 * sin(b), 1.5 + (k % 2 == 0 ? 0.15 : -0.2), 1.9 * cos(b)), radius: 0.45),
                                        texture: .noise(scale: 0.08, a: colour * 0.5, b: colour), id: 10 + k))
         }
         return Scene(objects: objects, light: Vector3(0.4, 1, 0.3), ambient: 0.5)
