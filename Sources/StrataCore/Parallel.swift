@@ -56,13 +56,15 @@ public enum Parallel {
         }
     }
 
-    /// `transform` of each element, the elements spread over the threads, in order.
+    /// `transform` of each element, the elements spread over the threads, in order. Each
+    /// element is a band of its own, taken by the next free thread, so elements of uneven
+    /// cost (a scene's layers) do not queue behind each other on one thread.
     public static func map<T, U>(_ items: [T], _ transform: (T) -> U) -> [U] {
         var out = [U?](repeating: nil, count: items.count)
         out.withUnsafeMutableBufferPointer { slots in
             // Each band writes its own elements only.
             let base = UncheckedSendable(slots.baseAddress!)
-            forEachBand(items.count, minimumBand: 1, bandsPerThread: 1) { range in
+            forEachBand(items.count, minimumBand: 1, bandsPerThread: max(1, items.count)) { range in
                 for i in range { base.value[i] = transform(items[i]) }
             }
         }

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import StrataCore
 
@@ -112,18 +111,13 @@ public struct LayerDecomposition: Sendable {
 
         let rgb = color.channels >= 3 ? Image(width: w, height: h, channels: 3, pixels: Array(color.pixels[0..<(3 * count)])) : color.rgb()
         // The layers are independent from here: filled concurrently (each fill's seed is its
-        // own, so the result does not depend on the order).
-        var built = [Layer?](repeating: nil, count: k)
+        // own, so the result does not depend on the order or the threads).
         let range = far...valid.max()!
-        let (pixelDisparity, perRadian) = (disparity, pixelsPerRadian)
-        built.withUnsafeMutableBufferPointer { slots in
-            let out = UncheckedSendable(slots.baseAddress!)
-            DispatchQueue.concurrentPerform(iterations: k) { index in
-                out.value[index] = layer(index, of: k, labels: labels, cuts: cuts, rgb: rgb, depth: depth, disparity: pixelDisparity,
-                                         disparityRange: range, pixelsPerRadian: perRadian)
-            }
+        let built = Parallel.map(Array(0..<k)) { index in
+            layer(index, of: k, labels: labels, cuts: cuts, rgb: rgb, depth: depth, disparity: disparity,
+                  disparityRange: range, pixelsPerRadian: pixelsPerRadian)
         }
-        return LayeredScene(layers: built.map { $0! }, labels: labels, width: w, height: h, notes: notes)
+        return LayeredScene(layers: built, labels: labels, width: w, height: h, notes: notes)
     }
 
     /// Disparity of a depth value: inverse relative depth is one already (negative is
