@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "StrataSphere", targets: ["StrataSphere"]),
         .library(name: "StrataNN", targets: ["StrataNN"]),
         .library(name: "StrataLayers", targets: ["StrataLayers"]),
+        .library(name: "StrataFluid", targets: ["StrataFluid"]),
         .executable(name: "strata", targets: ["strata"]),
     ],
     dependencies: [
@@ -40,6 +41,7 @@ let package = Package(
         .target(name: "StrataNN", dependencies: ["StrataCore", "COpenBLAS", "CStrataKernels", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "StrataDepth", dependencies: ["StrataCore", "StrataSphere", "StrataNN", "COpenBLAS"]),
         .target(name: "StrataLayers", dependencies: ["StrataCore"]),
+        .target(name: "StrataFluid", dependencies: ["StrataCore"]),
         .target(name: "StrataPipeline", dependencies: ["StrataCore"]),
         .target(name: "StrataStages", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataSphere", "StrataDepth", "StrataLayers", "StrataPipeline"]),
 
@@ -60,6 +62,7 @@ let package = Package(
         .testTarget(name: "StrataDepthTests", dependencies: ["StrataCore", "StrataIO", "StrataNN", "StrataSynth", "StrataSphere", "StrataDepth"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataSynthTests", dependencies: ["StrataCore", "StrataSynth"]),
         .testTarget(name: "StrataLayersTests", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataLayers"]),
+        .testTarget(name: "StrataFluidTests", dependencies: ["StrataCore", "StrataFluid"]),
         .testTarget(name: "StrataNNTests", dependencies: ["StrataCore", "StrataIO", "StrataNN", "StrataSphere", "StrataSynth",
                                                           .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                     resources: [.copy("Fixtures")]),

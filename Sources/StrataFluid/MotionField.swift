@@ -1,0 +1,154 @@
+import Foundation
+import StrataCore
+
+/// A static (Eulerian) motion field over an image, pixels per frame, on a staggered grid
+/// as fluid solvers hold it: `u` on the faces between a pixel and the one to its right,
+/// `v` on the faces between a pixel and the one below. A face is open when the fluid is
+/// on both sides of it; closed faces carry no flow, so the fluid stays in its mask and
+/// still at its anchors, and the divergence of a cell is exact: what leaves through its
+/// four faces.
+public struct MotionField: Sendable, Equatable {
+    public let width: Int
+    public let height: Int
+    /// Whether the rows wrap (a panorama): the last column's right face meets the first column.
+    public let wrap: Bool
+    /// Per pixel, the flow through its right face (x + ½), pixels per frame, positive rightwards.
+    public var u: [Float]
+    /// Per pixel, the flow through its lower face (y + ½), pixels per frame, positive downwards.
+    public var v: [Float]
+    /// Per pixel, whether its right and lower faces are open.
+    public var openRight: [Bool]
+    public var openDown: [Bool]
+
+    /// Arrows densified over the fluid by a normalised Gaussian RBF (SLR-SFS, Fan et al.
+    /// 2023): at each face the arrows' velocities weighted by exp(−d²/2σ²), divided by the
+    /// weights' sum, so one arrow alone sets the whole fluid moving its way and several blend
+    /// by distance. σ is each arrow's radius, or `sigma`, or by default the image height over
+    /// the number of arrows. Zero on faces with non-fluid on either side, and on the faces of
+    /// an anchor's pixel, rising back over its radius.
+    ///
+    /// - Parameters:
+    ///   - fluid: per pixel, whether it is fluid.
+    /// - Throws: ``FluidError`` for no fluid, no arrows, or an arrow of zero length.
+    public static func densify(_ hints: [MotionHint], anchors: [MotionAnchor] = [], fluid: [Bool], width: Int, height: Int,
+                               sigma: Double? = nil, wrap: Bool = false) throws -> MotionField {
+        precondition(fluid.count == width * height)
+        guard fluid.contains(true) else { throw FluidError("the fluid mask is empty: nothing would move") }
+        guard !hints.isEmpty else { throw FluidError("no motion hint: give at least one arrow") }
+        var velocities: [SIMD2<Double>] = []
+        for (k, hint) in hints.enumerated() {
+            guard let velocity = hint.velocity else {
+                throw FluidError("hint \(k + 1) (\(hint.start.x), \(hint.start.y)) → (\(hint.end.x), \(hint.end.y)) has zero length: its direction is unknown")
+            }
+            velocities.append(velocity)
+        }
+        let common = sigma ?? Double(height) / Double(hints.count)
+        let inverseTwoSigmaSquared = hints.map { 1 / (2 * ($0.radius ?? common) * ($0.radius ?? common)) }
+        var field = MotionField(width: width, height: height, wrap: wrap)
+        for y in 0..<height {
+            for x in 0..<width {
+                let i = y * width + x
+                guard fluid[i] else { continue }
+                let right = x + 1 < width ? i + 1 : (wrap ? y * width : -1)
+                if right >= 0, fluid[right] {
+                    field.openRight[i] = true
+                    field.u[i] = Float(Self.blend(at: SIMD2(Double(x) + 0.5, Double(y)), hints, velocities, inverseTwoSigmaSquared, anchors, width: width, wrap: wrap).x)
+                }
+                if y + 1 < height, fluid[i + width] {
+                    field.openDown[i] = true
+                    field.v[i] = Float(Self.blend(at: SIMD2(Double(x), Double(y) + 0.5), hints, velocities, inverseTwoSigmaSquared, anchors, width: width, wrap: wrap).y)
+                }
+            }
+        }
+        // An anchor's pixel is a wall: none of its faces carries flow.
+        for anchor in anchors {
+            let (x, y) = (Int(anchor.position.x.rounded()), Int(anchor.position.y.rounded()))
+            guard x >= 0, x < width, y >= 0, y < height else { continue }
+            field.close(x: x, y: y)
+        }
+        return field
+    }
+
+    /// An empty field: every face closed.
+    public init(width: Int, height: Int, wrap: Bool) {
+        (self.width, self.height, self.wrap) = (width, height, wrap)
+        u = [Float](repeating: 0, count: width * height)
+        v = u
+        openRight = [Bool](repeating: false, count: width * height)
+        openDown = openRight
+    }
+
+    /// Closes the four faces of pixel (x, y).
+    mutating func close(x: Int, y: Int) {
+        let i = y * width + x
+        (openRight[i], u[i], openDown[i], v[i]) = (false, 0, false, 0)
+        let left = x > 0 ? i - 1 : (wrap ? i + width - 1 : -1)
+        if left >= 0 { (openRight[left], u[left]) = (false, 0) }
+        if y > 0 { (openDown[i - width], v[i - width]) = (false, 0) }
+    }
+
+    /// The arrows' normalised RBF blend at `p`, times the anchors' fall-off. Weights are
+    /// taken relative to the nearest arrow's, so far from every arrow the blend tends to the
+    /// nearest one's velocity instead of 0/0.
+    static func blend(at p: SIMD2<Double>, _ hints: [MotionHint], _ velocities: [SIMD2<Double>], _ inverseTwoSigmaSquared: [Double],
+                      _ anchors: [MotionAnchor], width: Int, wrap: Bool) -> SIMD2<Double> {
+        func squaredDistance(_ q: SIMD2<Double>) -> Double {
+            var d = p - q
+            if wrap { d.x = d.x - (d.x / Double(width)).rounded() * Double(width) }
+            return (d * d).sum()
+        }
+        let exponents = hints.indices.map { squaredDistance(hints[$0].start) * inverseTwoSigmaSquared[$0] }
+        let nearest = exponents.min()!
+        var sum = SIMD2<Double>.zero, total = 0.0
+        for k in hints.indices {
+            let w = exp(nearest - exponents[k])
+            sum += w * velocities[k]
+            total += w
+        }
+        var factor = 1.0
+        for anchor in anchors { factor *= 1 - exp(-squaredDistance(anchor.position) / (2 * anchor.radius * anchor.radius)) }
+        return sum / total * factor
+    }
+
+    /// Per pixel, what flows out through its four faces (the discrete divergence).
+    public func divergence() -> [Float] {
+        var out = [Float](repeating: 0, count: width * height)
+        for y in 0..<height {
+            for x in 0..<width {
+                let i = y * width + x
+                var d = u[i] + v[i]
+                let left = x > 0 ? i - 1 : (wrap ? i + width - 1 : -1)
+                if left >= 0 { d -= u[left] }
+                if y > 0 { d -= v[i - width] }
+                out[i] = d
+            }
+        }
+        return out
+    }
+
+    /// The velocity at point `p` (pixel coordinates), each component interpolated
+    /// bilinearly between the faces that carry it.
+    @inlinable public func velocity(x px: Float, y py: Float) -> SIMD2<Float> {
+        SIMD2(Self.sample(u, width: width, height: height, wrap: wrap, x: px - 0.5, y: py),
+              Self.sample(v, width: width, height: height, wrap: wrap, x: px, y: py - 0.5))
+    }
+
+    @inlinable static func sample(_ values: [Float], width w: Int, height h: Int, wrap: Bool, x: Float, y: Float) -> Float {
+        let (fx, fy) = (x.rounded(.down), y.rounded(.down))
+        let (ax, ay) = (x - fx, y - fy)
+        var (x0, y0) = (Int(fx), Int(fy))
+        var (x1, y1) = (x0 + 1, y0 + 1)
+        if wrap {
+            x0 = (x0 % w + w) % w
+            x1 = (x1 % w + w) % w
+        } else {
+            x0 = min(max(x0, 0), w - 1)
+            x1 = min(max(x1, 0), w - 1)
+        }
+        y0 = min(max(y0, 0), h - 1)
+        y1 = min(max(y1, 0), h - 1)
+        let top = values[y0 * w + x0] * (1 - ax) + values[y0 * w + x1] * ax
+        let bottom = values[y1 * w + x0] * (1 - ax) + values[y1 * w + x1] * ax
+        return top * (1 - ay) + bottom * ay
+    }
+}
