@@ -142,7 +142,7 @@ public struct LayerDecomposition: Sendable {
         // Hidden by nearer layers, within the band of what this layer shows: a fixed band, or
         // per pixel the shift between the occluder there and the layer's far end that the
         // viewing offset makes (disparity in 1/m times metres is radians).
-        let reach = distances(from: visible, width: w, limit: Float(fillBand))
+        let reach = ChamferDistance.from(visible, width: w, wrap: wrap, limit: Float(fillBand))
         let band: (Int) -> Float
         if let pixelsPerRadian, let offset = viewingOffset {
             let scale = Float(offset * pixelsPerRadian)
@@ -153,7 +153,7 @@ public struct LayerDecomposition: Sendable {
         let filled = (0..<count).map { Int(labels[$0]) < index && reach[$0] <= band($0) }
         // The soft edge: alpha rises from the border with farther layers inwards.
         let farther = labels.map { Int($0) > index }
-        let inside = distances(from: farther, width: w, limit: Float(softness) + 1)
+        let inside = ChamferDistance.from(farther, width: w, wrap: wrap, limit: Float(softness) + 1)
         let region = (0..<count).map { visible[$0] || filled[$0] }
         var alpha = [Float](repeating: 0, count: count)
         for i in 0..<count where region[i] {
@@ -191,32 +191,6 @@ public struct LayerDecomposition: Sendable {
         rgba.pixels.replaceSubrange((3 * count)..<(4 * count), with: alpha)
         return Layer(color: rgba, depth: Image(width: w, height: h, channels: 1, pixels: layerDepth),
                      visible: visible, filled: filled, disparity: lower...upper)
-    }
-
-    /// Per pixel, the distance in pixels to the nearest pixel of `seed` (0 on it), up to
-    /// `limit` (beyond: infinity). Chamfer steps (1, √2), rows wrapping when `wrap`.
-    func distances(from seed: [Bool], width w: Int, limit: Float) -> [Float] {
-        let h = seed.count / w
-        var d = seed.map { $0 ? Float(0) : .infinity }
-        let diagonal = Float(2).squareRoot()
-        /// d at (x, y) lowered through the neighbours at `steps` (dx, dy, length).
-        func lower(_ x: Int, _ y: Int, _ steps: [(Int, Int, Float)]) {
-            var best = d[y * w + x]
-            for (dx, dy, length) in steps {
-                let (xx, yy) = (wrap ? (x + dx + w) % w : x + dx, y + dy)
-                guard yy >= 0, yy < h, xx >= 0, xx < w else { continue }
-                best = min(best, d[yy * w + xx] + length)
-            }
-            d[y * w + x] = best
-        }
-        let forward: [(Int, Int, Float)] = [(-1, 0, 1), (0, -1, 1), (-1, -1, diagonal), (1, -1, diagonal)]
-        let backward: [(Int, Int, Float)] = [(1, 0, 1), (0, 1, 1), (1, 1, diagonal), (-1, 1, diagonal)]
-        // Forward and backward passes; a third when rows wrap, for what crosses the seam.
-        for _ in 0..<(wrap ? 3 : 2) {
-            for y in 0..<h { for x in 0..<w { lower(x, y, forward) } }
-            for y in stride(from: h - 1, through: 0, by: -1) { for x in stride(from: w - 1, through: 0, by: -1) { lower(x, y, backward) } }
-        }
-        return d.map { $0 <= limit ? $0 : .infinity }
     }
 }
 
