@@ -53,7 +53,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "strata-bench",
-            dependencies: ["StrataCore", "StrataIO", "StrataNN", "StrataDepth", "StrataPipeline", "StrataSphere", "StrataSynth"],
+            dependencies: ["StrataCore", "StrataIO", "StrataNN", "StrataDepth", "StrataPipeline", "StrataSphere", "StrataSynth", "StrataFluid"],
             path: "Benchmarks/StrataBench"
         ),
 

@@ -15,6 +15,7 @@ import StrataSphere
 ///     strata-bench nn MODEL.onnx INPUT.npy REPEATS THREADS   (see NNBench.swift)
 ///     strata-bench depth CLIP.mp4 FRAMES [MODEL.onnx PRESET]  (see DepthBench.swift)
 ///     strata-bench pano speed|quality WIDTH HEIGHT [VIEWSIZE REPEATS]  (see PanoBench.swift)
+///     strata-bench fluid WIDTH HEIGHT FRAMES       (see FluidBench.swift)
 @main
 enum StrataBench {
     static func main() throws {
@@ -48,6 +49,11 @@ enum StrataBench {
             } else {
                 try PanoBench.quality(width: width, height: height)
             }
+            return
+        }
+        if arguments.count == 5, arguments[1] == "fluid", let width = Int(arguments[2]), let height = Int(arguments[3]),
+           let frames = Int(arguments[4]) {
+            try FluidBench.run(width: width, height: height, frames: frames)
             return
         }
         if arguments.count == 4, arguments[1] == "runner-memory", let frames = Int(arguments[2]), let size = Int(arguments[3]) {

@@ -149,5 +149,11 @@ final class FluidTests: XCTestCase {
         for frame in frames {
             for i in 0..<(w * h) where !fluid[i] { XCTAssertEqual(frame.pixels[i], still.pixels[i]) }
         }
+        // Rendered in runs of frames, one a thread, each integrating its own positions: the
+        // same frames on one thread.
+        let saved = Parallel.maxThreads
+        defer { Parallel.maxThreads = saved }
+        Parallel.maxThreads = 1
+        XCTAssertEqual(try FluidLoop(frames: n).render(still, field: field, alpha: fluid.map { $0 ? 1 : 0 }), frames)
     }
 }

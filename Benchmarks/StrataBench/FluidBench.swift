@@ -1,0 +1,31 @@
+import Foundation
+import StrataCore
+import StrataFluid
+
+/// StrataFluid's timings: densifying three arrows over a fluid covering the lower 60% of
+/// a WIDTH × HEIGHT still, the projection, and rendering FRAMES loop frames to memory.
+///
+///     strata-bench fluid WIDTH HEIGHT FRAMES
+enum FluidBench {
+    static func run(width w: Int, height h: Int, frames: Int) throws {
+        if let threads = ProcessInfo.processInfo.environment["THREADS"].flatMap(Int.init) { Parallel.maxThreads = threads }
+        let still = Image(width: w, height: h, channels: 3) { c, y, x in Float((x * 31 + y * 17 + c * 7) % 255) / 255 }
+        let fluid = (0..<(w * h)).map { $0 / w >= h * 2 / 5 }
+        let (fw, fh) = (Double(w), Double(h))
+        let hints = [MotionHint(start: [0.2 * fw, 0.6 * fh], end: [0.3 * fw, 0.62 * fh], speed: 2),
+                     MotionHint(start: [0.5 * fw, 0.8 * fh], end: [0.6 * fw, 0.8 * fh], speed: 3),
+                     MotionHint(start: [0.8 * fw, 0.7 * fh], end: [0.9 * fw, 0.75 * fh], speed: 2)]
+        var start = DispatchTime.now()
+        let field = try MotionField.densify(hints, fluid: fluid, width: w, height: h)
+        let densify = StrataBench.seconds(since: start)
+        start = DispatchTime.now()
+        let projected = field.divergenceFree()
+        let project = StrataBench.seconds(since: start)
+        let alpha = FluidMask.feathered(fluid, width: w, feather: 4, wrap: false)
+        start = DispatchTime.now()
+        let out = try FluidLoop(frames: frames).render(still, field: projected, alpha: alpha)
+        let render = StrataBench.seconds(since: start)
+        print(String(format: "{\"width\": %d, \"height\": %d, \"frames\": %d, \"densify_s\": %.3f, \"project_s\": %.3f, \"render_s\": %.3f}",
+                     w, h, out.count, densify, project, render))
+    }
+}
