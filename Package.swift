@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "StrataLayers", dependencies: ["StrataCore"]),
         .target(name: "StrataFluid", dependencies: ["StrataCore"]),
         .target(name: "StrataPipeline", dependencies: ["StrataCore"]),
-        .target(name: "StrataStages", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataSphere", "StrataDepth", "StrataLayers", "StrataPipeline"]),
+        .target(name: "StrataStages", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataSphere", "StrataDepth", "StrataLayers", "StrataFluid", "StrataPipeline"]),
 
         // The executable: a thin ArgumentParser layer.
         .executableTarget(

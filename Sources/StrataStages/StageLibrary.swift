@@ -29,6 +29,7 @@ public enum StageLibrary {
         registry.register(LayersWriteStage.descriptor) { .sink(try LayersWriteStage($0)) }
         registry.register(LayersRenderStage.descriptor) { .processor(try LayersRenderStage($0)) }
         registry.register(CameraPathStage.descriptor) { .source(try CameraPathStage($0)) }
+        registry.register(FluidLoopStage.descriptor) { .source(try FluidLoopStage($0)) }
         return registry
     }()
 }

@@ -1,0 +1,124 @@
+import Foundation
+import StrataCore
+import StrataFluid
+import StrataIO
+import StrataPipeline
+
+/// `fluid.loop`: a still whose fluid flows in a seamless loop, steered by a hints file
+/// (Strata's or labelme's): the loop's frames, the moving fluid as its own RGBA layer,
+/// and the motion field.
+final class FluidLoopStage: FrameSource, @unchecked Sendable {
+    static let descriptor = StageDescriptor(
+        name: "fluid.loop", kind: .source,
+        doc: "A still whose water, sky or smoke flows in a seamless loop along arrows drawn on it (a hints file, or labelme's JSON); only the fluid moves.",
+        inputs: [PortSpec("image", .file, doc: "The still (PNG, JPEG)."),
+                 PortSpec("hints", .file, doc: "The fluid's region, arrows, anchors: Strata's hints JSON or a labelme annotation.")],
+        outputs: [PortSpec("image", .image, doc: "The loop's frame."),
+                  PortSpec("fluid", .image, doc: "The moving fluid alone: RGBA, its alpha the feathered mask."),
+                  PortSpec("field", .image, doc: "The motion field at the pixel centres, pixels per frame (right, down): two channels, for .npy.")],
+        params: [ParamSpec("frames", .integer(min: 0, max: 10_000), default: .number(0), doc: "Frames in the loop; 0: the hints file's, else 60."),
+                 ParamSpec("speed", .number(min: 0, max: 100), default: .number(1), doc: "Every arrow's speed times this."),
+                 ParamSpec("feather", .number(min: -1, max: 256), default: .number(-1), unit: "px",
+                           doc: "Width of the fluid's soft edge; -1: the hints file's, else 4."),
+                 ParamSpec("sigma", .number(min: 0, max: 100_000), default: .number(0), unit: "px",
+                           doc: "Reach of each arrow (the RBF's σ) where the arrow gives none; 0: the image height over the number of arrows."),
+                 ParamSpec("project", .boolean, default: .bool(false),
+                           doc: "Make the motion divergence-free, with the fluid's edge (the image's border too) and the anchors as walls: water then swirls around rocks, but a stream that runs out of the picture stops."),
+                 ParamSpec("projection", .choice(["auto", "flat", "equirect"]), default: .string("auto"),
+                           doc: "equirect: the loop wraps across the 0°/360° seam; auto: equirect for a 2:1 image.")])
+
+    let frameCount: Int
+    var isRandomAccess: Bool { true }
+    let bitDepth: Int?
+    let summary: String?
+    private let still: Image
+    private let field: MotionField
+    private let alpha: [Float]
+    private let loop: FluidLoop
+    /// The frames, rendered together on the first read (each frame needs the others' steps).
+    private let rendered = Mutex<[Image]?>(nil)
+
+    init(_ context: StageContext) throws {
+        let imageURL = URL(fileURLWithPath: try context.inputPath("image"))
+        let hintsURL = URL(fileURLWithPath: try context.inputPath("hints"))
+        let info = try ImageFile.info(imageURL)
+        bitDepth = info.bitDepth
+        still = try ImageFile.read(imageURL)
+        let (w, h) = (still.width, still.height)
+        let data: Data
+        do { data = try Data(contentsOf: hintsURL) } catch {
+            throw FluidError("\(hintsURL.path): cannot be read: \((error as NSError).localizedDescription)", exitCode: 66)
+        }
+        let controls = try FluidControls(json: data, name: hintsURL.path)
+        for note in controls.notes { context.note(note) }
+
+        // The fluid: the mask file (relative to the hints file) and the polygons, less the freeze.
+        var fluid = FluidMask.rasterize(controls.polygons, width: w, height: h)
+        if let maskPath = controls.maskPath {
+            let maskURL = URL(fileURLWithPath: maskPath, relativeTo: hintsURL.deletingLastPathComponent())
+            let mask = try ImageFile.read(maskURL)
+            guard mask.width == w, mask.height == h else {
+                throw FluidError("\(maskURL.path): a mask of \(mask.width)x\(mask.height) for an image of \(w)x\(h)")
+            }
+            for i in 0..<(w * h) where mask.pixels[i] > 0.5 { fluid[i] = true }
+        }
+        for (i, frozen) in FluidMask.rasterize(controls.freeze, width: w, height: h).enumerated() where frozen { fluid[i] = false }
+        guard fluid.contains(true) else { throw FluidError("\(hintsURL.path): the fluid region is empty (after the freeze region)") }
+
+        // Arrows: outside the image refused, outside the fluid dropped (said).
+        let speed = try context.double("speed")
+        var hints: [MotionHint] = []
+        for (k, hint) in controls.hints.enumerated() {
+            let (x, y) = (Int(hint.start.x.rounded()), Int(hint.start.y.rounded()))
+            guard x >= 0, x < w, y >= 0, y < h else {
+                throw FluidError("\(hintsURL.path): hint \(k + 1) starts at (\(hint.start.x), \(hint.start.y)), outside the \(w)x\(h) image")
+            }
+            guard fluid[y * w + x] else {
+                context.note("hint \(k + 1) at (\(hint.start.x), \(hint.start.y)) is outside the fluid: left out")
+                continue
+            }
+            var scaled = hint
+            scaled.speed *= speed
+            hints.append(scaled)
+        }
+        guard !hints.isEmpty else { throw FluidError("\(hintsURL.path): no hint starts inside the fluid") }
+
+        let wrap = switch try context.string("projection") {
+        case "equirect": true
+        case "flat": false
+        default: w == 2 * h
+        }
+        let sigma = try context.double("sigma")
+        var field = try MotionField.densify(hints, anchors: controls.anchors, fluid: fluid, width: w, height: h,
+                                            sigma: sigma > 0 ? sigma : nil, wrap: wrap)
+        if try context.bool("project") { field = field.divergenceFree() }
+        self.field = field
+        let feather = try context.double("feather")
+        alpha = FluidMask.feathered(fluid, width: w, feather: feather >= 0 ? feather : controls.feather ?? 4, wrap: wrap)
+        let frames = try context.int("frames")
+        loop = try FluidLoop(frames: frames > 0 ? frames : controls.frames ?? 60)
+        frameCount = loop.frames
+        summary = "\(imageURL.path): \(w)x\(h); \(hints.count) hint\(hints.count == 1 ? "" : "s"), \(fluid.filter { $0 }.count) fluid pixels, \(frameCount) frames\(wrap ? ", wrapping" : "")"
+    }
+
+    func read(_ index: Int) throws -> PortValues {
+        let frames = rendered.withLock { frames in
+            if frames == nil { frames = loop.render(still, field: field, alpha: alpha) }
+            return frames!
+        }
+        let frame = frames[index]
+        let (w, h) = (still.width, still.height)
+        let plane = w * h
+        var layer = Image(width: w, height: h, channels: 4)
+        for c in 0..<min(3, frame.channels) { layer.pixels.replaceSubrange((c * plane)..<((c + 1) * plane), with: frame.pixels[(c * plane)..<((c + 1) * plane)]) }
+        layer.pixels.replaceSubrange((3 * plane)..<(4 * plane), with: alpha)
+        var flow = Image(width: w, height: h, channels: 2)
+        for y in 0..<h {
+            for x in 0..<w {
+                let v = field.velocity(x: Float(x), y: Float(y))
+                (flow.pixels[y * w + x], flow.pixels[plane + y * w + x]) = (v.x, v.y)
+            }
+        }
+        return PortValues(["image": frame.channels > 3 ? frame.channels([0, 1, 2]) : frame, "fluid": layer, "field": flow])
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import StrataCore
+import StrataIO
+import StrataPipeline
+import StrataStages
+import XCTest
+
+/// `fluid.loop` in a run: a still with a hints file becomes a loop whose first frame is the
+/// still and whose pixels outside the fluid never change; bad hints are refused by name.
+final class FluidLoopStageTests: XCTestCase {
+    var folder: URL!
+    static let (width, height) = (48, 32)
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("strata-fluid-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        addTeardownBlock { [folder] in try? FileManager.default.removeItem(at: folder!) }
+        // Steps (not a ramp: a ramp moved forward and backward blends back into itself).
+        let still = Image(width: Self.width, height: Self.height, channels: 3) { c, y, x in Float((x / 3 * 37 + y * 11 + c * 50) % 256) / 255 }
+        try PNG.write(still, to: folder.appendingPathComponent("still.png"))
+        // The lower half is water.
+        try PNG.write(Image(width: Self.width, height: Self.height, channels: 1) { _, y, _ in y >= 16 ? 1 : 0 }, to: folder.appendingPathComponent("water.png"))
+    }
+
+    func run(hints: String, frames: Int = 6) throws -> PipelineRun {
+        try Data(hints.utf8).write(to: folder.appendingPathComponent("hints.json"))
+        var options = RunOptions(outputDirectory: folder.appendingPathComponent("out"))
+        options.inputs = ["image": folder.appendingPathComponent("still.png").path, "hints": folder.appendingPathComponent("hints.json").path]
+        let run = try PipelineRun(data: Data("""
+        { "version": 1, "inputs": { "image": { "type": "file" }, "hints": { "type": "file" } }, "nodes": [
+          { "id": "loop", "stage": "fluid.loop", "inputs": { "image": "$inputs.image", "hints": "$inputs.hints" }, "params": { "frames": \(frames) } },
+          { "id": "frames", "stage": "image.write", "inputs": { "image": "loop.image" }, "params": { "pattern": "f/%05d.png" } },
+          { "id": "layer", "stage": "image.write", "inputs": { "image": "loop.fluid" }, "params": { "pattern": "fluid/%05d.png" } },
+          { "id": "flow", "stage": "image.write", "inputs": { "image": "loop.field" }, "params": { "pattern": "field/%05d.npy" } } ] }
+        """.utf8), registry: StageLibrary.registry, options: options)
+        return run
+    }
+
+    func testAStillAndItsHintsBecomeALoopWhereOnlyTheWaterMoves() throws {
+        let run = try run(hints: #"{ "mask": "water.png", "hints": [{ "from": [10, 24], "to": [20, 24], "speed": 1 }, { "from": [5, 5], "to": [9, 5] }], "feather": 0 }"#)
+        XCTAssertEqual(try run.run().processed, 6)
+        XCTAssertEqual(run.notes, ["loop: hint 2 at (5.0, 5.0) is outside the fluid: left out"])
+        let still = try PNG.read(folder.appendingPathComponent("still.png"))
+        let plane = Self.width * Self.height
+        var moved = 0
+        for n in 1...6 {
+            let frame = try PNG.read(folder.appendingPathComponent(String(format: "out/f/%05d.png", n)))
+            for c in 0..<3 {
+                for i in 0..<plane {
+                    if i / Self.width < 16 { XCTAssertEqual(frame.pixels[c * plane + i], still.pixels[c * plane + i], "frame \(n): above the water") }
+                    else if frame.pixels[c * plane + i] != still.pixels[c * plane + i] { moved += 1 }
+                }
+            }
+        }
+        XCTAssertEqual(try PNG.read(folder.appendingPathComponent("out/f/00001.png")), still, "the loop starts on the still")
+        XCTAssertGreaterThan(moved, 5 * plane / 2, "the water moves in frames 2 to 6")
+        let layer = try PNG.read(folder.appendingPathComponent("out/fluid/00002.png"))
+        XCTAssertEqual(layer.channels, 4)
+        XCTAssertEqual(layer[3, 10, 10], 0)
+        XCTAssertEqual(layer[3, 20, 10], 1)
+        let field = try NPY.read(folder.appendingPathComponent("out/field/00001.npy"))
+        XCTAssertEqual(field[0, 24, 24], 1, accuracy: 1e-6, "one arrow: the whole water moves right at its speed")
+        XCTAssertEqual(field[1, 24, 24], 0, accuracy: 1e-6)
+        XCTAssertEqual(field[0, 5, 24], 0)
+    }
+
+    func testBadHintsAreRefusedNamingTheFile() throws {
+        let hints = folder.appendingPathComponent("hints.json").path
+        let cases: [(String, String)] = [
+            (#"{ "mask": "water.png", "hints": [{ "from": [60, 24], "to": [70, 24] }] }"#, "\(hints): hint 1 starts at (60.0, 24.0), outside the 48x32 image"),
+            (#"{ "mask": "water.png", "hints": [{ "from": [5, 5], "to": [9, 5] }] }"#, "\(hints): no hint starts inside the fluid"),
+            (#"{ "mask": "water.png", "freeze": [[[-1, -1], [50, -1], [50, 40], [-1, 40]]], "hints": [{ "from": [5, 20], "to": [9, 20] }] }"#,
+             "\(hints): the fluid region is empty (after the freeze region)"),
+            (#"{ "mask": "water.png", "hints": [{ "from": [5, 20], "to": [5, 20] }] }"#, "hint 1 (5.0, 20.0) → (5.0, 20.0) has zero length: its direction is unknown"),
+        ]
+        for (text, message) in cases {
+            XCTAssertThrowsError(try run(hints: text)) { error in
+                XCTAssertTrue("\(error)".contains(message), "\(error)")
+            }
+        }
+        try PNG.write(Image(width: 10, height: 10, channels: 1, fill: 1), to: folder.appendingPathComponent("small.png"))
+        XCTAssertThrowsError(try run(hints: #"{ "mask": "small.png", "hints": [{ "from": [5, 5], "to": [9, 5] }] }"#)) { error in
+            XCTAssertTrue("\(error)".contains("small.png: a mask of 10x10 for an image of 48x32"), "\(error)")
+        }
+        XCTAssertThrowsError(try run(hints: #"{ "mask": "water.png", "hints": [{ "from": [5, 20], "to": [9, 20] }] }"#, frames: 1)) { error in
+            XCTAssertTrue("\(error)".contains("a loop of 1 frame does not move"), "\(error)")
+        }
+    }
+}
