@@ -23,7 +23,7 @@ final class FluidLoopStage: FrameSource, @unchecked Sendable {
                  ParamSpec("sigma", .number(min: 0, max: 100_000), default: .number(0), unit: "px",
                            doc: "Reach of each arrow (the RBF's σ) where the arrow gives none; 0: the image height over the number of arrows."),
                  ParamSpec("project", .boolean, default: .bool(false),
-                           doc: "Make the motion divergence-free, with the fluid's edge (the image's border too) and the anchors as walls: water then swirls around rocks, but a stream that runs out of the picture stops."),
+                           doc: "Make the motion divergence-free, with the fluid's edges and the anchors as walls (water flows around rocks and along banks) and the image's border open (a river runs out of the picture). A lake closed on every side then has no net flow left: keep it off for surface motion."),
                  ParamSpec("projection", .choice(["auto", "flat", "equirect"]), default: .string("auto"),
                            doc: "equirect: the loop wraps across the 0°/360° seam; auto: equirect for a 2:1 image.")])
 

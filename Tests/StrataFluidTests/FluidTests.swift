@@ -97,6 +97,21 @@ final class FluidTests: XCTestCase {
         XCTAssertEqual(projected.velocity(x: 40, y: 30), .zero, "the rock stays a rock")
     }
 
+    /// A stream across the picture: with the image's border open it keeps flowing (it is
+    /// divergence-free already, leaving one side as it enters the other); with the border
+    /// a wall, nothing can (a uniform flow in a closed channel is all gradient).
+    func testAStreamRunsOutOfThePictureThroughAnOpenBorder() throws {
+        let (w, h) = (64, 24)
+        let fluid = Self.rectangle(w, h, x: 0..<w, y: 6..<18)
+        let field = try MotionField.densify([MotionHint(start: [10, 12], end: [20, 12], speed: 1)], fluid: fluid, width: w, height: h)
+        let open = field.divergenceFree()
+        XCTAssertEqual(open.velocity(x: 32, y: 12).x, 1, accuracy: 1e-3)
+        XCTAssertEqual(open.velocity(x: 2, y: 8).x, 1, accuracy: 1e-3)
+        let inner = open.divergence().enumerated().filter { $0.offset % w > 0 && $0.offset % w < w - 1 }.map { abs($0.element) }
+        XCTAssertLessThanOrEqual(inner.max()!, 1e-3)
+        XCTAssertEqual(field.divergenceFree(openBorders: false).velocity(x: 32, y: 12).x, 0, accuracy: 1e-3)
+    }
+
     /// A band flowing right at one pixel a frame over stripes of period 12, wrapping like a
     /// panorama, in a 12-frame loop: frame t is the still shifted t pixels right (the forward
     /// splat shifts by t, the backward by t − 12, the same on this period), everything
