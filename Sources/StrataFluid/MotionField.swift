@@ -152,3 +152,44 @@ public struct MotionField: Sendable, Equatable {
         return top * (1 - ay) + bottom * ay
     }
 }
+
+extension MotionField {
+    /// The velocity at every pixel centre: two channels, right and down, pixels per frame
+    /// (what a `.npy` of the field holds).
+    public func atPixels() -> Image {
+        var flow = Image(width: width, height: height, channels: 2)
+        let plane = width * height
+        for y in 0..<height {
+            for x in 0..<width {
+                let v = velocity(x: Float(x), y: Float(y))
+                (flow.pixels[y * width + x], flow.pixels[plane + y * width + x]) = (v.x, v.y)
+            }
+        }
+        return flow
+    }
+
+    /// The field on the usual optical-flow colour wheel: hue the direction (right red,
+    /// down yellow-green, left cyan, up violet), saturation the speed over the largest,
+    /// white where nothing moves.
+    public func preview() -> Image {
+        let flow = atPixels()
+        let plane = width * height
+        var largest: Float = 0
+        for i in 0..<plane { largest = max(largest, (flow.pixels[i] * flow.pixels[i] + flow.pixels[plane + i] * flow.pixels[plane + i]).squareRoot()) }
+        var out = Image(width: width, height: height, channels: 3, fill: 1)
+        guard largest > 0 else { return out }
+        for i in 0..<plane {
+            let (u, v) = (flow.pixels[i], flow.pixels[plane + i])
+            let saturation = (u * u + v * v).squareRoot() / largest
+            // Hue in sixths of a turn, from the direction.
+            var hue = atan2(v, u) / (2 * .pi) * 6
+            if hue < 0 { hue += 6 }
+            for c in 0..<3 {
+                // HSV with value 1: each channel 1 − s · clamp(…) of its distance round the wheel.
+                let k = (Float([5, 3, 1][c]) + hue).truncatingRemainder(dividingBy: 6)
+                out.pixels[c * plane + i] = 1 - saturation * max(0, min(1, min(k, 4 - k)))
+            }
+        }
+        return out
+    }
+}

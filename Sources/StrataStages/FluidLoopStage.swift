@@ -25,7 +25,9 @@ final class FluidLoopStage: FrameSource, @unchecked Sendable {
                  ParamSpec("project", .boolean, default: .bool(false),
                            doc: "Make the motion divergence-free, with the fluid's edges and the anchors as walls (water flows around rocks and along banks) and the image's border open (a river runs out of the picture). A lake closed on every side then has no net flow left: keep it off for surface motion."),
                  ParamSpec("projection", .choice(["auto", "flat", "equirect"]), default: .string("auto"),
-                           doc: "equirect: the loop wraps across the 0°/360° seam; auto: equirect for a 2:1 image.")])
+                           doc: "equirect: the loop wraps across the 0°/360° seam; auto: equirect for a 2:1 image."),
+                 ParamSpec("fieldFile", .string, default: .string(""),
+                           doc: "Also write the motion field once under the output folder: a .npy of (height, width, 2), pixels per frame right and down, and beside it a .png on the optical-flow colour wheel; empty: none.")])
 
     let frameCount: Int
     var isRandomAccess: Bool { true }
@@ -33,12 +35,23 @@ final class FluidLoopStage: FrameSource, @unchecked Sendable {
     let summary: String?
     private let still: Image
     private let field: MotionField
+    /// The field at the pixel centres (the `field` port, and the .npy).
+    private let flow: Image
     private let alpha: [Float]
     private let loop: FluidLoop
     /// The frames, rendered together on the first read (each frame needs the others' steps).
     private let rendered = Mutex<[Image]?>(nil)
+    /// Where the field goes, written with the first frames (not while the run is only built).
+    private let fieldURL: URL?
 
     init(_ context: StageContext) throws {
+        let fieldFile = try context.string("fieldFile")
+        if fieldFile.isEmpty {
+            fieldURL = nil
+        } else {
+            guard fieldFile.lowercased().hasSuffix(".npy") else { throw context.invalid("fieldFile", "\"\(fieldFile)\" must end in .npy") }
+            fieldURL = try context.outputURL(fieldFile, param: "fieldFile")
+        }
         let imageURL = URL(fileURLWithPath: try context.inputPath("image"))
         let hintsURL = URL(fileURLWithPath: try context.inputPath("hints"))
         let info = try ImageFile.info(imageURL)
@@ -93,6 +106,7 @@ final class FluidLoopStage: FrameSource, @unchecked Sendable {
                                             sigma: sigma > 0 ? sigma : nil, wrap: wrap)
         if try context.bool("project") { field = field.divergenceFree() }
         self.field = field
+        flow = field.atPixels()
         let feather = try context.double("feather")
         alpha = FluidMask.feathered(fluid, width: w, feather: feather >= 0 ? feather : controls.feather ?? 4, wrap: wrap)
         let frames = try context.int("frames")
@@ -102,23 +116,22 @@ final class FluidLoopStage: FrameSource, @unchecked Sendable {
     }
 
     func read(_ index: Int) throws -> PortValues {
-        let frames = rendered.withLock { frames in
-            if frames == nil { frames = loop.render(still, field: field, alpha: alpha) }
+        let frames = try rendered.withLock { frames in
+            if frames == nil {
+                if let fieldURL {
+                    try AtomicFile.createFolder(fieldURL.deletingLastPathComponent())
+                    try NPY.write(flow, to: fieldURL)
+                    try PNG.write(field.preview(), to: fieldURL.deletingPathExtension().appendingPathExtension("png"))
+                }
+                frames = loop.render(still, field: field, alpha: alpha)
+            }
             return frames!
         }
         let frame = frames[index]
-        let (w, h) = (still.width, still.height)
-        let plane = w * h
-        var layer = Image(width: w, height: h, channels: 4)
+        let plane = still.width * still.height
+        var layer = Image(width: still.width, height: still.height, channels: 4)
         for c in 0..<min(3, frame.channels) { layer.pixels.replaceSubrange((c * plane)..<((c + 1) * plane), with: frame.pixels[(c * plane)..<((c + 1) * plane)]) }
         layer.pixels.replaceSubrange((3 * plane)..<(4 * plane), with: alpha)
-        var flow = Image(width: w, height: h, channels: 2)
-        for y in 0..<h {
-            for x in 0..<w {
-                let v = field.velocity(x: Float(x), y: Float(y))
-                (flow.pixels[y * w + x], flow.pixels[plane + y * w + x]) = (v.x, v.y)
-            }
-        }
         return PortValues(["image": frame.channels > 3 ? frame.channels([0, 1, 2]) : frame, "fluid": layer, "field": flow])
     }
 }

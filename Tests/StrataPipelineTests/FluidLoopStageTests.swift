@@ -28,7 +28,7 @@ final class FluidLoopStageTests: XCTestCase {
         options.inputs = ["image": folder.appendingPathComponent("still.png").path, "hints": folder.appendingPathComponent("hints.json").path]
         let run = try PipelineRun(data: Data("""
         { "version": 1, "inputs": { "image": { "type": "file" }, "hints": { "type": "file" } }, "nodes": [
-          { "id": "loop", "stage": "fluid.loop", "inputs": { "image": "$inputs.image", "hints": "$inputs.hints" }, "params": { "frames": \(frames) } },
+          { "id": "loop", "stage": "fluid.loop", "inputs": { "image": "$inputs.image", "hints": "$inputs.hints" }, "params": { "frames": \(frames), "fieldFile": "field.npy" } },
           { "id": "frames", "stage": "image.write", "inputs": { "image": "loop.image" }, "params": { "pattern": "f/%05d.png" } },
           { "id": "layer", "stage": "image.write", "inputs": { "image": "loop.fluid" }, "params": { "pattern": "fluid/%05d.png" } },
           { "id": "flow", "stage": "image.write", "inputs": { "image": "loop.field" }, "params": { "pattern": "field/%05d.npy" } } ] }
@@ -62,6 +62,11 @@ final class FluidLoopStageTests: XCTestCase {
         XCTAssertEqual(field[0, 24, 24], 1, accuracy: 1e-6, "one arrow: the whole water moves right at its speed")
         XCTAssertEqual(field[1, 24, 24], 0, accuracy: 1e-6)
         XCTAssertEqual(field[0, 5, 24], 0)
+        // The field once, as .npy, and on the colour wheel: rightward is red, still is white.
+        XCTAssertEqual(try NPY.read(folder.appendingPathComponent("out/field.npy")), field)
+        let wheel = try PNG.read(folder.appendingPathComponent("out/field.png"))
+        XCTAssertEqual([wheel[0, 24, 24], wheel[1, 24, 24], wheel[2, 24, 24]], [1, 0, 0])
+        XCTAssertEqual([wheel[0, 5, 24], wheel[1, 5, 24], wheel[2, 5, 24]], [1, 1, 1])
     }
 
     func testBadHintsAreRefusedNamingTheFile() throws {
