@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""Surface-fluid loops measured on their own output (issue 19): runs a fluid pipeline,
+then on the frames
+  - the loop's seam: mean absolute difference from the last frame to the first, against
+    the mean over consecutive pairs;
+  - pixels outside the fluid that changed in any frame (should be 0);
+  - OpenCV Farnebäck flow between consecutive frames, near each arrow (a disc of 12 px
+    around its start): the cosine between the measured and the hinted direction, and the
+    measured speed over the hinted one (medians over frame pairs and pixels).
+Prints Markdown rows. Usage: python3 Benchmarks/fluid_eval.py STRATA PIPELINE HINTS
+(needs numpy, opencv-python-headless).
+"""
+import json, os, subprocess, sys, tempfile
+import cv2
+import numpy as np
+
+
+def main():
+    strata, pipeline, hints_path = sys.argv[1:4]
+    hints = json.load(open(hints_path))
+    with tempfile.TemporaryDirectory() as work:
+        subprocess.run([strata, "run", pipeline, "--output-dir", work, "--progress", "none"], check=True, stderr=subprocess.DEVNULL)
+        names = sorted(os.listdir(os.path.join(work, "frames")))
+        frames = [cv2.imread(os.path.join(work, "frames", n)).astype(np.float64) for n in names]
+        mask = cv2.imread(os.path.join(os.path.dirname(hints_path), hints["mask"]), cv2.IMREAD_GRAYSCALE) > 127
+    n = len(frames)
+    steps = [np.abs(frames[i + 1] - frames[i]).mean() for i in range(n - 1)]
+    seam = np.abs(frames[0] - frames[-1]).mean()
+    outside = sum(int((np.abs(f - frames[0]).sum(axis=2)[~mask] > 0).sum()) for f in frames)
+    gray = [cv2.cvtColor(f.astype(np.uint8), cv2.COLOR_BGR2GRAY) for f in frames]
+    flows = [cv2.calcOpticalFlowFarneback(gray[i], gray[i + 1], None, 0.5, 3, 15, 3, 5, 1.2, 0) for i in range(n - 1)]
+    h, w = gray[0].shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    print(f"{os.path.basename(pipeline)}: {w}x{h}, {n} frames\n")
+    print("| measure | value | goal |")
+    print("|---|---|---|")
+    print(f"| seam: last → first frame, mean abs difference (0–255) | {seam:.3f} | as consecutive pairs: mean {np.mean(steps):.3f}, range {min(steps):.3f}–{max(steps):.3f} |")
+    print(f"| pixels outside the fluid that changed, all frames | {outside} | 0 |")
+    for k, hint in enumerate(hints["hints"]):
+        (x0, y0), (x1, y1) = hint["from"], hint["to"]
+        d = np.array([x1 - x0, y1 - y0], float)
+        length = np.linalg.norm(d)
+        speed = hint.get("speed", length * hints.get("speedPerPixel", 0.05))
+        disc = ((xx - x0) ** 2 + (yy - y0) ** 2 <= 144) & mask
+        measured = np.concatenate([f[disc] for f in flows])
+        cos = np.median(measured @ d / length / np.maximum(np.linalg.norm(measured, axis=1), 1e-6))
+        ratio = np.median(np.linalg.norm(measured, axis=1)) / speed
+        print(f"| arrow {k + 1} at ({x0}, {y0}), {speed} px/frame: cosine with the hint / measured speed over hinted | {cos:.3f} / {ratio:.2f} | ≥ 0.9 / 0.8–1.2 |")
+
+
+if __name__ == "__main__":
+    main()
