@@ -9,13 +9,54 @@ then on the frames
     measured speed over the hinted one (medians over frame pairs and pixels).
 Prints Markdown rows. Usage: python3 Benchmarks/fluid_eval.py STRATA PIPELINE HINTS
 (needs numpy, opencv-python-headless).
+
+python3 Benchmarks/fluid_eval.py STRATA --uniform: the same measures on a controlled case,
+a 512×256 blurred-noise still whose middle band flows right at 1.5 px/frame (one arrow,
+48 frames), where Farnebäck can read the speed exactly; with Farnebäck on a pure 1.5 px
+shift of the still beside it, and the texture's contrast frame by frame (the cross-fade).
 """
 import json, os, subprocess, sys, tempfile
 import cv2
 import numpy as np
 
 
+def uniform(strata):
+    with tempfile.TemporaryDirectory() as work:
+        rng = np.random.default_rng(1)
+        h, w = 256, 512
+        noise = cv2.GaussianBlur(rng.random((h, w)).astype(np.float32), (0, 0), 2)
+        noise = (noise - noise.min()) / (noise.max() - noise.min())
+        cv2.imwrite(os.path.join(work, "still.png"), (np.stack([noise * 0.5, noise * 0.8, noise], 2) * 255).astype(np.uint8))
+        band = np.zeros((h, w), np.uint8)
+        band[64:192] = 255
+        cv2.imwrite(os.path.join(work, "mask.png"), band)
+        json.dump({"mask": "mask.png", "hints": [{"from": [100, 128], "to": [140, 128], "speed": 1.5}], "feather": 0, "frames": 48},
+                  open(os.path.join(work, "hints.json"), "w"))
+        spec = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Pipelines", "photo-fluid.json")))
+        spec["inputs"]["image"]["default"] = os.path.join(work, "still.png")
+        spec["inputs"]["hints"]["default"] = os.path.join(work, "hints.json")
+        json.dump(spec, open(os.path.join(work, "p.json"), "w"))
+        subprocess.run([strata, "run", os.path.join(work, "p.json"), "--output-dir", os.path.join(work, "out"), "--progress", "none"],
+                       check=True, stderr=subprocess.DEVNULL)
+        inner = np.zeros((h, w), bool)
+        inner[80:176, 100:400] = True
+        still = cv2.imread(os.path.join(work, "still.png"), cv2.IMREAD_GRAYSCALE)
+        shifted = cv2.warpAffine(still, np.float32([[1, 0, 1.5], [0, 1, 0]]), (w, h), borderMode=cv2.BORDER_REFLECT)
+        pure = np.median(cv2.calcOpticalFlowFarneback(still, shifted, None, 0.5, 3, 15, 3, 5, 1.2, 0)[..., 0][inner])
+        frames = [cv2.imread(os.path.join(work, "out", "frames", f"{n:05d}.png"), cv2.IMREAD_GRAYSCALE) for n in range(1, 49)]
+        speeds = [np.median(cv2.calcOpticalFlowFarneback(frames[t], frames[t + 1], None, 0.5, 3, 15, 3, 5, 1.2, 0)[..., 0][inner]) for t in range(47)]
+        contrast = [frames[t][inner].std() for t in range(48)]
+    print("| uniform flow, 1.5 px/frame, 48 frames | measured |")
+    print("|---|---|")
+    print(f"| Farnebäck on a pure 1.5 px shift of the still | {pure:.3f} px |")
+    print(f"| Farnebäck between consecutive frames, median per pair | {min(speeds):.3f}–{max(speeds):.3f} px/frame |")
+    print(f"| the texture's contrast (std, 0–255): first frame, mid-loop (frame 25), last | {contrast[0]:.1f}, {contrast[24]:.1f}, {contrast[47]:.1f} |")
+
+
 def main():
+    if sys.argv[2:3] == ["--uniform"]:
+        uniform(sys.argv[1])
+        return
     strata, pipeline, hints_path = sys.argv[1:4]
     hints = json.load(open(hints_path))
     with tempfile.TemporaryDirectory() as work:

@@ -27,11 +27,16 @@ public struct MotionField: Sendable, Equatable {
     /// the number of arrows. Zero on faces with non-fluid on either side, and on the faces of
     /// an anchor's pixel, rising back over its radius.
     ///
+    /// With `distance` (per pixel, from the camera), the motion is 2.5D: each arrow's speed
+    /// holds at the distance of its start, and elsewhere scales with the inverse distance,
+    /// so far water moves fewer pixels a frame than near water at the same true speed.
+    ///
     /// - Parameters:
     ///   - fluid: per pixel, whether it is fluid.
-    /// - Throws: ``FluidError`` for no fluid, no arrows, or an arrow of zero length.
+    /// - Throws: ``FluidError`` for no fluid, no arrows, an arrow of zero length, or an
+    ///   arrow starting where the distance is not positive.
     public static func densify(_ hints: [MotionHint], anchors: [MotionAnchor] = [], fluid: [Bool], width: Int, height: Int,
-                               sigma: Double? = nil, wrap: Bool = false) throws -> MotionField {
+                               sigma: Double? = nil, wrap: Bool = false, distance: [Float]? = nil) throws -> MotionField {
         precondition(fluid.count == width * height)
         guard fluid.contains(true) else { throw FluidError("the fluid mask is empty: nothing would move") }
         guard !hints.isEmpty else { throw FluidError("no motion hint: give at least one arrow") }
@@ -40,7 +45,25 @@ public struct MotionField: Sendable, Equatable {
             guard let velocity = hint.velocity else {
                 throw FluidError("hint \(k + 1) (\(hint.start.x), \(hint.start.y)) → (\(hint.end.x), \(hint.end.y)) has zero length: its direction is unknown")
             }
-            velocities.append(velocity)
+            if let distance {
+                // The arrow's velocity times its start's distance: divided by the distance
+                // at each face below, it gives back the arrow's own speed at its start.
+                let (x, y) = (min(max(Int(hint.start.x.rounded()), 0), width - 1), min(max(Int(hint.start.y.rounded()), 0), height - 1))
+                let d = Double(distance[y * width + x])
+                guard d > 0, d.isFinite else {
+                    throw FluidError("hint \(k + 1) starts at (\(hint.start.x), \(hint.start.y)), where the depth is \(d): a positive distance is needed")
+                }
+                velocities.append(velocity * d)
+            } else {
+                velocities.append(velocity)
+            }
+        }
+        /// 1 / the distance at the face between pixels i and j (1 without depth; the nearer
+        /// valid side where one is not).
+        func inverseDistance(_ i: Int, _ j: Int) -> Double {
+            guard let distance else { return 1 }
+            let valid = [distance[i], distance[j]].filter { $0 > 0 && $0.isFinite }
+            return valid.isEmpty ? 0 : Double(valid.count) / Double(valid.reduce(0, +))
         }
         let common = sigma ?? Double(height) / Double(hints.count)
         let inverseTwoSigmaSquared = hints.map { 1 / (2 * ($0.radius ?? common) * ($0.radius ?? common)) }
@@ -52,11 +75,13 @@ public struct MotionField: Sendable, Equatable {
                 let right = x + 1 < width ? i + 1 : (wrap ? y * width : -1)
                 if right >= 0, fluid[right] {
                     field.openRight[i] = true
-                    field.u[i] = Float(Self.blend(at: SIMD2(Double(x) + 0.5, Double(y)), hints, velocities, inverseTwoSigmaSquared, anchors, width: width, wrap: wrap).x)
+                    field.u[i] = Float(Self.blend(at: SIMD2(Double(x) + 0.5, Double(y)), hints, velocities, inverseTwoSigmaSquared, anchors, width: width, wrap: wrap).x
+                                       * inverseDistance(i, right))
                 }
                 if y + 1 < height, fluid[i + width] {
                     field.openDown[i] = true
-                    field.v[i] = Float(Self.blend(at: SIMD2(Double(x), Double(y) + 0.5), hints, velocities, inverseTwoSigmaSquared, anchors, width: width, wrap: wrap).y)
+                    field.v[i] = Float(Self.blend(at: SIMD2(Double(x), Double(y) + 0.5), hints, velocities, inverseTwoSigmaSquared, anchors, width: width, wrap: wrap).y
+                                       * inverseDistance(i, i + width))
                 }
             }
         }

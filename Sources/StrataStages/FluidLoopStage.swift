@@ -12,7 +12,9 @@ final class FluidLoopStage: FrameSource, @unchecked Sendable {
         name: "fluid.loop", kind: .source,
         doc: "A still whose water, sky or smoke flows in a seamless loop along arrows drawn on it (a hints file, or labelme's JSON); only the fluid moves.",
         inputs: [PortSpec("image", .file, doc: "The still (PNG, JPEG)."),
-                 PortSpec("hints", .file, doc: "The fluid's region, arrows, anchors: Strata's hints JSON or a labelme annotation.")],
+                 PortSpec("hints", .file, doc: "The fluid's region, arrows, anchors: Strata's hints JSON or a labelme annotation."),
+                 PortSpec("depth", .file, required: false,
+                          doc: "Optional depth of the still (any depth file): arrows keep their speed at their start's distance, and far fluid moves fewer pixels.")],
         outputs: [PortSpec("image", .image, doc: "The loop's frame."),
                   PortSpec("fluid", .image, doc: "The moving fluid alone: RGBA, its alpha the feathered mask."),
                   PortSpec("field", .image, doc: "The motion field at the pixel centres, pixels per frame (right, down): two channels, for .npy.")],
@@ -102,8 +104,20 @@ final class FluidLoopStage: FrameSource, @unchecked Sendable {
         default: w == 2 * h
         }
         let sigma = try context.double("sigma")
+        var distance: [Float]?
+        if context.boundInputs["depth"] != nil {
+            let depthURL = URL(fileURLWithPath: try context.inputPath("depth"))
+            let depth = try DepthFile.read(depthURL)
+            guard depth.width == w, depth.height == h else {
+                throw FluidError("\(depthURL.path): a depth of \(depth.width)x\(depth.height) for an image of \(w)x\(h)")
+            }
+            // Distance from any kind: inverse depth inverted, invalid values left at 0.
+            distance = depth.values.pixels.map { v in
+                depth.kind == .inverseRelative ? (v > 0 ? 1 / v : 0) : (v > 0 && v.isFinite ? v : 0)
+            }
+        }
         var field = try MotionField.densify(hints, anchors: controls.anchors, fluid: fluid, width: w, height: h,
-                                            sigma: sigma > 0 ? sigma : nil, wrap: wrap)
+                                            sigma: sigma > 0 ? sigma : nil, wrap: wrap, distance: distance)
         if try context.bool("project") { field = field.divergenceFree() }
         self.field = field
         flow = field.atPixels()

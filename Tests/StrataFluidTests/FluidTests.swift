@@ -46,6 +46,22 @@ final class FluidTests: XCTestCase {
         XCTAssertEqual(far.u[8 * w + 2], 1, accuracy: 1e-6)
     }
 
+    /// With depth, an arrow's speed holds at its start's distance and falls as 1/distance
+    /// beyond: water twice as far moves half the pixels a frame.
+    func testWithDepthFarWaterMovesFewerPixels() throws {
+        let (w, h) = (32, 40)
+        let fluid = [Bool](repeating: true, count: w * h)
+        // Distance 2 m on the lowest rows rising to 8 m at the top (a water plane seen from above it).
+        let distance = (0..<(w * h)).map { Float(8 - 6 * Double($0 / w) / Double(h - 1)) }
+        let hint = MotionHint(start: [16, 39], end: [20, 39], speed: 2)
+        let field = try MotionField.densify([hint], fluid: fluid, width: w, height: h, distance: distance)
+        XCTAssertEqual(field.u[39 * w + 16], 2, accuracy: 1e-5, "the arrow's own speed at its start (2 m)")
+        XCTAssertEqual(Double(field.u[0 * w + 16]), 2 * 2 / 8, accuracy: 1e-5, "at 8 m, a quarter")
+        XCTAssertThrowsError(try MotionField.densify([hint], fluid: fluid, width: w, height: h, distance: [Float](repeating: 0, count: w * h))) { error in
+            XCTAssertEqual("\(error)", "hint 1 starts at (16.0, 39.0), where the depth is 0.0: a positive distance is needed")
+        }
+    }
+
     func testAnAnchorHoldsStillAndTheFlowComesBackAroundIt() throws {
         let (w, h) = (48, 32)
         let fluid = [Bool](repeating: true, count: w * h)

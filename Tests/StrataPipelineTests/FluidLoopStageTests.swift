@@ -69,6 +69,28 @@ final class FluidLoopStageTests: XCTestCase {
         XCTAssertEqual([wheel[0, 5, 24], wheel[1, 5, 24], wheel[2, 5, 24]], [1, 1, 1])
     }
 
+    /// With the still's depth, far water moves fewer pixels: the arrow's speed holds at its
+    /// start (2 m), and at 4 m the field is half as fast.
+    func testDepthMakesFarWaterSlower() throws {
+        try Data(#"{ "mask": "water.png", "hints": [{ "from": [10, 31], "to": [20, 31], "speed": 1 }] }"#.utf8)
+            .write(to: folder.appendingPathComponent("hints.json"))
+        let depth = Image(width: Self.width, height: Self.height, channels: 1) { _, y, _ in y >= 24 ? 2 : 4 }
+        try DepthFile.writeFloat(DepthMap(values: depth, kind: .metric), to: folder.appendingPathComponent("depth.npy"))
+        var options = RunOptions(outputDirectory: folder.appendingPathComponent("out"))
+        options.inputs = ["image": folder.appendingPathComponent("still.png").path, "hints": folder.appendingPathComponent("hints.json").path,
+                          "depth": folder.appendingPathComponent("depth.npy").path]
+        let run = try PipelineRun(data: Data("""
+        { "version": 1, "inputs": { "image": { "type": "file" }, "hints": { "type": "file" }, "depth": { "type": "file" } }, "nodes": [
+          { "id": "loop", "stage": "fluid.loop", "inputs": { "image": "$inputs.image", "hints": "$inputs.hints", "depth": "$inputs.depth" },
+            "params": { "frames": 4 } },
+          { "id": "flow", "stage": "image.write", "inputs": { "image": "loop.field" }, "params": { "pattern": "field/%05d.npy" } } ] }
+        """.utf8), registry: StageLibrary.registry, options: options)
+        _ = try run.run()
+        let field = try NPY.read(folder.appendingPathComponent("out/field/00001.npy"))
+        XCTAssertEqual(field[0, 28, 24], 1, accuracy: 1e-5)
+        XCTAssertEqual(field[0, 18, 24], 0.5, accuracy: 1e-5)
+    }
+
     func testBadHintsAreRefusedNamingTheFile() throws {
         let hints = folder.appendingPathComponent("hints.json").path
         let cases: [(String, String)] = [
