@@ -170,20 +170,7 @@ public struct LayerDecomposition: Sendable {
             let d = Self.disparity(v, kind: depth.kind)
             return d.isNaN ? disparityRange.lowerBound : d
         }
-        var colour = rgb
-        if filled.contains(true) {
-            let exemplar = ExemplarFill(seed: seed &+ UInt64(index))
-            if let patched = exemplar.fill(rgb, hole: filled, source: visible, disparity: layerDisparity, wrap: wrap) {
-                colour = patched
-            } else {
-                // No whole patch in the layer: each channel as a membrane instead.
-                for c in 0..<3 {
-                    let plane = Array(rgb.pixels[(c * count)..<((c + 1) * count)])
-                    let smooth = MembraneFill.fill(plane, known: visible, region: filled, width: w, height: h, wrap: wrap)
-                    colour.pixels.replaceSubrange((c * count)..<((c + 1) * count), with: smooth)
-                }
-            }
-        }
+        let colour = Inpainting.fill(rgb, hole: filled, source: visible, disparity: layerDisparity, wrap: wrap, seed: seed &+ UInt64(index))
         var rgba = Image(width: w, height: h, channels: 4)
         for c in 0..<3 {
             for i in 0..<count where region[i] { rgba.pixels[c * count + i] = colour.pixels[c * count + i] }

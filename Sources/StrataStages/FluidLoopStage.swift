@@ -2,6 +2,7 @@ import Foundation
 import StrataCore
 import StrataFluid
 import StrataIO
+import StrataLayers
 import StrataPipeline
 
 /// `fluid.loop`: a still whose fluid flows in a seamless loop, steered by a hints file
@@ -17,6 +18,8 @@ final class FluidLoopStage: FrameSource, @unchecked Sendable {
                           doc: "Optional depth of the still (any depth file): arrows keep their speed at their start's distance, and far fluid moves fewer pixels.")],
         outputs: [PortSpec("image", .image, doc: "The loop's frame."),
                   PortSpec("fluid", .image, doc: "The moving fluid alone: RGBA, its alpha the feathered mask."),
+                  PortSpec("background", .image,
+                           doc: "What stays still: the still with a clean plate (exemplar inpainting) where the fluid is opaque; the fluid layer over it is the frame."),
                   PortSpec("field", .image, doc: "The motion field at the pixel centres, pixels per frame (right, down): two channels, for .npy.")],
         params: [ParamSpec("frames", .integer(min: 0, max: 10_000), default: .number(0), doc: "Frames in the loop; 0: the hints file's, else 60."),
                  ParamSpec("speed", .number(min: 0, max: 100), default: .number(1), doc: "Every arrow's speed times this."),
@@ -41,8 +44,9 @@ final class FluidLoopStage: FrameSource, @unchecked Sendable {
     private let flow: Image
     private let alpha: [Float]
     private let loop: FluidLoop
-    /// The frames, rendered together on the first read (each frame needs the others' steps).
-    private let rendered = Mutex<[Image]?>(nil)
+    /// The frames, rendered together on the first read (each frame needs the others' steps),
+    /// and the clean plate.
+    private let rendered = Mutex<(frames: [Image], background: Image)?>(nil)
     /// Where the field goes, written with the first frames (not while the run is only built).
     private let fieldURL: URL?
 
@@ -130,22 +134,27 @@ final class FluidLoopStage: FrameSource, @unchecked Sendable {
     }
 
     func read(_ index: Int) throws -> PortValues {
-        let frames = try rendered.withLock { frames in
-            if frames == nil {
+        let (frames, background) = try rendered.withLock { done in
+            if done == nil {
                 if let fieldURL {
                     try AtomicFile.createFolder(fieldURL.deletingLastPathComponent())
                     try NPY.write(flow, to: fieldURL)
                     try PNG.write(field.preview(), to: fieldURL.deletingPathExtension().appendingPathExtension("png"))
                 }
-                frames = loop.render(still, field: field, alpha: alpha)
+                // The clean plate where the fluid is opaque; in its feathered edge the still,
+                // so that the fluid layer over the background is the frame exactly.
+                let rgb = still.channels > 3 ? still.channels([0, 1, 2]) : still
+                let opaque = alpha.map { $0 >= 1 }
+                let plate = Inpainting.fill(rgb, hole: opaque, source: opaque.map { !$0 }, wrap: field.wrap)
+                done = (loop.render(still, field: field, alpha: alpha), plate)
             }
-            return frames!
+            return done!
         }
         let frame = frames[index]
         let plane = still.width * still.height
         var layer = Image(width: still.width, height: still.height, channels: 4)
         for c in 0..<min(3, frame.channels) { layer.pixels.replaceSubrange((c * plane)..<((c + 1) * plane), with: frame.pixels[(c * plane)..<((c + 1) * plane)]) }
         layer.pixels.replaceSubrange((3 * plane)..<(4 * plane), with: alpha)
-        return PortValues(["image": frame.channels > 3 ? frame.channels([0, 1, 2]) : frame, "fluid": layer, "field": flow])
+        return PortValues(["image": frame.channels > 3 ? frame.channels([0, 1, 2]) : frame, "fluid": layer, "background": background, "field": flow])
     }
 }

@@ -30,7 +30,8 @@ final class FluidLoopStageTests: XCTestCase {
         { "version": 1, "inputs": { "image": { "type": "file" }, "hints": { "type": "file" } }, "nodes": [
           { "id": "loop", "stage": "fluid.loop", "inputs": { "image": "$inputs.image", "hints": "$inputs.hints" }, "params": { "frames": \(frames), "fieldFile": "field.npy" } },
           { "id": "frames", "stage": "image.write", "inputs": { "image": "loop.image" }, "params": { "pattern": "f/%05d.png" } },
-          { "id": "layer", "stage": "image.write", "inputs": { "image": "loop.fluid" }, "params": { "pattern": "fluid/%05d.png" } },
+          { "id": "layer", "stage": "image.write", "inputs": { "image": "loop.fluid" }, "params": { "pattern": "fluid/%05d.npy" } },
+          { "id": "plate", "stage": "image.write", "inputs": { "image": "loop.background" }, "params": { "pattern": "background/%05d.npy" } },
           { "id": "flow", "stage": "image.write", "inputs": { "image": "loop.field" }, "params": { "pattern": "field/%05d.npy" } } ] }
         """.utf8), registry: StageLibrary.registry, options: options)
         return run
@@ -54,10 +55,23 @@ final class FluidLoopStageTests: XCTestCase {
         }
         XCTAssertEqual(try PNG.read(folder.appendingPathComponent("out/f/00001.png")), still, "the loop starts on the still")
         XCTAssertGreaterThan(moved, 5 * plane / 2, "the water moves in frames 2 to 6")
-        let layer = try PNG.read(folder.appendingPathComponent("out/fluid/00002.png"))
+        let layer = try NPY.read(folder.appendingPathComponent("out/fluid/00002.npy"))
         XCTAssertEqual(layer.channels, 4)
         XCTAssertEqual(layer[3, 10, 10], 0)
         XCTAssertEqual(layer[3, 20, 10], 1)
+        // The fluid layer over the background is the frame; the background is the still
+        // above the water and a clean plate (not the still's water) under it.
+        let background = try NPY.read(folder.appendingPathComponent("out/background/00002.npy"))
+        let frame = try PNG.read(folder.appendingPathComponent("out/f/00002.png"))
+        for c in 0..<3 {
+            for y in 0..<Self.height {
+                for x in 0..<Self.width {
+                    let a = layer[3, y, x]
+                    XCTAssertEqual(a * layer[c, y, x] + (1 - a) * background[c, y, x], frame[c, y, x], accuracy: 0.5 / 255 + 1e-6)
+                    if y < 16 { XCTAssertEqual(background[c, y, x], still[c, y, x]) }
+                }
+            }
+        }
         let field = try NPY.read(folder.appendingPathComponent("out/field/00001.npy"))
         XCTAssertEqual(field[0, 24, 24], 1, accuracy: 1e-6, "one arrow: the whole water moves right at its speed")
         XCTAssertEqual(field[1, 24, 24], 0, accuracy: 1e-6)
