@@ -10,6 +10,10 @@ then on the frames
 Prints Markdown rows. Usage: python3 Benchmarks/fluid_eval.py STRATA PIPELINE HINTS
 (needs numpy, opencv-python-headless).
 
+python3 Benchmarks/fluid_eval.py STRATA --synth: the densified field from five arrows taken
+from a known flow (StrataSynth's waterfront, its water moving along the world's x and z),
+its end-point error over the water, without and with the still's depth.
+
 python3 Benchmarks/fluid_eval.py STRATA --uniform: the same measures on a controlled case,
 a 512×256 blurred-noise still whose middle band flows right at 1.5 px/frame (one arrow,
 48 frames), where Farnebäck can read the speed exactly; with Farnebäck on a pure 1.5 px
@@ -53,7 +57,63 @@ def uniform(strata):
     print(f"| the texture's contrast (std, 0–255): first frame, mid-loop (frame 25), last | {contrast[0]:.1f}, {contrast[24]:.1f}, {contrast[47]:.1f} |")
 
 
+def synth(strata):
+    """The densified field against a known flow: StrataSynth's waterfront (samples/water)
+    with its water moving 4 cm a frame along +x and 2 cm along +z in the world; five
+    arrows taken from that flow; the field's end-point error over the water, without and
+    with the still's depth."""
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "samples", "water")
+    camera = json.load(open(os.path.join(root, "camera.json")))
+    k = camera["model"]["pinhole"]["_0"]
+    rotation = np.array(camera["rotation"]["rows"])
+    position = np.array(camera["position"], float)
+    mask = cv2.imread(os.path.join(root, "fluid.png"), cv2.IMREAD_GRAYSCALE) > 127
+    h, w = mask.shape
+    v, u = np.mgrid[0:h, 0:w].astype(float)
+    local = np.stack([(u + 0.5 - k["cx"]) / k["fx"], -(v + 0.5 - k["cy"]) / k["fy"], np.ones_like(u)], -1)
+    world = local @ rotation.T
+    t = -position[1] / np.where(np.abs(world[..., 1]) > 1e-9, world[..., 1], -1e-9)
+    point = position + t[..., None] * world + np.array([0.04, 0, 0.02])
+    moved = (point - position) @ rotation
+    flow = np.stack([k["fx"] * moved[..., 0] / moved[..., 2] + k["cx"] - (u + 0.5),
+                     -k["fy"] * moved[..., 1] / moved[..., 2] + k["cy"] - (v + 0.5)], -1)
+    ys, xs = np.nonzero(mask)
+    order = np.argsort(xs + 0.001 * ys)
+    picks = [order[int(q * (len(order) - 1))] for q in (0.1, 0.3, 0.5, 0.7, 0.9)]
+    hints = []
+    for i in picks:
+        x, y = int(xs[i]), int(ys[i])
+        f = flow[y, x]
+        hints.append({"from": [x, y], "to": [x + 10 * f[0], y + 10 * f[1]], "speed": float(np.hypot(*f))})
+    rows = []
+    with tempfile.TemporaryDirectory() as work:
+        json.dump({"mask": os.path.join(root, "fluid.png"), "hints": hints}, open(os.path.join(work, "hints.json"), "w"))
+        for label, depth in (("without depth", None), ("with the still's depth", os.path.join(root, "depth.npy"))):
+            inputs = {"image": {"type": "file", "default": os.path.join(root, "color.png")},
+                      "hints": {"type": "file", "default": os.path.join(work, "hints.json")}}
+            wires = {"image": "$inputs.image", "hints": "$inputs.hints"}
+            if depth:
+                inputs["depth"] = {"type": "file", "default": depth}
+                wires["depth"] = "$inputs.depth"
+            spec = {"version": 1, "inputs": inputs, "nodes": [
+                {"id": "loop", "stage": "fluid.loop", "inputs": wires, "params": {"frames": 2, "fieldFile": "field.npy"}},
+                {"id": "frames", "stage": "image.write", "inputs": {"image": "loop.image"}, "params": {"pattern": "f/%05d.png"}}]}
+            json.dump(spec, open(os.path.join(work, "p.json"), "w"))
+            out = os.path.join(work, "depth" if depth else "flat")
+            subprocess.run([strata, "run", os.path.join(work, "p.json"), "--output-dir", out, "--progress", "none"], check=True)
+            field = np.load(os.path.join(out, "field.npy"))
+            error = np.linalg.norm(field[mask] - flow[mask], axis=1)
+            speed = np.linalg.norm(flow[mask], axis=1)
+            rows.append(f"| {label} | {error.mean():.3f} px | {np.median(error / speed):.2f} | {speed.min():.2f}–{speed.max():.2f} px/frame |")
+    print("| five arrows from the true flow | mean end-point error | median error / true speed | true speeds |")
+    print("|---|---|---|---|")
+    print("\n".join(rows))
+
+
 def main():
+    if sys.argv[2:3] == ["--synth"]:
+        synth(sys.argv[1])
+        return
     if sys.argv[2:3] == ["--uniform"]:
         uniform(sys.argv[1])
         return
