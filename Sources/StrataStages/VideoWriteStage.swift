@@ -11,9 +11,10 @@ import StrataPipeline
 final class VideoWriteStage: FrameSink, @unchecked Sendable {
     static let descriptor = StageDescriptor(
         name: "video.write", kind: .sink, sharding: .needsFinalize,
-        doc: "Encode the frames into one video file (MP4, MOV, MKV, WebM or AVI by extension), in frame order; the file appears only when the run completes.",
-        inputs: [PortSpec("image", .image, doc: "Frames of one size, even width and height (4:2:0).")],
-        params: [ParamSpec("path", .string, default: .string("video.mp4"), doc: "The file under the output folder: .mp4, .mov, .mkv, .webm or .avi."),
+        doc: "Encode the frames into one video file (MP4, MOV, MKV, WebM or AVI by extension, or a looping animated GIF), in frame order; the file appears only when the run completes.",
+        inputs: [PortSpec("image", .image, doc: "Frames of one size; for video, even width and height (4:2:0).")],
+        params: [ParamSpec("path", .string, default: .string("video.mp4"),
+                           doc: "The file under the output folder: .mp4, .mov, .mkv, .webm or .avi; or .gif, an animated GIF that loops (one 256-colour palette for all frames; codec and quality do not apply)."),
                  ParamSpec("fps", .number(min: 0.01, max: 1000), default: .number(30), unit: "Hz", doc: "Frames per second."),
                  ParamSpec("codec", .choice(VideoWriter.Codec.allCases.map(\.rawValue)), default: .string("auto"),
                            doc: "auto: H.264 (libx264) when this FFmpeg has it, MPEG-4 Part 2 otherwise."),
@@ -26,13 +27,18 @@ final class VideoWriteStage: FrameSink, @unchecked Sendable {
     /// The position of the next frame to encode, and frames that came early.
     private var next = 0
     private var early: [Int: Image] = [:]
+    /// A GIF's frames, kept for one palette over all of them; nil for video.
+    private var gifFrames: [Image]?
+    private let fps: Double
 
     init(_ context: StageContext) throws {
         let text = try context.string("path")
         url = try context.outputURL(text, param: "path")
-        guard ["mp4", "mov", "mkv", "webm", "avi"].contains(url.pathExtension.lowercased()) else {
-            throw context.invalid("path", "\"\(text)\" must end in .mp4, .mov, .mkv, .webm or .avi")
+        guard ["mp4", "mov", "mkv", "webm", "avi", "gif"].contains(url.pathExtension.lowercased()) else {
+            throw context.invalid("path", "\"\(text)\" must end in .mp4, .mov, .mkv, .webm, .avi or .gif")
         }
+        fps = try context.double("fps")
+        if url.pathExtension.lowercased() == "gif" { gifFrames = [] }
         let codec = VideoWriter.Codec(rawValue: try context.string("codec")) ?? .auto
         guard VideoWriter.isAvailable(codec) else {
             throw context.invalid("codec", "this FFmpeg has no \(codec.rawValue) encoder: choose another codec, or auto")
@@ -57,6 +63,13 @@ final class VideoWriteStage: FrameSink, @unchecked Sendable {
     }
 
     private func encode(_ image: Image, frame: Int) throws {
+        if gifFrames != nil {
+            if let first = gifFrames!.first, first.width != image.width || first.height != image.height {
+                throw StageError("\(url.lastPathComponent): frame \(frame + 1) is \(image.width)x\(image.height), the GIF \(first.width)x\(first.height): every frame must have one size")
+            }
+            gifFrames!.append(image)
+            return
+        }
         if writer == nil {
             guard image.width % 2 == 0, image.height % 2 == 0 else {
                 throw StageError("\(url.lastPathComponent): frames of \(image.width)x\(image.height); video in 4:2:0 needs even width and height (resize the frames, image.resize)")
@@ -74,6 +87,7 @@ final class VideoWriteStage: FrameSink, @unchecked Sendable {
             guard early.isEmpty else {
                 throw StageError("\(url.lastPathComponent): frames \(early.keys.sorted().map { String($0 + 1) }.joined(separator: ", ")) came without the frame before them", exitCode: 70)
             }
+            if let gifFrames, !gifFrames.isEmpty { try GIF.write(gifFrames, fps: fps, to: url) }
             try writer?.finish()
         }
     }

@@ -32,7 +32,8 @@ final class FluidLoopStageTests: XCTestCase {
           { "id": "frames", "stage": "image.write", "inputs": { "image": "loop.image" }, "params": { "pattern": "f/%05d.png" } },
           { "id": "layer", "stage": "image.write", "inputs": { "image": "loop.fluid" }, "params": { "pattern": "fluid/%05d.npy" } },
           { "id": "plate", "stage": "image.write", "inputs": { "image": "loop.background" }, "params": { "pattern": "background/%05d.npy" } },
-          { "id": "flow", "stage": "image.write", "inputs": { "image": "loop.field" }, "params": { "pattern": "field/%05d.npy" } } ] }
+          { "id": "flow", "stage": "image.write", "inputs": { "image": "loop.field" }, "params": { "pattern": "field/%05d.npy" } },
+          { "id": "gif", "stage": "video.write", "inputs": { "image": "loop.image" }, "params": { "path": "loop.gif", "fps": 25 } } ] }
         """.utf8), registry: StageLibrary.registry, options: options)
         return run
     }
@@ -76,6 +77,12 @@ final class FluidLoopStageTests: XCTestCase {
         XCTAssertEqual(field[0, 24, 24], 1, accuracy: 1e-6, "one arrow: the whole water moves right at its speed")
         XCTAssertEqual(field[1, 24, 24], 0, accuracy: 1e-6)
         XCTAssertEqual(field[0, 5, 24], 0)
+        // The loop as a GIF too: GIF89a of the frame's size, 4/100 s a frame (GIFTests
+        // decodes the format itself).
+        let gif = [UInt8](try Data(contentsOf: folder.appendingPathComponent("out/loop.gif")))
+        XCTAssertEqual(Array(gif[0..<6]), Array("GIF89a".utf8))
+        XCTAssertEqual([Int(gif[6]) | Int(gif[7]) << 8, Int(gif[8]) | Int(gif[9]) << 8], [Self.width, Self.height])
+        XCTAssertEqual(gif.last, 0x3B)
         // The field once, as .npy, and on the colour wheel: rightward is red, still is white.
         XCTAssertEqual(try NPY.read(folder.appendingPathComponent("out/field.npy")), field)
         let wheel = try PNG.read(folder.appendingPathComponent("out/field.png"))
