@@ -123,44 +123,57 @@ public struct FluidLoop: Sendable {
     }
 }
 
-/// The field's velocity at many points, read through raw buffers (the loop asks for it
-/// three times per fluid pixel per frame).
+/// The field's velocity at many points: the staggered faces averaged once to each pixel
+/// centre (where that is exactly the MAC interpolation), then one bilinear lookup of both
+/// components a point, read through raw buffers (the loop asks for it about three times
+/// per fluid pixel per frame).
 struct Sampler: @unchecked Sendable {
-    let field: MotionField
+    let width: Int, height: Int, wrap: Bool
+    /// Per pixel, the velocity at its centre.
+    let centres: [SIMD2<Float>]
 
-    init(_ field: MotionField) { self.field = field }
+    init(_ field: MotionField) {
+        (width, height, wrap) = (field.width, field.height, field.wrap)
+        var centres = [SIMD2<Float>](repeating: .zero, count: field.width * field.height)
+        for y in 0..<field.height {
+            for x in 0..<field.width {
+                let i = y * field.width + x
+                let left = x > 0 ? field.u[i - 1] : (field.wrap ? field.u[i + field.width - 1] : 0)
+                let up = y > 0 ? field.v[i - field.width] : 0
+                centres[i] = SIMD2((left + field.u[i]) / 2, (up + field.v[i]) / 2)
+            }
+        }
+        self.centres = centres
+    }
 
     /// One Euler step of every position along the field (`sign` −1: against it).
     func advance(_ positions: inout [SIMD2<Float>], sign: Float) {
-        let (w, h, wrap) = (field.width, field.height, field.wrap)
-        field.u.withUnsafeBufferPointer { u in field.v.withUnsafeBufferPointer { v in
-            func sample(_ values: UnsafeBufferPointer<Float>, _ x: Float, _ y: Float) -> Float {
-                let (ix, iy) = (floor(x), floor(y))
-                let (ax, ay) = (x - Float(ix), y - Float(iy))
-                var (x0, x1) = (ix, ix + 1)
-                if wrap {
-                    if x0 < 0 { x0 += w } else if x0 >= w { x0 -= w }
-                    if x1 < 0 { x1 += w } else if x1 >= w { x1 -= w }
-                } else {
-                    x0 = min(max(x0, 0), w - 1)
-                    x1 = min(max(x1, 0), w - 1)
-                }
-                let y0 = min(max(iy, 0), h - 1), y1 = min(max(iy + 1, 0), h - 1)
-                let top = values[y0 * w + x0] * (1 - ax) + values[y0 * w + x1] * ax
-                let bottom = values[y1 * w + x0] * (1 - ax) + values[y1 * w + x1] * ax
-                return top * (1 - ay) + bottom * ay
-            }
-            let width = Float(w)
+        let (w, h, wrap) = (width, height, wrap)
+        let span = Float(w)
+        centres.withUnsafeBufferPointer { c in
             positions.withUnsafeMutableBufferPointer { p in
                 for k in 0..<p.count {
                     let q = p[k]
-                    var next = q + sign * SIMD2(sample(u, q.x - 0.5, q.y), sample(v, q.x, q.y - 0.5))
+                    let (ix, iy) = (floor(q.x), floor(q.y))
+                    let (ax, ay) = (q.x - Float(ix), q.y - Float(iy))
+                    var (x0, x1) = (ix, ix + 1)
+                    if wrap {
+                        if x0 < 0 { x0 += w } else if x0 >= w { x0 -= w }
+                        if x1 < 0 { x1 += w } else if x1 >= w { x1 -= w }
+                    } else {
+                        x0 = min(max(x0, 0), w - 1)
+                        x1 = min(max(x1, 0), w - 1)
+                    }
+                    let y0 = min(max(iy, 0), h - 1), y1 = min(max(iy + 1, 0), h - 1)
+                    let top = c[y0 * w + x0] * (1 - ax) + c[y0 * w + x1] * ax
+                    let bottom = c[y1 * w + x0] * (1 - ax) + c[y1 * w + x1] * ax
+                    var next = q + sign * (top * (1 - ay) + bottom * ay)
                     // Around a panorama, back onto it.
-                    if wrap { if next.x < 0 { next.x += width } else if next.x >= width { next.x -= width } }
+                    if wrap { if next.x < 0 { next.x += span } else if next.x >= span { next.x -= span } }
                     p[k] = next
                 }
             }
-        } }
+        }
     }
 }
 
