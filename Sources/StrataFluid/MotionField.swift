@@ -68,23 +68,32 @@ public struct MotionField: Sendable, Equatable {
         let common = sigma ?? Double(height) / Double(hints.count)
         let inverseTwoSigmaSquared = hints.map { 1 / (2 * ($0.radius ?? common) * ($0.radius ?? common)) }
         var field = MotionField(width: width, height: height, wrap: wrap)
-        for y in 0..<height {
-            for x in 0..<width {
-                let i = y * width + x
-                guard fluid[i] else { continue }
-                let right = x + 1 < width ? i + 1 : (wrap ? y * width : -1)
-                if right >= 0, fluid[right] {
-                    field.openRight[i] = true
-                    field.u[i] = Float(Self.blend(at: SIMD2(Double(x) + 0.5, Double(y)), hints, velocities, inverseTwoSigmaSquared, anchors, width: width, wrap: wrap).x
-                                       * inverseDistance(i, right))
+        // Rows in parallel: each face is written by its own pixel's row only.
+        field.u.withUnsafeMutableBufferPointer { u in field.v.withUnsafeMutableBufferPointer { v in
+            field.openRight.withUnsafeMutableBufferPointer { openRight in field.openDown.withUnsafeMutableBufferPointer { openDown in
+                let faces = UncheckedSendable((u.baseAddress!, v.baseAddress!, openRight.baseAddress!, openDown.baseAddress!))
+                Parallel.forEachBand(height) { rows in
+                    let (u, v, openRight, openDown) = faces.value
+                    for y in rows {
+                        for x in 0..<width {
+                            let i = y * width + x
+                            guard fluid[i] else { continue }
+                            let right = x + 1 < width ? i + 1 : (wrap ? y * width : -1)
+                            if right >= 0, fluid[right] {
+                                openRight[i] = true
+                                u[i] = Float(Self.blend(at: SIMD2(Double(x) + 0.5, Double(y)), hints, velocities, inverseTwoSigmaSquared, anchors,
+                                                        width: width, wrap: wrap).x * inverseDistance(i, right))
+                            }
+                            if y + 1 < height, fluid[i + width] {
+                                openDown[i] = true
+                                v[i] = Float(Self.blend(at: SIMD2(Double(x), Double(y) + 0.5), hints, velocities, inverseTwoSigmaSquared, anchors,
+                                                        width: width, wrap: wrap).y * inverseDistance(i, i + width))
+                            }
+                        }
+                    }
                 }
-                if y + 1 < height, fluid[i + width] {
-                    field.openDown[i] = true
-                    field.v[i] = Float(Self.blend(at: SIMD2(Double(x), Double(y) + 0.5), hints, velocities, inverseTwoSigmaSquared, anchors, width: width, wrap: wrap).y
-                                       * inverseDistance(i, i + width))
-                }
-            }
-        }
+            } }
+        } }
         // An anchor's pixel is a wall: none of its faces carries flow.
         for anchor in anchors {
             let (x, y) = (Int(anchor.position.x.rounded()), Int(anchor.position.y.rounded()))
@@ -122,11 +131,12 @@ public struct MotionField: Sendable, Equatable {
             if wrap { d.x = d.x - (d.x / Double(width)).rounded() * Double(width) }
             return (d * d).sum()
         }
-        let exponents = hints.indices.map { squaredDistance(hints[$0].start) * inverseTwoSigmaSquared[$0] }
-        let nearest = exponents.min()!
+        // Two passes instead of an array of exponents: this runs twice per fluid pixel.
+        var nearest = Double.infinity
+        for k in hints.indices { nearest = min(nearest, squaredDistance(hints[k].start) * inverseTwoSigmaSquared[k]) }
         var sum = SIMD2<Double>.zero, total = 0.0
         for k in hints.indices {
-            let w = exp(nearest - exponents[k])
+            let w = exp(nearest - squaredDistance(hints[k].start) * inverseTwoSigmaSquared[k])
             sum += w * velocities[k]
             total += w
         }
