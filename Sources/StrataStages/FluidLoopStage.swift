@@ -19,7 +19,7 @@ final class FluidLoopStage: FrameSource, @unchecked Sendable {
         outputs: [PortSpec("image", .image, doc: "The loop's frame."),
                   PortSpec("fluid", .image, doc: "The moving fluid alone: RGBA, its alpha the feathered mask."),
                   PortSpec("background", .image,
-                           doc: "What stays still: the still with a clean plate (exemplar inpainting) where the fluid is opaque; the fluid layer over it is the frame."),
+                           doc: "What stays still: the still, or with cleanPlate the still inpainted where the fluid is opaque; the fluid layer over it is the frame."),
                   PortSpec("field", .image, doc: "The motion field at the pixel centres, pixels per frame (right, down): two channels, for .npy.")],
         params: [ParamSpec("frames", .integer(min: 0, max: 10_000), default: .number(0), doc: "Frames in the loop; 0: the hints file's, else 60."),
                  ParamSpec("speed", .number(min: 0, max: 100), default: .number(1), doc: "Every arrow's speed times this."),
@@ -31,6 +31,8 @@ final class FluidLoopStage: FrameSource, @unchecked Sendable {
                            doc: "Make the motion divergence-free, with the fluid's edges and the anchors as walls (water flows around rocks and along banks) and the image's border open (a river runs out of the picture). A lake closed on every side then has no net flow left: keep it off for surface motion."),
                  ParamSpec("projection", .choice(["auto", "flat", "equirect"]), default: .string("auto"),
                            doc: "equirect: the loop wraps across the 0°/360° seam; auto: equirect for a 2:1 image."),
+                 ParamSpec("cleanPlate", .boolean, default: .bool(false),
+                           doc: "The background output inpainted where the fluid is opaque (exemplar patches from around it), for editing the layers apart; off: the still (free)."),
                  ParamSpec("fieldFile", .string, default: .string(""),
                            doc: "Also write the motion field once under the output folder: a .npy of (height, width, 2), pixels per frame right and down, and beside it a .png on the optical-flow colour wheel; empty: none.")])
 
@@ -49,8 +51,10 @@ final class FluidLoopStage: FrameSource, @unchecked Sendable {
     private let rendered = Mutex<(frames: [Image], background: Image)?>(nil)
     /// Where the field goes, written with the first frames (not while the run is only built).
     private let fieldURL: URL?
+    private let cleanPlate: Bool
 
     init(_ context: StageContext) throws {
+        cleanPlate = try context.bool("cleanPlate")
         let fieldFile = try context.string("fieldFile")
         if fieldFile.isEmpty {
             fieldURL = nil
@@ -145,7 +149,7 @@ final class FluidLoopStage: FrameSource, @unchecked Sendable {
                 // so that the fluid layer over the background is the frame exactly.
                 let rgb = still.channels > 3 ? still.channels([0, 1, 2]) : still
                 let opaque = alpha.map { $0 >= 1 }
-                let plate = Inpainting.fill(rgb, hole: opaque, source: opaque.map { !$0 }, wrap: field.wrap)
+                let plate = cleanPlate ? Inpainting.fill(rgb, hole: opaque, source: opaque.map { !$0 }, wrap: field.wrap) : rgb
                 done = (loop.render(still, field: field, alpha: alpha), plate)
             }
             return done!

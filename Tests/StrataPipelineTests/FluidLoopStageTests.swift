@@ -28,7 +28,7 @@ final class FluidLoopStageTests: XCTestCase {
         options.inputs = ["image": folder.appendingPathComponent("still.png").path, "hints": folder.appendingPathComponent("hints.json").path]
         let run = try PipelineRun(data: Data("""
         { "version": 1, "inputs": { "image": { "type": "file" }, "hints": { "type": "file" } }, "nodes": [
-          { "id": "loop", "stage": "fluid.loop", "inputs": { "image": "$inputs.image", "hints": "$inputs.hints" }, "params": { "frames": \(frames), "fieldFile": "field.npy" } },
+          { "id": "loop", "stage": "fluid.loop", "inputs": { "image": "$inputs.image", "hints": "$inputs.hints" }, "params": { "frames": \(frames), "fieldFile": "field.npy", "cleanPlate": true } },
           { "id": "frames", "stage": "image.write", "inputs": { "image": "loop.image" }, "params": { "pattern": "f/%05d.png" } },
           { "id": "layer", "stage": "image.write", "inputs": { "image": "loop.fluid" }, "params": { "pattern": "fluid/%05d.npy" } },
           { "id": "plate", "stage": "image.write", "inputs": { "image": "loop.background" }, "params": { "pattern": "background/%05d.npy" } },
@@ -64,12 +64,14 @@ final class FluidLoopStageTests: XCTestCase {
         // above the water and a clean plate (not the still's water) under it.
         let background = try NPY.read(folder.appendingPathComponent("out/background/00002.npy"))
         let frame = try PNG.read(folder.appendingPathComponent("out/f/00002.png"))
+        var inpainted = 0
         for c in 0..<3 {
             for y in 0..<Self.height {
                 for x in 0..<Self.width {
                     let a = layer[3, y, x]
                     XCTAssertEqual(a * layer[c, y, x] + (1 - a) * background[c, y, x], frame[c, y, x], accuracy: 0.5 / 255 + 1e-6)
                     if y < 16 { XCTAssertEqual(background[c, y, x], still[c, y, x]) }
+                    if y >= 16 { inpainted += abs(background[c, y, x] - still[c, y, x]) > 1e-6 ? 1 : 0 }
                 }
             }
         }
@@ -77,6 +79,7 @@ final class FluidLoopStageTests: XCTestCase {
         XCTAssertEqual(field[0, 24, 24], 1, accuracy: 1e-6, "one arrow: the whole water moves right at its speed")
         XCTAssertEqual(field[1, 24, 24], 0, accuracy: 1e-6)
         XCTAssertEqual(field[0, 5, 24], 0)
+        XCTAssertGreaterThan(inpainted, 3 * 16 * Self.width / 2, "under the water, a clean plate, not the still")
         // The loop as a GIF too: GIF89a of the frame's size, 4/100 s a frame (GIFTests
         // decodes the format itself).
         let gif = [UInt8](try Data(contentsOf: folder.appendingPathComponent("out/loop.gif")))
