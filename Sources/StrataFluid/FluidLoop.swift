@@ -123,10 +123,10 @@ public struct FluidLoop: Sendable {
     }
 }
 
-/// The field's velocity at many points: the staggered faces averaged once to each pixel
-/// centre (where that is exactly the MAC interpolation), then one bilinear lookup of both
-/// components a point, read through raw buffers (the loop asks for it about three times
-/// per fluid pixel per frame).
+/// The field's velocity at many points: the MAC interpolation taken once at each pixel
+/// centre (``MotionField/atPixels()``, the field the user sees), then one bilinear lookup
+/// of both components a point, read through raw buffers (the loop asks for it about three
+/// times per fluid pixel per frame).
 struct Sampler: @unchecked Sendable {
     let width: Int, height: Int, wrap: Bool
     /// Per pixel, the velocity at its centre.
@@ -134,16 +134,9 @@ struct Sampler: @unchecked Sendable {
 
     init(_ field: MotionField) {
         (width, height, wrap) = (field.width, field.height, field.wrap)
-        var centres = [SIMD2<Float>](repeating: .zero, count: field.width * field.height)
-        for y in 0..<field.height {
-            for x in 0..<field.width {
-                let i = y * field.width + x
-                let left = x > 0 ? field.u[i - 1] : (field.wrap ? field.u[i + field.width - 1] : 0)
-                let up = y > 0 ? field.v[i - field.width] : 0
-                centres[i] = SIMD2((left + field.u[i]) / 2, (up + field.v[i]) / 2)
-            }
-        }
-        self.centres = centres
+        let flow = field.atPixels()
+        let plane = field.width * field.height
+        centres = (0..<plane).map { SIMD2(flow.pixels[$0], flow.pixels[plane + $0]) }
     }
 
     /// One Euler step of every position along the field (`sign` −1: against it).
