@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "StrataNN", dependencies: ["StrataCore", "COpenBLAS", "CStrataKernels", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "StrataDepth", dependencies: ["StrataCore", "StrataSphere", "StrataNN", "COpenBLAS"]),
         .target(name: "StrataLayers", dependencies: ["StrataCore"]),
-        .target(name: "StrataFluid", dependencies: ["StrataCore"]),
+        .target(name: "StrataFluid", dependencies: ["StrataCore", "CStrataKernels"]),
         .target(name: "StrataPipeline", dependencies: ["StrataCore"]),
         .target(name: "StrataStages", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataSphere", "StrataDepth", "StrataLayers", "StrataFluid", "StrataPipeline"]),
 
@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "StrataDepthTests", dependencies: ["StrataCore", "StrataIO", "StrataNN", "StrataSynth", "StrataSphere", "StrataDepth"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataSynthTests", dependencies: ["StrataCore", "StrataSynth"]),
         .testTarget(name: "StrataLayersTests", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataLayers"]),
-        .testTarget(name: "StrataFluidTests", dependencies: ["StrataCore", "StrataFluid"]),
+        .testTarget(name: "StrataFluidTests", dependencies: ["StrataCore", "StrataFluid", "CStrataKernels"]),
         .testTarget(name: "StrataNNTests", dependencies: ["StrataCore", "StrataIO", "StrataNN", "StrataSphere", "StrataSynth",
                                                           .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                     resources: [.copy("Fixtures")]),

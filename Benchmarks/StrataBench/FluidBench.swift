@@ -3,7 +3,8 @@ import StrataCore
 import StrataFluid
 
 /// StrataFluid's timings: densifying three arrows over a fluid covering the lower 60% of
-/// a WIDTH × HEIGHT still, the projection, and rendering FRAMES loop frames to memory.
+/// a WIDTH × HEIGHT still, the projection, and rendering FRAMES loop frames to memory, and
+/// composing one frame as an Image (what each frame then costs a writer).
 ///
 ///     strata-bench fluid WIDTH HEIGHT FRAMES
 enum FluidBench {
@@ -25,7 +26,12 @@ enum FluidBench {
         start = DispatchTime.now()
         let out = try FluidLoop(frames: frames).render(still, field: projected, alpha: alpha)
         let render = StrataBench.seconds(since: start)
-        print(String(format: "{\"width\": %d, \"height\": %d, \"frames\": %d, \"densify_s\": %.3f, \"project_s\": %.3f, \"render_s\": %.3f}",
-                     w, h, out.count, densify, project, render))
+        // What a writer then does per frame: compose it as an Image.
+        start = DispatchTime.now()
+        var checksum: Float = 0
+        for t in 0..<out.count { checksum += out.frame(t).pixels[w * h - 1] }
+        let compose = StrataBench.seconds(since: start)
+        print(String(format: "{\"width\": %d, \"height\": %d, \"frames\": %d, \"densify_s\": %.3f, \"project_s\": %.3f, \"render_s\": %.3f, \"compose_each_s\": %.4f, \"checksum\": %.3f}",
+                     w, h, out.count, densify, project, render, compose / Double(out.count), checksum))
     }
 }

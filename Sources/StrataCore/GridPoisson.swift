@@ -233,9 +233,8 @@ public struct GridPoisson: Sendable {
             let ch = (height + 1) / 2
             right.withUnsafeBufferPointer { rp in down.withUnsafeBufferPointer { dp in
             v.withUnsafeBufferPointer { vp in b.withUnsafeBufferPointer { bp in coarse.withUnsafeMutableBufferPointer { cp in
-            inverseDiagonal.withUnsafeBufferPointer { ip in
-                let (r, d, vv, bb, out, id) = (UncheckedSendable(rp.baseAddress!), UncheckedSendable(dp.baseAddress!), UncheckedSendable(vp.baseAddress!),
-                                               UncheckedSendable(bp.baseAddress!), UncheckedSendable(cp.baseAddress!), UncheckedSendable(ip.baseAddress!))
+                let (r, d, vv, bb, out) = (UncheckedSendable(rp.baseAddress!), UncheckedSendable(dp.baseAddress!), UncheckedSendable(vp.baseAddress!),
+                                           UncheckedSendable(bp.baseAddress!), UncheckedSendable(cp.baseAddress!))
                 GridPoisson.forEachBlock(rows: ch, cells: width * height) { coarseRows in
                     for cy in coarseRows {
                         let c = out.value + cy * cw
@@ -246,7 +245,7 @@ public struct GridPoisson: Sendable {
                         }
                     }
                 }
-            } } } } } }
+            } } } } }
         }
 
         /// v += weight × the coarse correction, each pixel taking its block's value.

@@ -1,3 +1,4 @@
+import CStrataKernels
 import StrataCore
 
 /// A seamless loop from a still whose fluid moves along a static motion field (Holynski et
@@ -9,11 +10,20 @@ import StrataCore
 public struct FluidLoop: Sendable {
     /// Frames in the loop (frame N would be frame 0 again).
     public let frames: Int
+    /// Steps over which each copy fades in from its holes. Where fluid enters the region
+    /// (an inflowing edge, the image border), the forward copy has nothing; where it leaves,
+    /// the backward copy has nothing. A particle that left (or would leave) the region within
+    /// k of these steps going backward (for the forward copy) or forward (for the backward
+    /// copy) weighs (k + 1)/(fade + 1), so the other copy takes over gradually, not at a seam.
+    /// 0: every particle weighs the same.
+    public let fade: Int
 
+    /// - Parameter fade: steps of the fade at the holes; nil: N/2.
     /// - Throws: ``FluidError`` for a loop of fewer than two frames.
-    public init(frames: Int) throws {
+    public init(frames: Int, fade: Int? = nil) throws {
         guard frames >= 2 else { throw FluidError("a loop of \(frames) frame\(frames == 1 ? "" : "s") does not move: give 2 or more") }
         self.frames = frames
+        self.fade = max(0, fade ?? frames / 2)
     }
 
     /// Frames 0 to N − 1 of the loop over `still` (its first three channels move; a
@@ -21,157 +31,128 @@ public struct FluidLoop: Sendable {
     /// (the feathered fluid mask; 0 where nothing moves).
     ///
     /// Frames are rendered in contiguous runs, one per thread, each integrating its own
-    /// positions from the still, so the result does not depend on the threads. Nothing is
-    /// kept per frame but the output: the backward positions a run needs in reverse order
-    /// are recomputed from checkpoints every √N steps.
-    public func render(_ still: Image, field: MotionField, alpha: [Float]) -> [Image] {
+    /// positions from the still, so the result does not depend on the threads (nor on the
+    /// instruction set: ``KernelISA``). Nothing is kept per frame but the fluid layer's
+    /// colours: the backward positions a run needs in reverse order are recomputed from
+    /// checkpoints every √N steps.
+    public func render(_ still: Image, field: MotionField, alpha: [Float]) -> FluidFrames {
         let (w, h) = (still.width, still.height)
         let plane = w * h
         precondition(field.width == w && field.height == h && alpha.count == plane)
         let colours = min(3, still.channels)
-        // The fluid's pixels.
-        let region = (0..<plane).filter { alpha[$0] > 0 }
-        let colour = region.map { i in
-            var c = SIMD4<Float>(0, 0, 0, 1)
-            for ch in 0..<colours { c[ch] = still.pixels[ch * plane + i] }
-            return c
-        }
-        let start = region.map { SIMD2<Float>(Float($0 % w), Float($0 / w)) }
+        // The fluid's pixels, their colours (the fourth lane 1, to sum the splats' weights)
+        // and their positions.
+        let region = (0..<plane).filter { alpha[$0] > 0 }.map { Int32($0) }
         let n = region.count
+        var colour = [Float](repeating: 1, count: 4 * n)
+        for (k, i) in region.enumerated() {
+            for ch in 0..<3 { colour[4 * k + ch] = ch < colours ? still.pixels[ch * plane + Int(i)] : 0 }
+        }
+        let start = Particles(x: region.map { Float(Int($0) % w) }, y: region.map { Float(Int($0) / w) })
         let checkpointEvery = max(1, Int(Double(frames).squareRoot().rounded()))
-        var out = [Image?](repeating: nil, count: frames)
-        let sampler = Sampler(field)
-        colour.withUnsafeBufferPointer { colour in out.withUnsafeMutableBufferPointer { frameSlots in
-            let results = UncheckedSendable(frameSlots.baseAddress!)
+        let stepper = Stepper(field)
+        // Each particle's weight in the forward copy and in the backward one (nil: all 1).
+        var forwardWeights: [Float]?, backwardWeights: [Float]?
+        if fade > 0, n > 0 {
+            let inside = alpha.map { $0 > 0 ? UInt8(1) : 0 }
+            func weights(_ sign: Float) -> [Float] {
+                var steps = [Int32](repeating: 0, count: n)
+                let chunk = 1 << 14
+                steps.withUnsafeMutableBufferPointer { steps in
+                    let out = UncheckedSendable(steps.baseAddress!)
+                    Parallel.forEachBand((n + chunk - 1) / chunk, minimumBand: 1) { chunks in
+                        let range = (chunks.lowerBound * chunk)..<min(n, chunks.upperBound * chunk)
+                        start.x.withUnsafeBufferPointer { x in start.y.withUnsafeBufferPointer { y in
+                            strata_fluid_exit_steps(x.baseAddress! + range.lowerBound, y.baseAddress! + range.lowerBound, range.count,
+                                                    Int32(fade), inside, stepper.uv, stepper.width, stepper.height, stepper.wrap, sign,
+                                                    stepper.isa.rawValue, out.value + range.lowerBound)
+                        } }
+                    }
+                }
+                return steps.map { Float($0 + 1) / Float(fade + 1) }
+            }
+            forwardWeights = weights(-1)
+            backwardWeights = weights(1)
+        }
+        let stride = n * FluidFrames.channels
+        let moved = [UInt16](unsafeUninitializedCapacity: frames * stride) { buffer, count in
+            count = frames * stride
+            guard n > 0 else { return }
+            let out = UncheckedSendable(buffer.baseAddress!)
             Parallel.forEachBand(frames, minimumBand: 1, bandsPerThread: 1) { run in
-                // Sums over the whole image, so a splat needs no lookup: what lands outside the
-                // fluid is never read (and never cleared).
-                var accumulator = [SIMD4<Float>](repeating: .zero, count: plane)
-                /// Every fluid pixel's colour, times `weight`, splatted bilinearly at its
-                /// position (the weights' sum in lane 3).
-                func splat(_ positions: [SIMD2<Float>], weight: Float) {
-                    accumulator.withUnsafeMutableBufferPointer { sums in positions.withUnsafeBufferPointer { positions in
-                        for k in 0..<n {
-                            let p = positions[k]
-                            let (x0, y0) = (floor(p.x), floor(p.y))
-                            let (ax, ay) = (p.x - Float(x0), p.y - Float(y0))
-                            let c = colour[k] * weight
-                            var x1 = x0 + 1
-                            var x = x0
-                            if field.wrap {
-                                if x < 0 { x += w } else if x >= w { x -= w }
-                                if x1 < 0 { x1 += w } else if x1 >= w { x1 -= w }
-                            }
-                            let (inX0, inX1) = (x >= 0 && x < w, x1 >= 0 && x1 < w)
-                            if y0 >= 0, y0 < h {
-                                if inX0 { sums[y0 * w + x] += ((1 - ax) * (1 - ay)) * c }
-                                if inX1 { sums[y0 * w + x1] += (ax * (1 - ay)) * c }
-                            }
-                            if y0 + 1 >= 0, y0 + 1 < h {
-                                if inX0 { sums[(y0 + 1) * w + x] += ((1 - ax) * ay) * c }
-                                if inX1 { sums[(y0 + 1) * w + x1] += (ax * ay) * c }
-                            }
-                        }
-                    } }
-                }
+                // Sums over the whole image, so a splat needs no lookup: what lands outside
+                // the fluid is never read (and never cleared).
+                var sums = [Float](repeating: 0, count: 4 * plane)
                 var forward = start
-                for _ in 0..<run.lowerBound { sampler.advance(&forward, sign: 1) }
-                // The backward steps this run needs, s = N − t, from the last down: checkpoints
-                // every few steps up to the largest, then each block recomputed on entering it.
+                stepper.trace(&forward, steps: run.lowerBound, sign: 1)
+                // The backward steps this run needs, s = N − t, from the last down:
+                // checkpoints every few steps up to the largest, then each block recomputed
+                // (all its steps kept) on entering it.
                 let largest = frames - run.lowerBound
-                var checkpoints: [[SIMD2<Float>]] = [start]
+                var checkpoints = [start]
                 var backward = start
-                for s in 1...largest {
-                    sampler.advance(&backward, sign: -1)
-                    if s % checkpointEvery == 0 { checkpoints.append(backward) }
+                while checkpoints.count * checkpointEvery <= largest {
+                    stepper.trace(&backward, steps: checkpointEvery, sign: -1)
+                    checkpoints.append(backward)
                 }
-                var block: [[SIMD2<Float>]] = []
+                var block = Particles(x: [Float](repeating: 0, count: checkpointEvery * n), y: [Float](repeating: 0, count: checkpointEvery * n))
                 var blockStart = -1
                 for t in run {
                     let s = frames - t
                     if s / checkpointEvery * checkpointEvery != blockStart {
                         blockStart = s / checkpointEvery * checkpointEvery
-                        block = [checkpoints[s / checkpointEvery]]
-                        for _ in 0..<min(checkpointEvery - 1, largest - blockStart) {
-                            var next = block.last!
-                            sampler.advance(&next, sign: -1)
-                            block.append(next)
-                        }
+                        let first = checkpoints[s / checkpointEvery]
+                        block.x.replaceSubrange(0..<n, with: first.x)
+                        block.y.replaceSubrange(0..<n, with: first.y)
+                        stepper.trace(&block, count: n, keepingSteps: min(checkpointEvery - 1, largest - blockStart), sign: -1)
                     }
+                    // Forward at weight (N − t)/N, backward at t/N, normalised to 16-bit
+                    // colours; where neither copy reached, the still's colour.
                     let a = Float(frames - t) / Float(frames)
-                    splat(forward, weight: a)
-                    if a < 1 { splat(block[s - blockStart], weight: 1 - a) }
-                    var frame = still
-                    frame.pixels.withUnsafeMutableBufferPointer { pixels in accumulator.withUnsafeMutableBufferPointer { sums in
-                        for i in region {
-                            let sum = sums[i]
-                            sums[i] = .zero
-                            guard sum[3] > 1e-6 else { continue }
-                            // still + alpha · (moved − still): exactly the still where nothing moved.
-                            for ch in 0..<colours {
-                                let before = pixels[ch * plane + i]
-                                pixels[ch * plane + i] = before + alpha[i] * (sum[ch] / sum[3] - before)
-                            }
-                        }
+                    let row = (s - blockStart) * n
+                    block.x.withUnsafeBufferPointer { bx in block.y.withUnsafeBufferPointer { by in
+                        strata_fluid_splat(forward.x, forward.y, a, forwardWeights, a < 1 ? bx.baseAddress! + row : nil, by.baseAddress! + row,
+                                           1 - a, backwardWeights, n, colour, &sums, Int32(w), Int32(h), field.wrap ? 1 : 0)
                     } }
-                    results.value[t] = frame
-                    if t + 1 < run.upperBound { sampler.advance(&forward, sign: 1) }
-                }
-            }
-        } }
-        return out.map { $0! }
-    }
-}
-
-/// The field's velocity at many points: the MAC interpolation taken once at each pixel
-/// centre (``MotionField/atPixels()``, the field the user sees), then one bilinear lookup
-/// of both components a point, read through raw buffers (the loop asks for it about three
-/// times per fluid pixel per frame).
-struct Sampler: @unchecked Sendable {
-    let width: Int, height: Int, wrap: Bool
-    /// Per pixel, the velocity at its centre.
-    let centres: [SIMD2<Float>]
-
-    init(_ field: MotionField) {
-        (width, height, wrap) = (field.width, field.height, field.wrap)
-        let flow = field.atPixels()
-        let plane = field.width * field.height
-        centres = (0..<plane).map { SIMD2(flow.pixels[$0], flow.pixels[plane + $0]) }
-    }
-
-    /// One Euler step of every position along the field (`sign` −1: against it).
-    func advance(_ positions: inout [SIMD2<Float>], sign: Float) {
-        let (w, h, wrap) = (width, height, wrap)
-        let span = Float(w)
-        centres.withUnsafeBufferPointer { c in
-            positions.withUnsafeMutableBufferPointer { p in
-                for k in 0..<p.count {
-                    let q = p[k]
-                    let (ix, iy) = (floor(q.x), floor(q.y))
-                    let (ax, ay) = (q.x - Float(ix), q.y - Float(iy))
-                    var (x0, x1) = (ix, ix + 1)
-                    if wrap {
-                        if x0 < 0 { x0 += w } else if x0 >= w { x0 -= w }
-                        if x1 < 0 { x1 += w } else if x1 >= w { x1 -= w }
-                    } else {
-                        x0 = min(max(x0, 0), w - 1)
-                        x1 = min(max(x1, 0), w - 1)
-                    }
-                    let y0 = min(max(iy, 0), h - 1), y1 = min(max(iy + 1, 0), h - 1)
-                    let top = c[y0 * w + x0] * (1 - ax) + c[y0 * w + x1] * ax
-                    let bottom = c[y1 * w + x0] * (1 - ax) + c[y1 * w + x1] * ax
-                    var next = q + sign * (top * (1 - ay) + bottom * ay)
-                    // Around a panorama, back onto it.
-                    if wrap { if next.x < 0 { next.x += span } else if next.x >= span { next.x -= span } }
-                    p[k] = next
+                    strata_fluid_resolve(&sums, region, colour, n, out.value + t * stride)
+                    if t + 1 < run.upperBound { stepper.trace(&forward, steps: 1, sign: 1) }
                 }
             }
         }
+        return FluidFrames(still: still, alpha: alpha, region: region, moved: moved, count: frames)
     }
 }
 
-/// ⌊x⌋ as an integer without a call to floorf (positions lie within a few widths of the image).
-@inline(__always) func floor(_ x: Float) -> Int {
-    let t = Int(x)
-    return Float(t) > x ? t - 1 : t
+/// Particles' positions, x and y apart (as the vector kernels read them).
+struct Particles {
+    var x: [Float], y: [Float]
+}
+
+/// Euler steps along the field's velocity at the pixel centres (``MotionField/atPixels()``,
+/// the field the user sees), read bilinearly by the kernel of ``KernelISA/selected``.
+struct Stepper: @unchecked Sendable {
+    let width: Int32, height: Int32, wrap: Int32
+    /// The velocity at each pixel centre, (right, down) pairs: a lookup reads both at once.
+    let uv: [Float]
+    let isa = KernelISA.selected
+    init(_ field: MotionField) {
+        (width, height, wrap) = (Int32(field.width), Int32(field.height), field.wrap ? 1 : 0)
+        let flow = field.atPixels()
+        let plane = field.width * field.height
+        uv = (0..<(2 * plane)).map { flow.pixels[($0 & 1) * plane + $0 >> 1] }
+    }
+
+    /// `steps` Euler steps of every particle along the field (`sign` −1: against it).
+    func trace(_ particles: inout Particles, steps: Int, sign: Float) {
+        guard steps > 0 else { return }
+        let count = particles.x.count
+        strata_fluid_trace(&particles.x, &particles.y, count, count, Int32(steps), 0, uv, width, height, wrap, sign, isa.rawValue)
+    }
+
+    /// Rows 1…`steps` of `rows` (each `count` particles, x and y apart) become row 0 after
+    /// that many steps.
+    func trace(_ rows: inout Particles, count: Int, keepingSteps steps: Int, sign: Float) {
+        guard steps > 0 else { return }
+        strata_fluid_trace(&rows.x, &rows.y, count, count, Int32(steps), 1, uv, width, height, wrap, sign, isa.rawValue)
+    }
 }

@@ -31,6 +31,16 @@ final class FluidLoopStage: FrameSource, @unchecked Sendable {
                            doc: "Make the motion divergence-free, with the fluid's edges and the anchors as walls (water flows around rocks and along banks) and the image's border open (a river runs out of the picture). A lake closed on every side then has no net flow left: keep it off for surface motion."),
                  ParamSpec("projection", .choice(["auto", "flat", "equirect"]), default: .string("auto"),
                            doc: "equirect: the loop wraps across the 0°/360° seam; auto: equirect for a 2:1 image."),
+                 ParamSpec("fade", .integer(min: -1, max: 10_000), default: .number(-1),
+                           doc: "Frames over which each of the loop's two copies fades in where the fluid enters or leaves (an edge it flows out of or into, the image border), so they meet without a seam; -1: half the loop, 0: none."),
+                 ParamSpec("key", .choice(["none", "luminance", "color"]), default: .string("none"),
+                           doc: "Show the moving fluid only where the still is bright (luminance) or near keyColor (color), so that what lies under clear water, such as a riverbed, stays still; the fluid layer's alpha is the mask's times the key's."),
+                 ParamSpec("keyColor", .string, default: .string(""),
+                           doc: "The colour that moves for key color, as #RRGGBB; empty: the fluid's median colour."),
+                 ParamSpec("keyThreshold", .number(min: -1, max: 2), default: .number(-1),
+                           doc: "Where half of the fluid shows: luma 0-1 for luminance, RGB distance 0-1.73 from keyColor for color; -1: the fluid's median luma, or 0.25."),
+                 ParamSpec("keySoftness", .number(min: 0, max: 2), default: .number(0.2), doc: "Width of the key's ramp around the threshold; 0: a hard cut."),
+                 ParamSpec("keyInvert", .boolean, default: .bool(false), doc: "Key the other way: the dark moves, or what is far from keyColor."),
                  ParamSpec("cleanPlate", .boolean, default: .bool(false),
                            doc: "The background output inpainted where the fluid is opaque (exemplar patches from around it), for editing the layers apart; off: the still (free)."),
                  ParamSpec("fieldFile", .string, default: .string(""),
@@ -45,10 +55,12 @@ final class FluidLoopStage: FrameSource, @unchecked Sendable {
     /// The field at the pixel centres (the `field` port, and the .npy).
     private let flow: Image
     private let alpha: [Float]
+    /// How much of the fluid shows per pixel (the key), or nil for all of it.
+    private let shown: [Float]?
     private let loop: FluidLoop
     /// The frames, rendered together on the first read (each frame needs the others' steps),
     /// and the clean plate.
-    private let rendered = Mutex<(frames: [Image], background: Image)?>(nil)
+    private let rendered = Mutex<(frames: FluidFrames, background: Image)?>(nil)
     /// Where the field goes, written with the first frames (not while the run is only built).
     private let fieldURL: URL?
     private let cleanPlate: Bool
@@ -131,8 +143,10 @@ final class FluidLoopStage: FrameSource, @unchecked Sendable {
         flow = field.atPixels()
         let feather = try context.double("feather")
         alpha = FluidMask.feathered(fluid, width: w, feather: feather >= 0 ? feather : controls.feather ?? 4, wrap: wrap)
+        shown = try Self.key(context, still: still, fluid: fluid)
         let frames = try context.int("frames")
-        loop = try FluidLoop(frames: frames > 0 ? frames : controls.frames ?? 60)
+        let fade = try context.int("fade")
+        loop = try FluidLoop(frames: frames > 0 ? frames : controls.frames ?? 60, fade: fade >= 0 ? fade : nil)
         frameCount = loop.frames
         summary = "\(imageURL.path): \(w)x\(h); \(hints.count) hint\(hints.count == 1 ? "" : "s"), \(fluid.filter { $0 }.count) fluid pixels, \(frameCount) frames\(wrap ? ", wrapping" : "")"
     }
@@ -148,17 +162,44 @@ final class FluidLoopStage: FrameSource, @unchecked Sendable {
                 // The clean plate where the fluid is opaque; in its feathered edge the still,
                 // so that the fluid layer over the background is the frame exactly.
                 let rgb = still.channels > 3 ? still.channels([0, 1, 2]) : still
-                let opaque = alpha.map { $0 >= 1 }
+                var frames = loop.render(still, field: field, alpha: alpha)
+                if let shown { frames = frames.showing(shown) }
+                let opaque = frames.alpha.map { $0 >= 1 }
                 let plate = cleanPlate ? Inpainting.fill(rgb, hole: opaque, source: opaque.map { !$0 }, wrap: field.wrap) : rgb
-                done = (loop.render(still, field: field, alpha: alpha), plate)
+                done = (frames, plate)
             }
             return done!
         }
-        let frame = frames[index]
-        let plane = still.width * still.height
-        var layer = Image(width: still.width, height: still.height, channels: 4)
-        for c in 0..<min(3, frame.channels) { layer.pixels.replaceSubrange((c * plane)..<((c + 1) * plane), with: frame.pixels[(c * plane)..<((c + 1) * plane)]) }
-        layer.pixels.replaceSubrange((3 * plane)..<(4 * plane), with: alpha)
-        return PortValues(["image": frame.channels > 3 ? frame.channels([0, 1, 2]) : frame, "fluid": layer, "background": background, "field": flow])
+        let frame = frames.frame(index)
+        return PortValues(["image": frame.channels > 3 ? frame.channels([0, 1, 2]) : frame, "fluid": frames.layer(index), "background": background, "field": flow])
+    }
+
+    /// The key's weights from the params, or nil without one; its automatic threshold and
+    /// colour are the fluid's medians.
+    static func key(_ context: StageContext, still: Image, fluid: [Bool]) throws -> [Float]? {
+        let kind = try context.string("key")
+        guard kind != "none" else { return nil }
+        let pixels = fluid.indices.filter { fluid[$0] }
+        func median(_ values: [Float]) -> Float { values.sorted()[values.count / 2] }
+        let threshold = try context.double("keyThreshold")
+        let softness = Float(try context.double("keySoftness"))
+        let invert = try context.bool("keyInvert")
+        if kind == "luminance" {
+            let auto = median(pixels.map { FluidKey.luma(FluidKey.rgb(still, $0)) })
+            return FluidKey(.luminance, threshold: threshold >= 0 ? Float(threshold) : auto, softness: softness, invert: invert).weights(still)
+        }
+        let text = try context.string("keyColor")
+        var colour: SIMD3<Float>
+        if text.isEmpty {
+            let rgb = pixels.map { FluidKey.rgb(still, $0) }
+            colour = SIMD3(median(rgb.map { $0.x }), median(rgb.map { $0.y }), median(rgb.map { $0.z }))
+        } else {
+            let hex = text.hasPrefix("#") ? String(text.dropFirst()) : text
+            guard hex.count == 6, let value = UInt32(hex, radix: 16) else {
+                throw context.invalid("keyColor", "\"\(text)\" is not a colour: give #RRGGBB")
+            }
+            colour = SIMD3(Float(value >> 16 & 0xFF), Float(value >> 8 & 0xFF), Float(value & 0xFF)) / 255
+        }
+        return FluidKey(.color(colour), threshold: threshold >= 0 ? Float(threshold) : 0.25, softness: softness, invert: invert).weights(still)
     }
 }

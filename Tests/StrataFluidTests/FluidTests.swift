@@ -138,7 +138,7 @@ final class FluidTests: XCTestCase {
         let still = Image(width: w, height: h, channels: 3) { c, y, x in Float((x + 3 * c) % 12) / 11 * 0.8 + Float(y) / 100 }
         let fluid = Self.rectangle(w, h, x: 0..<w, y: 5..<15)
         let field = try MotionField.densify([MotionHint(start: [10, 10], end: [20, 10], speed: 1)], fluid: fluid, width: w, height: h, wrap: true)
-        let frames = try FluidLoop(frames: n).render(still, field: field, alpha: fluid.map { $0 ? 1 : 0 })
+        let frames = try FluidLoop(frames: n).render(still, field: field, alpha: fluid.map { $0 ? 1 : 0 }).all
         XCTAssertEqual(frames.count, n)
         XCTAssertEqual(frames[0], still)
         let plane = w * h
@@ -170,7 +170,7 @@ final class FluidTests: XCTestCase {
         let hints = [MotionHint(start: [32, 10], end: [36, 10], speed: 0.8), MotionHint(start: [54, 24], end: [54, 28], speed: 0.8),
                      MotionHint(start: [32, 38], end: [28, 38], speed: 0.8), MotionHint(start: [10, 24], end: [10, 20], speed: 0.8)]
         let field = try MotionField.densify(hints, fluid: fluid, width: w, height: h).divergenceFree()
-        let frames = try FluidLoop(frames: n).render(still, field: field, alpha: fluid.map { $0 ? 1 : 0 })
+        let frames = try FluidLoop(frames: n).render(still, field: field, alpha: fluid.map { $0 ? 1 : 0 }).all
         func difference(_ a: Image, _ b: Image) -> Float { zip(a.pixels, b.pixels).reduce(0) { $0 + abs($1.0 - $1.1) } / Float(a.pixels.count) }
         let steps = (0..<(n - 1)).map { difference(frames[$0], frames[$0 + 1]) }
         let seam = difference(frames[n - 1], frames[0])
@@ -185,6 +185,6 @@ final class FluidTests: XCTestCase {
         let saved = Parallel.maxThreads
         defer { Parallel.maxThreads = saved }
         Parallel.maxThreads = 1
-        XCTAssertEqual(try FluidLoop(frames: n).render(still, field: field, alpha: fluid.map { $0 ? 1 : 0 }), frames)
+        XCTAssertEqual(try FluidLoop(frames: n).render(still, field: field, alpha: fluid.map { $0 ? 1 : 0 }).all, frames)
     }
 }

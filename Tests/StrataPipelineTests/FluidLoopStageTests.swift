@@ -22,13 +22,13 @@ final class FluidLoopStageTests: XCTestCase {
         try PNG.write(Image(width: Self.width, height: Self.height, channels: 1) { _, y, _ in y >= 16 ? 1 : 0 }, to: folder.appendingPathComponent("water.png"))
     }
 
-    func run(hints: String, frames: Int = 6) throws -> PipelineRun {
+    func run(hints: String, frames: Int = 6, params: String = "") throws -> PipelineRun {
         try Data(hints.utf8).write(to: folder.appendingPathComponent("hints.json"))
         var options = RunOptions(outputDirectory: folder.appendingPathComponent("out"))
         options.inputs = ["image": folder.appendingPathComponent("still.png").path, "hints": folder.appendingPathComponent("hints.json").path]
         let run = try PipelineRun(data: Data("""
         { "version": 1, "inputs": { "image": { "type": "file" }, "hints": { "type": "file" } }, "nodes": [
-          { "id": "loop", "stage": "fluid.loop", "inputs": { "image": "$inputs.image", "hints": "$inputs.hints" }, "params": { "frames": \(frames), "fieldFile": "field.npy", "cleanPlate": true } },
+          { "id": "loop", "stage": "fluid.loop", "inputs": { "image": "$inputs.image", "hints": "$inputs.hints" }, "params": { "frames": \(frames), "fieldFile": "field.npy", "cleanPlate": true\(params) } },
           { "id": "frames", "stage": "image.write", "inputs": { "image": "loop.image" }, "params": { "pattern": "f/%05d.png" } },
           { "id": "layer", "stage": "image.write", "inputs": { "image": "loop.fluid" }, "params": { "pattern": "fluid/%05d.npy" } },
           { "id": "plate", "stage": "image.write", "inputs": { "image": "loop.background" }, "params": { "pattern": "background/%05d.npy" } },
@@ -135,6 +135,32 @@ final class FluidLoopStageTests: XCTestCase {
         }
         XCTAssertThrowsError(try run(hints: #"{ "mask": "water.png", "hints": [{ "from": [5, 20], "to": [9, 20] }] }"#, frames: 1)) { error in
             XCTAssertTrue("\(error)".contains("a loop of 1 frame does not move"), "\(error)")
+        }
+    }
+
+    /// A luminance key: the still's dark pixels stay still in every frame (under clear water,
+    /// the riverbed), the bright ones move; the fluid layer's alpha is the mask's times the
+    /// key's. A colour that is not #RRGGBB is refused by name.
+    func testAKeyKeepsTheDarkStill() throws {
+        let hints = #"{ "mask": "water.png", "hints": [{ "from": [10, 24], "to": [20, 24], "speed": 1 }], "feather": 0 }"#
+        _ = try run(hints: hints, params: #", "key": "luminance", "keyThreshold": 0.5, "keySoftness": 0"#).run()
+        let still = try PNG.read(folder.appendingPathComponent("still.png"))
+        let plane = Self.width * Self.height
+        let bright = (0..<plane).map { i in 0.2126 * still.pixels[i] + 0.7152 * still.pixels[plane + i] + 0.0722 * still.pixels[2 * plane + i] >= 0.5 }
+        var moved = 0
+        for n in 2...6 {
+            let frame = try PNG.read(folder.appendingPathComponent(String(format: "out/f/%05d.png", n)))
+            let layer = try NPY.read(folder.appendingPathComponent(String(format: "out/fluid/%05d.npy", n)))
+            for i in 0..<plane {
+                let water = i / Self.width >= 16
+                XCTAssertEqual(layer.pixels[3 * plane + i], water && bright[i] ? 1 : 0)
+                for c in 0..<3 where !(water && bright[i]) { XCTAssertEqual(frame.pixels[c * plane + i], still.pixels[c * plane + i]) }
+                if water && bright[i] && frame.pixels[i] != still.pixels[i] { moved += 1 }
+            }
+        }
+        XCTAssertGreaterThan(moved, 100, "the bright water moves")
+        XCTAssertThrowsError(try run(hints: hints, params: ##", "key": "color", "keyColor": "#12""##)) { error in
+            XCTAssertTrue("\(error)".contains("keyColor") && "\(error)".contains("\"#12\" is not a colour: give #RRGGBB"), "\(error)")
         }
     }
 }

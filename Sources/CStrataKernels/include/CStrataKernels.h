@@ -2,6 +2,8 @@
 // instruction) and for its memory policy.
 #pragma once
 
+#include <stdint.h>
+
 /// Asks the cache for the line holding `address`, to be read soon (no fault if invalid).
 static inline void strata_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
 
@@ -17,6 +19,47 @@ int strata_drop_realtime_threads(void);
 /// whoever calls first; later calls cost one atomic load. Swift does not import mallopt's
 /// parameter macros. A no-op elsewhere.
 void strata_keep_freed_memory(void);
+
+/// The instruction sets Strata's run-time-selected kernels are written for, from the most
+/// portable: a kernel asked for one the processor lacks runs the best it has instead.
+enum {
+    STRATA_ISA_GENERIC = 0,  ///< Portable C (any processor).
+    STRATA_ISA_AVX2 = 1,     ///< x86-64 with AVX2 and FMA.
+    STRATA_ISA_AVX512 = 2    ///< x86-64 with AVX-512 F, BW, DQ and VL.
+};
+
+/// The most capable of the STRATA_ISA_ values this processor runs, from its CPUID feature
+/// bits (never from a table of models).
+int strata_isa_supported(void);
+
+/// Euler steps of the `count` particles at (`xs`[k], `ys`[k]) along a velocity field held
+/// per pixel centre as (right, down) pairs `uv` (`w` × `h` pairs), read bilinearly (rows and, unless
+/// `wrap`, columns clamped at the border; with `wrap` columns go round, and so does the new
+/// x): each step adds `sign` (±1) times the velocity there. `steps` steps in place, or with
+/// `keep` every step's positions: after step j at `xs` + j·`stride` (and `ys` alike).
+/// Particles go in chunks through all the steps, so their positions stay in cache. Every
+/// `isa` gives the same bits.
+void strata_fluid_trace(float *xs, float *ys, long count, long stride, int steps, int keep, const float *uv, int w, int h,
+                        int wrap, float sign, int isa);
+
+/// For each particle, how many of up to `limit` Euler steps (as strata_fluid_trace takes
+/// them) it makes before the pixel it rounds to is off the image or not `inside`: `limit`
+/// for one that stays, into `steps`[k].
+void strata_fluid_exit_steps(const float *xs, const float *ys, long count, int limit, const uint8_t *inside, const float *uv,
+                             int w, int h, int wrap, float sign, int isa, int32_t *steps);
+
+/// Adds each particle's colour (`colours`, four floats a particle, the last 1) times
+/// `weight` (and `weights`[k], unless NULL) bilinearly into the four pixels around its
+/// position (`xs`[k], `ys`[k]) in `sums` (`w` × `h`, four floats a pixel), and, unless `xs2`
+/// is NULL, times `weight2` (and `weights2`[k]) around (`xs2`[k], `ys2`[k]); corners off
+/// the image (after wrapping columns, with `wrap`) are dropped.
+void strata_fluid_splat(const float *xs, const float *ys, float weight, const float *weights, const float *xs2, const float *ys2,
+                        float weight2, const float *weights2, long count, const float *colours, float *sums, int w, int h, int wrap);
+
+/// For each particle k, the colour splatted at its own pixel `region`[k] divided by the
+/// weight there (its `colours` entry where the weight is below 1e-6), as three 16-bit
+/// values in `out`[3k…3k+2]; clears those pixels of `sums`.
+void strata_fluid_resolve(float *sums, const int32_t *region, const float *colours, long count, uint16_t *out);
 
 /// Whether the processor runs AVX2 and FMA (x86-64; 0 elsewhere): the kernels below need both.
 int strata_has_avx2_fma(void);

@@ -1,0 +1,314 @@
+// The surface-fluid loop's inner loops (StrataFluid's FluidLoop): particles stepped along a
+// velocity field, splatted, and the splats normalised. The step has AVX-512 and AVX2 paths
+// (gathers of the field); every path gives the portable one's result to the bit, since each
+// does the same multiplies and adds in the same order and none is fused.
+#include "CStrataKernels.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#pragma STDC FP_CONTRACT OFF
+#pragma clang fp contract(off)
+
+static int best_isa(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq")
+        && __builtin_cpu_supports("avx512vl"))
+        return STRATA_ISA_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return STRATA_ISA_AVX2;
+#endif
+    return STRATA_ISA_GENERIC;
+}
+
+int strata_isa_supported(void) {
+    static atomic_int known = -1;
+    int value = atomic_load_explicit(&known, memory_order_relaxed);
+    if (value < 0) {
+        value = best_isa();
+        atomic_store_explicit(&known, value, memory_order_relaxed);
+    }
+    return value;
+}
+
+/// ⌊x⌋ for positions within a few image widths (no libm call).
+static inline int floor_int(float x) {
+    int t = (int)x;
+    return (float)t > x ? t - 1 : t;
+}
+
+static void advance_generic(float *xs, float *ys, long from, long count, const float *uv, int w, int h, int wrap, float sign) {
+    const float span = (float)w;
+    for (long k = from; k < count; k++) {
+        float qx = xs[k], qy = ys[k];
+        int ix = floor_int(qx), iy = floor_int(qy);
+        float ax = qx - (float)ix, ay = qy - (float)iy;
+        int x0 = ix, x1 = ix + 1;
+        if (wrap) {
+            if (x0 < 0) x0 += w; else if (x0 >= w) x0 -= w;
+            if (x1 < 0) x1 += w; else if (x1 >= w) x1 -= w;
+        } else {
+            x0 = x0 < 0 ? 0 : (x0 > w - 1 ? w - 1 : x0);
+            x1 = x1 < 0 ? 0 : (x1 > w - 1 ? w - 1 : x1);
+        }
+        int y0 = iy < 0 ? 0 : (iy > h - 1 ? h - 1 : iy);
+        int y1 = iy + 1 < 0 ? 0 : (iy + 1 > h - 1 ? h - 1 : iy + 1);
+        const float *a = uv + 2 * ((long)y0 * w + x0), *b = uv + 2 * ((long)y0 * w + x1);
+        const float *c = uv + 2 * ((long)y1 * w + x0), *d = uv + 2 * ((long)y1 * w + x1);
+        float bx = 1.0f - ax, by = 1.0f - ay;
+        float topX = a[0] * bx + b[0] * ax, topY = a[1] * bx + b[1] * ax;
+        float bottomX = c[0] * bx + d[0] * ax, bottomY = c[1] * bx + d[1] * ax;
+        float nx = qx + sign * (topX * by + bottomX * ay);
+        float ny = qy + sign * (topY * by + bottomY * ay);
+        if (wrap) {
+            if (nx < 0) nx += span; else if (nx >= span) nx -= span;
+        }
+        xs[k] = nx;
+        ys[k] = ny;
+    }
+}
+
+#if defined(__x86_64__)
+/// The (u, v) pairs at eight pixels `index`, as eight u and eight v: two gathers of 64-bit
+/// pairs (half the elements of gathering u and v apart), then the pairs taken apart.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void gather_avx2(const float *uv, __m256i index, __m256 *u, __m256 *v) {
+    __m256 lo = _mm256_castpd_ps(_mm256_i32gather_pd((const double *)uv, _mm256_castsi256_si128(index), 8));
+    __m256 hi = _mm256_castpd_ps(_mm256_i32gather_pd((const double *)uv, _mm256_extracti128_si256(index, 1), 8));
+    // Within each 128-bit lane: u0 u1 u4 u5 | u2 u3 u6 u7; then the 64-bit blocks reordered.
+    __m256 us = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0)), vs = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1));
+    *u = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(us), _MM_SHUFFLE(3, 1, 2, 0)));
+    *v = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(vs), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
+__attribute__((target("avx2,fma")))
+static long advance_avx2(float *xs, float *ys, long count, const float *uv, int w, int h, int wrap, float sign) {
+    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1), width = _mm256_set1_epi32(w);
+    const __m256i lastX = _mm256_set1_epi32(w - 1), lastY = _mm256_set1_epi32(h - 1);
+    const __m256 ones = _mm256_set1_ps(1), s = _mm256_set1_ps(sign), span = _mm256_set1_ps((float)w), zeros = _mm256_setzero_ps();
+    long k = 0;
+    for (; k + 8 <= count; k += 8) {
+        __m256 qx = _mm256_loadu_ps(xs + k), qy = _mm256_loadu_ps(ys + k);
+        __m256 fx = _mm256_floor_ps(qx), fy = _mm256_floor_ps(qy);
+        __m256i ix = _mm256_cvttps_epi32(fx), iy = _mm256_cvttps_epi32(fy);
+        __m256 ax = _mm256_sub_ps(qx, fx), ay = _mm256_sub_ps(qy, fy);
+        __m256i x0 = ix, x1 = _mm256_add_epi32(ix, one);
+        if (wrap) {
+            // Below 0: + w; at or past w: − w.
+            x0 = _mm256_add_epi32(x0, _mm256_and_si256(_mm256_cmpgt_epi32(zero, x0), width));
+            x0 = _mm256_sub_epi32(x0, _mm256_andnot_si256(_mm256_cmpgt_epi32(width, x0), width));
+            x1 = _mm256_add_epi32(x1, _mm256_and_si256(_mm256_cmpgt_epi32(zero, x1), width));
+            x1 = _mm256_sub_epi32(x1, _mm256_andnot_si256(_mm256_cmpgt_epi32(width, x1), width));
+        } else {
+            x0 = _mm256_min_epi32(_mm256_max_epi32(x0, zero), lastX);
+            x1 = _mm256_min_epi32(_mm256_max_epi32(x1, zero), lastX);
+        }
+        __m256i y0 = _mm256_min_epi32(_mm256_max_epi32(iy, zero), lastY);
+        __m256i y1 = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(iy, one), zero), lastY);
+        __m256i r0 = _mm256_mullo_epi32(y0, width), r1 = _mm256_mullo_epi32(y1, width);
+        __m256 au, av, bu, bv, cu, cv, du, dv;
+        gather_avx2(uv, _mm256_add_epi32(r0, x0), &au, &av);
+        gather_avx2(uv, _mm256_add_epi32(r0, x1), &bu, &bv);
+        gather_avx2(uv, _mm256_add_epi32(r1, x0), &cu, &cv);
+        gather_avx2(uv, _mm256_add_epi32(r1, x1), &du, &dv);
+        __m256 bx = _mm256_sub_ps(ones, ax), by = _mm256_sub_ps(ones, ay);
+        __m256 topX = _mm256_add_ps(_mm256_mul_ps(au, bx), _mm256_mul_ps(bu, ax));
+        __m256 topY = _mm256_add_ps(_mm256_mul_ps(av, bx), _mm256_mul_ps(bv, ax));
+        __m256 bottomX = _mm256_add_ps(_mm256_mul_ps(cu, bx), _mm256_mul_ps(du, ax));
+        __m256 bottomY = _mm256_add_ps(_mm256_mul_ps(cv, bx), _mm256_mul_ps(dv, ax));
+        __m256 nx = _mm256_add_ps(qx, _mm256_mul_ps(s, _mm256_add_ps(_mm256_mul_ps(topX, by), _mm256_mul_ps(bottomX, ay))));
+        __m256 ny = _mm256_add_ps(qy, _mm256_mul_ps(s, _mm256_add_ps(_mm256_mul_ps(topY, by), _mm256_mul_ps(bottomY, ay))));
+        if (wrap) {
+            __m256 below = _mm256_cmp_ps(nx, zeros, _CMP_LT_OQ);
+            __m256 past = _mm256_andnot_ps(below, _mm256_cmp_ps(nx, span, _CMP_GE_OQ));
+            nx = _mm256_blendv_ps(nx, _mm256_add_ps(nx, span), below);
+            nx = _mm256_blendv_ps(nx, _mm256_sub_ps(nx, span), past);
+        }
+        _mm256_storeu_ps(xs + k, nx);
+        _mm256_storeu_ps(ys + k, ny);
+    }
+    return k;
+}
+
+/// As gather_avx2, sixteen pixels.
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl"), always_inline))
+static inline void gather_avx512(const float *uv, __m512i index, __m512 *u, __m512 *v) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    __m512 lo = _mm512_castpd_ps(_mm512_i32gather_pd(_mm512_castsi512_si256(index), (const double *)uv, 8));
+    __m512 hi = _mm512_castpd_ps(_mm512_i32gather_pd(_mm512_extracti64x4_epi64(index, 1), (const double *)uv, 8));
+    *u = _mm512_permutex2var_ps(lo, even, hi);
+    *v = _mm512_permutex2var_ps(lo, odd, hi);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
+static long advance_avx512(float *xs, float *ys, long count, const float *uv, int w, int h, int wrap, float sign) {
+    const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1), width = _mm512_set1_epi32(w);
+    const __m512i lastX = _mm512_set1_epi32(w - 1), lastY = _mm512_set1_epi32(h - 1);
+    const __m512 ones = _mm512_set1_ps(1), s = _mm512_set1_ps(sign), span = _mm512_set1_ps((float)w), zeros = _mm512_setzero_ps();
+    long k = 0;
+    for (; k + 16 <= count; k += 16) {
+        __m512 qx = _mm512_loadu_ps(xs + k), qy = _mm512_loadu_ps(ys + k);
+        __m512 fx = _mm512_roundscale_ps(qx, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+        __m512 fy = _mm512_roundscale_ps(qy, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+        __m512i ix = _mm512_cvttps_epi32(fx), iy = _mm512_cvttps_epi32(fy);
+        __m512 ax = _mm512_sub_ps(qx, fx), ay = _mm512_sub_ps(qy, fy);
+        __m512i x0 = ix, x1 = _mm512_add_epi32(ix, one);
+        if (wrap) {
+            x0 = _mm512_mask_add_epi32(x0, _mm512_cmplt_epi32_mask(x0, zero), x0, width);
+            x0 = _mm512_mask_sub_epi32(x0, _mm512_cmpge_epi32_mask(x0, width), x0, width);
+            x1 = _mm512_mask_add_epi32(x1, _mm512_cmplt_epi32_mask(x1, zero), x1, width);
+            x1 = _mm512_mask_sub_epi32(x1, _mm512_cmpge_epi32_mask(x1, width), x1, width);
+        } else {
+            x0 = _mm512_min_epi32(_mm512_max_epi32(x0, zero), lastX);
+            x1 = _mm512_min_epi32(_mm512_max_epi32(x1, zero), lastX);
+        }
+        __m512i y0 = _mm512_min_epi32(_mm512_max_epi32(iy, zero), lastY);
+        __m512i y1 = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(iy, one), zero), lastY);
+        __m512i r0 = _mm512_mullo_epi32(y0, width), r1 = _mm512_mullo_epi32(y1, width);
+        __m512 au, av, bu, bv, cu, cv, du, dv;
+        gather_avx512(uv, _mm512_add_epi32(r0, x0), &au, &av);
+        gather_avx512(uv, _mm512_add_epi32(r0, x1), &bu, &bv);
+        gather_avx512(uv, _mm512_add_epi32(r1, x0), &cu, &cv);
+        gather_avx512(uv, _mm512_add_epi32(r1, x1), &du, &dv);
+        __m512 bx = _mm512_sub_ps(ones, ax), by = _mm512_sub_ps(ones, ay);
+        __m512 topX = _mm512_add_ps(_mm512_mul_ps(au, bx), _mm512_mul_ps(bu, ax));
+        __m512 topY = _mm512_add_ps(_mm512_mul_ps(av, bx), _mm512_mul_ps(bv, ax));
+        __m512 bottomX = _mm512_add_ps(_mm512_mul_ps(cu, bx), _mm512_mul_ps(du, ax));
+        __m512 bottomY = _mm512_add_ps(_mm512_mul_ps(cv, bx), _mm512_mul_ps(dv, ax));
+        __m512 nx = _mm512_add_ps(qx, _mm512_mul_ps(s, _mm512_add_ps(_mm512_mul_ps(topX, by), _mm512_mul_ps(bottomX, ay))));
+        __m512 ny = _mm512_add_ps(qy, _mm512_mul_ps(s, _mm512_add_ps(_mm512_mul_ps(topY, by), _mm512_mul_ps(bottomY, ay))));
+        if (wrap) {
+            __mmask16 below = _mm512_cmp_ps_mask(nx, zeros, _CMP_LT_OQ);
+            __mmask16 past = _mm512_cmp_ps_mask(nx, span, _CMP_GE_OQ) & (__mmask16)~below;
+            nx = _mm512_mask_add_ps(nx, below, nx, span);
+            nx = _mm512_mask_sub_ps(nx, past, nx, span);
+        }
+        _mm512_storeu_ps(xs + k, nx);
+        _mm512_storeu_ps(ys + k, ny);
+    }
+    return k;
+}
+#endif
+
+/// One step of particles `from`..<`count`, on the best path up to `isa`.
+static void advance(float *xs, float *ys, long count, const float *uv, int w, int h, int wrap, float sign, int isa) {
+    long done = 0;
+#if defined(__x86_64__)
+    if (isa == STRATA_ISA_AVX512) done = advance_avx512(xs, ys, count, uv, w, h, wrap, sign);
+    else if (isa == STRATA_ISA_AVX2) done = advance_avx2(xs, ys, count, uv, w, h, wrap, sign);
+#else
+    (void)isa;
+#endif
+    advance_generic(xs, ys, done, count, uv, w, h, wrap, sign);
+}
+
+/// Particles a chunk: their positions stay in the first-level cache through all the steps,
+/// and the field they read in the second.
+enum { TRACE_CHUNK = 2048 };
+
+void strata_fluid_trace(float *xs, float *ys, long count, long stride, int steps, int keep, const float *uv, int w, int h,
+                        int wrap, float sign, int isa) {
+    if (isa > strata_isa_supported()) isa = strata_isa_supported();
+    for (long first = 0; first < count; first += TRACE_CHUNK) {
+        long chunk = count - first < TRACE_CHUNK ? count - first : TRACE_CHUNK;
+        float *x = xs + first, *y = ys + first;
+        for (int j = 1; j <= steps; j++) {
+            if (keep) {
+                memcpy(x + stride, x, chunk * sizeof(float));
+                memcpy(y + stride, y, chunk * sizeof(float));
+                x += stride;
+                y += stride;
+            }
+            advance(x, y, chunk, uv, w, h, wrap, sign, isa);
+        }
+    }
+}
+
+void strata_fluid_exit_steps(const float *xs, const float *ys, long count, int limit, const uint8_t *inside, const float *uv,
+                             int w, int h, int wrap, float sign, int isa, int32_t *steps) {
+    if (isa > strata_isa_supported()) isa = strata_isa_supported();
+    float x[TRACE_CHUNK], y[TRACE_CHUNK];
+    for (long first = 0; first < count; first += TRACE_CHUNK) {
+        long chunk = count - first < TRACE_CHUNK ? count - first : TRACE_CHUNK;
+        memcpy(x, xs + first, chunk * sizeof(float));
+        memcpy(y, ys + first, chunk * sizeof(float));
+        int32_t *out = steps + first;
+        for (long k = 0; k < chunk; k++) out[k] = limit;
+        for (int j = 1; j <= limit; j++) {
+            advance(x, y, chunk, uv, w, h, wrap, sign, isa);
+            for (long k = 0; k < chunk; k++) {
+                if (out[k] < limit) continue;
+                // The pixel the particle is in, by rounding (columns round the panorama).
+                int px = floor_int(x[k] + 0.5f), py = floor_int(y[k] + 0.5f);
+                if (wrap) {
+                    if (px < 0) px += w; else if (px >= w) px -= w;
+                }
+                if (px < 0 || px >= w || py < 0 || py >= h || !inside[(long)py * w + px]) out[k] = j - 1;
+            }
+        }
+    }
+}
+
+typedef float float4 __attribute__((vector_size(16)));
+
+/// A colour in [0, 1] to 16 bits, rounded (out-of-range values clamped).
+static inline uint16_t quantize16(float v) {
+    v = v < 0 ? 0 : (v > 1 ? 1 : v);
+    return (uint16_t)(v * 65535.0f + 0.5f);
+}
+
+/// One particle's colour `c` added bilinearly around (px, py).
+static inline void splat_one(float4 *acc, float px, float py, float4 c, int w, int h, int wrap) {
+    int x0 = floor_int(px), y0 = floor_int(py);
+    float ax = px - (float)x0, ay = py - (float)y0;
+    int x1 = x0 + 1, x = x0;
+    if (wrap) {
+        if (x < 0) x += w; else if (x >= w) x -= w;
+        if (x1 < 0) x1 += w; else if (x1 >= w) x1 -= w;
+    }
+    int in0 = x >= 0 && x < w, in1 = x1 >= 0 && x1 < w;
+    float bx = 1.0f - ax, by = 1.0f - ay;
+    if (y0 >= 0 && y0 < h) {
+        float4 *row = acc + (long)y0 * w;
+        if (in0) row[x] += c * (bx * by);
+        if (in1) row[x1] += c * (ax * by);
+    }
+    if (y0 + 1 >= 0 && y0 + 1 < h) {
+        float4 *row = acc + (long)(y0 + 1) * w;
+        if (in0) row[x] += c * (bx * ay);
+        if (in1) row[x1] += c * (ax * ay);
+    }
+}
+
+void strata_fluid_splat(const float *xs, const float *ys, float weight, const float *weights, const float *xs2, const float *ys2,
+                        float weight2, const float *weights2, long count, const float *colours, float *sums, int w, int h, int wrap) {
+    float4 *acc = (float4 *)sums;
+    for (long k = 0; k < count; k++) {
+        float4 c;
+        memcpy(&c, colours + 4 * k, sizeof c);
+        splat_one(acc, xs[k], ys[k], c * (weights ? weight * weights[k] : weight), w, h, wrap);
+        if (xs2) splat_one(acc, xs2[k], ys2[k], c * (weights2 ? weight2 * weights2[k] : weight2), w, h, wrap);
+    }
+}
+
+void strata_fluid_resolve(float *sums, const int32_t *region, const float *colours, long count, uint16_t *out) {
+    float4 *acc = (float4 *)sums;
+    for (long k = 0; k < count; k++) {
+        float4 sum = acc[region[k]];
+        acc[region[k]] = (float4){0, 0, 0, 0};
+        float4 c;
+        if (sum[3] > 1e-6f) {
+            c = sum / sum[3];
+        } else {
+            memcpy(&c, colours + 4 * k, sizeof c);
+        }
+        out[3 * k] = quantize16(c[0]);
+        out[3 * k + 1] = quantize16(c[1]);
+        out[3 * k + 2] = quantize16(c[2]);
+    }
+}

@@ -1,0 +1,212 @@
+import CStrataKernels
+import StrataCore
+import XCTest
+@testable import StrataFluid
+
+/// The loop's C kernels against references written here, on every instruction-set path the
+/// machine runs; the holes' fade in closed form; the frames and layers composed from the
+/// 16-bit store; and the key.
+final class FluidKernelTests: XCTestCase {
+    /// The paths this processor can take (the others cannot be tested here: say so).
+    static var paths: [KernelISA] {
+        let paths = KernelISA.allCases.filter { $0.rawValue <= KernelISA.supported.rawValue }
+        if paths.count < KernelISA.allCases.count { print("FluidKernelTests: \(KernelISA.supported) is this processor's best; paths above it not run") }
+        return paths
+    }
+
+    /// One Euler step as the kernels define it, written again in Swift: the same operations
+    /// in the same order, so every path must match it to the bit.
+    static func step(_ q: SIMD2<Float>, uv: [Float], w: Int, h: Int, wrap: Bool, sign: Float) -> SIMD2<Float> {
+        let (fx, fy) = (q.x.rounded(.down), q.y.rounded(.down))
+        let (ax, ay) = (q.x - fx, q.y - fy)
+        var (x0, x1) = (Int(fx), Int(fx) + 1)
+        if wrap {
+            if x0 < 0 { x0 += w } else if x0 >= w { x0 -= w }
+            if x1 < 0 { x1 += w } else if x1 >= w { x1 -= w }
+        } else {
+            (x0, x1) = (min(max(x0, 0), w - 1), min(max(x1, 0), w - 1))
+        }
+        let (y0, y1) = (min(max(Int(fy), 0), h - 1), min(max(Int(fy) + 1, 0), h - 1))
+        func at(_ x: Int, _ y: Int, _ c: Int) -> Float { uv[2 * (y * w + x) + c] }
+        let (bx, by) = (1 - ax, 1 - ay)
+        var next = q
+        for c in 0..<2 {
+            let t1 = at(x0, y0, c) * bx, t2 = at(x1, y0, c) * ax
+            let top = t1 + t2
+            let b1 = at(x0, y1, c) * bx, b2 = at(x1, y1, c) * ax
+            let bottom = b1 + b2
+            let p1 = top * by, p2 = bottom * ay
+            next[c] = q[c] + sign * (p1 + p2)
+        }
+        if wrap, next.x < 0 { next.x += Float(w) } else if wrap, next.x >= Float(w) { next.x -= Float(w) }
+        return next
+    }
+
+    /// Ragged counts (below, at and past each vector width and the chunk of 2048), positions
+    /// on and off the image, wrapping and not, both signs, several steps kept: every path
+    /// gives the reference's bits.
+    func testEveryPathStepsParticlesExactlyAsTheReference() {
+        let (w, h) = (37, 23)
+        var rng = SystemRandomNumberGenerator()
+        let uv = (0..<(2 * w * h)).map { _ in Float.random(in: -2...2, using: &rng) }
+        for count in [1, 7, 8, 15, 16, 17, 33, 2047, 2049, 4100] {
+            let xs = (0..<count).map { _ in Float.random(in: -6...Float(w + 6), using: &rng) }
+            let ys = (0..<count).map { _ in Float.random(in: -6...Float(h + 6), using: &rng) }
+            for wrap in [false, true] {
+                for sign: Float in [1, -1] {
+                    // Three steps, each kept: row j holds the positions after j steps.
+                    var expected = [(xs, ys)]
+                    for _ in 0..<3 {
+                        let last = expected.last!
+                        let next = (0..<count).map { Self.step(SIMD2(last.0[$0], last.1[$0]), uv: uv, w: w, h: h, wrap: wrap, sign: sign) }
+                        expected.append((next.map(\.x), next.map(\.y)))
+                    }
+                    for isa in Self.paths {
+                        var rx = xs + [Float](repeating: 0, count: 3 * count), ry = ys + [Float](repeating: 0, count: 3 * count)
+                        strata_fluid_trace(&rx, &ry, count, count, 3, 1, uv, Int32(w), Int32(h), wrap ? 1 : 0, sign, isa.rawValue)
+                        for j in 1...3 {
+                            XCTAssertTrue(Array(rx[(j * count)..<((j + 1) * count)]) == expected[j].0 && Array(ry[(j * count)..<((j + 1) * count)]) == expected[j].1,
+                                          "\(isa), \(count) particles, wrap \(wrap), sign \(sign), step \(j)")
+                        }
+                        // In place, the same positions as the last kept row.
+                        var px = xs, py = ys
+                        strata_fluid_trace(&px, &py, count, count, 3, 0, uv, Int32(w), Int32(h), wrap ? 1 : 0, sign, isa.rawValue)
+                        XCTAssertTrue(px == expected[3].0 && py == expected[3].1, "\(isa), \(count) particles, in place")
+                    }
+                }
+            }
+        }
+    }
+
+    /// A whole loop on each path: the same 16-bit frames.
+    func testEveryPathRendersTheSameLoop() throws {
+        let (w, h, n) = (61, 37, 10)
+        let still = Image(width: w, height: h, channels: 3) { c, y, x in 0.5 + 0.4 * sin(Float(x) * 0.37 + Float(c)) * cos(Float(y) * 0.29) }
+        let fluid = FluidTests.rectangle(w, h, x: 3..<58, y: 4..<33)
+        let hints = [MotionHint(start: [30, 10], end: [34, 11], speed: 1.3), MotionHint(start: [50, 25], end: [48, 29], speed: 0.9)]
+        let field = try MotionField.densify(hints, fluid: fluid, width: w, height: h).divergenceFree()
+        let saved = KernelISA.selected
+        defer { KernelISA.selected = saved }
+        var loops: [FluidFrames] = []
+        for isa in Self.paths {
+            KernelISA.selected = isa
+            loops.append(try FluidLoop(frames: n).render(still, field: field, alpha: FluidMask.feathered(fluid, width: w, feather: 2, wrap: false)))
+        }
+        for (isa, loop) in zip(Self.paths, loops).dropFirst() { XCTAssertTrue(loop.moved == loops[0].moved, "\(isa) renders another loop than generic") }
+    }
+
+    /// Fluid entering at the left and leaving at the right, one pixel a frame, with the
+    /// fluid reaching the image's border and then only columns 5 to 34 (the field moving on
+    /// past them): frame t at x blends the forward copy (from x − t) and the backward one
+    /// (from x + N − t), each weighted by its copy's weight and by (k + 1)/(fade + 1), k the
+    /// particle's steps from the fluid's edge behind it (forward copy) or ahead of it
+    /// (backward copy), at most fade. The render matches this to 16 bits, and without the
+    /// fade it would not.
+    func testTheCopiesFadeInFromTheirHoles() throws {
+        let (w, h, n, fade) = (40, 6, 8, 3)
+        let still = Image(width: w, height: h, channels: 3) { c, y, x in Float((x * 7 + c * 5 + y) % 17) / 16 }
+        let plane = w * h
+        for columns in [0..<w, 5..<35] {
+            let fluid = (0..<plane).map { columns.contains($0 % w) }
+            // One pixel a frame to the right everywhere, the border faces too.
+            var field = MotionField(width: w, height: h, wrap: false)
+            (field.u, field.openRight, field.openDown) = ([Float](repeating: 1, count: plane), [Bool](repeating: true, count: plane), fluid)
+            let frames = try FluidLoop(frames: n, fade: fade).render(still, field: field, alpha: fluid.map { $0 ? 1 : 0 })
+            var changed = 0
+            for t in 0..<n {
+                let frame = frames.frame(t)
+                let a = Float(n - t) / Float(n)
+                for y in 0..<h {
+                    for x in columns {
+                        func expected(faded: Bool) -> SIMD3<Float> {
+                            var sum = SIMD3<Float>.zero, weights: Float = 0
+                            let colour = { (p: Int) in SIMD3((0..<3).map { still.pixels[$0 * plane + y * w + p] }) }
+                            let ramp = { (k: Int) in faded ? Float(min(fade, k) + 1) / Float(fade + 1) : 1 }
+                            if x - t >= columns.lowerBound {
+                                let weight = a * ramp(x - t - columns.lowerBound)
+                                (sum, weights) = (sum + weight * colour(x - t), weights + weight)
+                            }
+                            if t > 0, x + n - t < columns.upperBound {
+                                let weight = (1 - a) * ramp(columns.upperBound - 1 - (x + n - t))
+                                (sum, weights) = (sum + weight * colour(x + n - t), weights + weight)
+                            }
+                            return weights > 0 ? sum / weights : colour(x)
+                        }
+                        let (want, unfaded) = (expected(faded: true), expected(faded: false))
+                        if (want - unfaded).replacing(with: unfaded - want, where: want .< unfaded).max() > 0.01 { changed += 1 }
+                        for c in 0..<3 {
+                            XCTAssertEqual(frame.pixels[c * plane + y * w + x], want[c], accuracy: 2e-5, "columns \(columns), frame \(t) (\(x), \(y))")
+                        }
+                    }
+                }
+            }
+            XCTAssertGreaterThan(changed, 100, "the fade changes the frames near the fluid's ends")
+            XCTAssertEqual(frames.frame(0), still)
+        }
+    }
+
+    /// The 16-bit store composes frames and layers: frame 0 is the still, pixels outside the
+    /// fluid are the still in every frame, and with a feathered edge the fluid layer over
+    /// the still is the frame. A grey still's layer is grey. A key's zero weights keep the
+    /// still there, exactly.
+    func testFramesAndLayersComposeFromTheStore() throws {
+        let (w, h, n) = (32, 20, 6)
+        let fluid = FluidTests.rectangle(w, h, x: 4..<28, y: 6..<18)
+        let alpha = FluidMask.feathered(fluid, width: w, feather: 3, wrap: false)
+        let field = try MotionField.densify([MotionHint(start: [16, 12], end: [20, 13], speed: 1.4)], fluid: fluid, width: w, height: h)
+        for channels in [3, 1] {
+            let still = Image(width: w, height: h, channels: channels) { c, y, x in 0.2 + 0.6 * Float((x * 3 + y * 5 + c) % 11) / 10 }
+            let loop = try FluidLoop(frames: n).render(still, field: field, alpha: alpha)
+            XCTAssertEqual(loop.frame(0), still)
+            let plane = w * h
+            for t in 0..<n {
+                let (frame, layer) = (loop.frame(t), loop.layer(t))
+                XCTAssertEqual(layer.channels, 4)
+                for i in 0..<plane {
+                    let a = layer.pixels[3 * plane + i]
+                    XCTAssertEqual(a, alpha[i])
+                    for c in 0..<3 {
+                        let source = min(c, channels - 1)
+                        if channels == 1 { XCTAssertEqual(layer.pixels[c * plane + i], layer.pixels[i]) }
+                        XCTAssertEqual(a * layer.pixels[c * plane + i] + (1 - a) * still.pixels[source * plane + i], frame.pixels[source * plane + i],
+                                       accuracy: 1e-6, "frame \(t), pixel \(i)")
+                    }
+                    if alpha[i] == 0 { XCTAssertEqual(frame.pixels[i], still.pixels[i]) }
+                }
+            }
+            // A key that shows the left half only: the right half is the still in every frame.
+            let keyed = loop.showing((0..<plane).map { $0 % w < w / 2 ? 1 : 0 })
+            var moved = 0
+            for t in 1..<n {
+                let frame = keyed.frame(t)
+                for i in 0..<plane {
+                    if i % w >= w / 2 { XCTAssertEqual(frame.pixels[i], still.pixels[i]) } else if frame.pixels[i] != still.pixels[i] { moved += 1 }
+                }
+            }
+            XCTAssertGreaterThan(moved, 100)
+        }
+    }
+
+    /// Luminance and colour keys in closed form: Rec. 709 luma through a Hermite ramp, the
+    /// colour's distance through the same ramp, and the inverted keys.
+    func testKeysFollowLumaAndColourDistance() {
+        let values: [Float] = [0, 0.3, 0.45, 0.5, 0.55, 0.7, 1]
+        let grey = Image(width: values.count, height: 1, channels: 1) { _, _, x in values[x] }
+        let luma = FluidKey(.luminance, threshold: 0.5, softness: 0.2).weights(grey)
+        for (x, v) in values.enumerated() {
+            let t = min(max((v - 0.5) / 0.2 + 0.5, 0), 1)
+            XCTAssertEqual(luma[x], t * t * (3 - 2 * t), accuracy: 1e-6)
+        }
+        XCTAssertEqual([luma[0], luma[3], luma[6]], [0, 0.5, 1])
+        XCTAssertEqual(FluidKey(.luminance, threshold: 0.5, softness: 0.2, invert: true).weights(grey)[6], 0)
+        XCTAssertEqual(FluidKey(.luminance, threshold: 0.5, softness: 0).weights(grey), [0, 0, 0, 1, 1, 1, 1])
+
+        // Pure red, green and blue (luma 0.2126, 0.7152, 0.0722) and a blue near (0.1, 0.3, 0.8).
+        let colours: [SIMD3<Float>] = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [0.1, 0.32, 0.75]]
+        let rgb = Image(width: colours.count, height: 1, channels: 3) { c, _, x in colours[x][c] }
+        XCTAssertEqual(FluidKey(.luminance, threshold: 0.5, softness: 0).weights(rgb), [0, 1, 0, 0])
+        let blue = FluidKey(.color([0.1, 0.3, 0.8]), threshold: 0.25, softness: 0.1).weights(rgb)
+        XCTAssertEqual(Array(blue[0..<3]), [0, 0, 0])
+        XCTAssertEqual(blue[3], 1, "0.054 from the key colour: well inside")
+    }
+}
