@@ -1,13 +1,46 @@
 import Foundation
 import StrataCore
 import StrataFluid
+import StrataIO
 
 /// StrataFluid's timings: densifying three arrows over a fluid covering the lower 60% of
 /// a WIDTH × HEIGHT still, the projection, and rendering FRAMES loop frames to memory, and
 /// composing one frame as an Image (what each frame then costs a writer).
 ///
 ///     strata-bench fluid WIDTH HEIGHT FRAMES
+///
+/// And the MP4 of such a loop over a real still (resized to WIDTH × HEIGHT): the time to
+/// compose the frames as 8-bit RGB and encode them (x264, CRF 20, preset medium, as `video.write`
+/// does), and the same frames as raw RGB24 for ffmpeg to encode in its own time
+/// (`Benchmarks/fluid_mp4.sh`).
+///
+///     strata-bench fluid-video STILL.png WIDTH HEIGHT FRAMES OUT.mp4 FRAMES.rgb
 enum FluidBench {
+    static func video(still path: String, width w: Int, height h: Int, frames: Int, mp4: String, raw: String) throws {
+        let still = try ImageFile.read(URL(fileURLWithPath: path)).resized(width: w, height: h)
+        let fluid = (0..<(w * h)).map { $0 / w >= h * 2 / 5 }
+        let (fw, fh) = (Double(w), Double(h))
+        let hints = [MotionHint(start: [0.2 * fw, 0.6 * fh], end: [0.3 * fw, 0.62 * fh], speed: 2),
+                     MotionHint(start: [0.5 * fw, 0.8 * fh], end: [0.6 * fw, 0.8 * fh], speed: 3)]
+        let field = try MotionField.densify(hints, fluid: fluid, width: w, height: h)
+        let loop = try FluidLoop(frames: frames).render(still, field: field, alpha: FluidMask.feathered(fluid, width: w, feather: 4, wrap: false))
+        let start = DispatchTime.now()
+        let writer = try VideoWriter(url: URL(fileURLWithPath: mp4), width: w, height: h, options: .init(frameRate: 24))
+        var rgb: [UInt8] = []
+        for t in 0..<frames {
+            loop.rgb24(t, into: &rgb)
+            try writer.append(rgb24: rgb)
+        }
+        try writer.finish()
+        let encode = StrataBench.seconds(since: start)
+        _ = FileManager.default.createFile(atPath: raw, contents: nil)
+        let file = try FileHandle(forWritingTo: URL(fileURLWithPath: raw))
+        for t in 0..<frames { try file.write(contentsOf: loop.rgb24(t)) }
+        try file.close()
+        print(String(format: "{\"width\": %d, \"height\": %d, \"frames\": %d, \"encoder\": \"%@\", \"compose_and_encode_s\": %.3f}",
+                     w, h, frames, writer.encoderName, encode))
+    }
+
     static func run(width w: Int, height h: Int, frames: Int) throws {
         if let threads = ProcessInfo.processInfo.environment["THREADS"].flatMap(Int.init) { Parallel.maxThreads = threads }
         let still = Image(width: w, height: h, channels: 3) { c, y, x in Float((x * 31 + y * 17 + c * 7) % 255) / 255 }

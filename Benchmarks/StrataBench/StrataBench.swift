@@ -16,6 +16,7 @@ import StrataSphere
 ///     strata-bench depth CLIP.mp4 FRAMES [MODEL.onnx PRESET]  (see DepthBench.swift)
 ///     strata-bench pano speed|quality WIDTH HEIGHT [VIEWSIZE REPEATS]  (see PanoBench.swift)
 ///     strata-bench fluid WIDTH HEIGHT FRAMES       (see FluidBench.swift)
+///     strata-bench fluid-video STILL WIDTH HEIGHT FRAMES OUT.mp4 FRAMES.rgb
 @main
 enum StrataBench {
     static func main() throws {
@@ -49,6 +50,11 @@ enum StrataBench {
             } else {
                 try PanoBench.quality(width: width, height: height)
             }
+            return
+        }
+        if arguments.count == 8, arguments[1] == "fluid-video", let width = Int(arguments[3]), let height = Int(arguments[4]),
+           let frames = Int(arguments[5]) {
+            try FluidBench.video(still: arguments[2], width: width, height: height, frames: frames, mp4: arguments[6], raw: arguments[7])
             return
         }
         if arguments.count == 5, arguments[1] == "fluid", let width = Int(arguments[2]), let height = Int(arguments[3]),

@@ -312,3 +312,35 @@ void strata_fluid_resolve(float *sums, const int32_t *region, const float *colou
         out[3 * k + 2] = quantize16(c[2]);
     }
 }
+
+void strata_fluid_compose8(const uint16_t *moved, const uint16_t *still16, const float *still, const float *alpha,
+                           const int32_t *region, long count, int grey, uint8_t *out) {
+    const float unit = 1.0f / 65535.0f, magic = 8388608.0f;
+    for (long k = 0; k < count; k++) {
+        float a = alpha[k];
+        uint8_t samples[3];
+        for (int ch = 0; ch < (grey ? 1 : 3); ch++) {
+            float before = still[3 * k + ch];
+            uint16_t fluid = moved[3 * k + ch];
+            float mixed = before + a * ((float)fluid * unit - before);
+            float v = fluid == still16[3 * k + ch] ? before : mixed;
+            // As Strata's 8-bit conversion everywhere: clamped (NaN to 0), scaled, rounded to
+            // nearest by adding 2^23.
+            float s = v * 255.0f;
+            s = s > 0 ? s : 0;
+            s = s < 255.0f ? s : 255.0f;
+            float r = s + magic;
+            uint32_t bits;
+            memcpy(&bits, &r, sizeof bits);
+            samples[ch] = (uint8_t)(bits & 0xFF);
+        }
+        uint8_t *pixel = out + 3 * (long)region[k];
+        if (grey) {
+            pixel[0] = pixel[1] = pixel[2] = samples[0];
+        } else {
+            pixel[0] = samples[0];
+            pixel[1] = samples[1];
+            pixel[2] = samples[2];
+        }
+    }
+}

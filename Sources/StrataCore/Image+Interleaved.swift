@@ -107,6 +107,9 @@ public enum Interleaving {
         }
     }
 
+    /// One sample as `interleaved8()` writes it: 0…1 clamped, scaled by 255, rounded; NaN 0.
+    @inlinable public static func sample8(_ value: Float) -> UInt8 { UInt8(truncatingIfNeeded: quantize(value, 255)) }
+
     /// One sample scaled, clamped (NaN to 0) and rounded, as the low bits of a float.
     @inline(__always) @usableFromInline
     static func quantize(_ value: Float, _ maximum: Float) -> UInt32 {

@@ -82,6 +82,10 @@ public final class VideoWriter {
     private var packet: UnsafeMutablePointer<AVPacket>?
     private var scaler: OpaquePointer?
     private var finished = false
+    /// RGB rows with aligned strides and a spare row, as swscale's SIMD paths need (they may
+    /// read past a row's end), kept from frame to frame: a fresh 6 MB a 1080p frame would be
+    /// fresh pages for the kernel to zero each time.
+    private var padded: UnsafeMutableRawPointer?
 
     /// Whether this FFmpeg build has the libx264 encoder.
     public static var hasH264Encoder: Bool { isAvailable(.h264) }
@@ -227,6 +231,7 @@ public final class VideoWriter {
             unlink(temporary.path)
         }
         sws_freeContext(scaler)
+        padded?.deallocate()
         av_frame_free(&frame)
         av_packet_free(&packet)
         avcodec_free_context(&codecContext)
@@ -235,21 +240,31 @@ public final class VideoWriter {
 
     /// Encodes one frame (gray or colour; alpha is dropped); it must have the video's size.
     public func append(_ image: Image) throws {
-        guard !finished, let frame, let scaler else {
+        guard !finished else {
             throw MediaError(path: url.path, .notWritable("the video is already finished"), frame: frameCount)
         }
         guard image.width == width, image.height == height else {
             throw MediaError(path: url.path, .unsupported("frame is \(image.width)x\(image.height), the video \(width)x\(height)"), frame: frameCount)
         }
         let rgb = image.channels == 3 ? image : image.rgb()
-        let samples = rgb.interleaved8()
+        try append(rgb24: rgb.interleaved8())
+    }
+
+    /// Encodes one frame given as 8-bit RGB, interleaved, row by row (width × height × 3
+    /// bytes): what ``append(_:)`` encodes after converting an image, for callers that
+    /// already hold such bytes.
+    public func append(rgb24 samples: [UInt8]) throws {
+        guard !finished, let frame, let scaler else {
+            throw MediaError(path: url.path, .notWritable("the video is already finished"), frame: frameCount)
+        }
+        guard samples.count == width * height * 3 else {
+            throw MediaError(path: url.path, .unsupported("frame has \(samples.count) bytes, the video \(width)x\(height)x3"), frame: frameCount)
+        }
         var code = av_frame_make_writable(frame)
         guard code >= 0 else { throw MediaError(path: url.path, .notWritable(FFmpegError(code: code).description), frame: frameCount) }
-        // swscale's SIMD paths may read past a row's end: feed it rows with aligned strides
-        // and a spare row, as av_image_alloc lays them out.
         let rowBytes = width * 3, stride = (rowBytes + 63) & ~63
-        let padded = UnsafeMutableRawPointer.allocate(byteCount: stride * (height + 1), alignment: 64)
-        defer { padded.deallocate() }
+        if self.padded == nil { self.padded = UnsafeMutableRawPointer.allocate(byteCount: stride * (height + 1), alignment: 64) }
+        let padded = self.padded!
         samples.withUnsafeBytes { src in
             for y in 0..<height { (padded + y * stride).copyMemory(from: src.baseAddress! + y * rowBytes, byteCount: rowBytes) }
         }

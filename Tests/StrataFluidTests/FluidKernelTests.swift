@@ -162,6 +162,7 @@ final class FluidKernelTests: XCTestCase {
             for t in 0..<n {
                 let (frame, layer) = (loop.frame(t), loop.layer(t))
                 XCTAssertEqual(layer.channels, 4)
+                XCTAssertEqual(loop.rgb24(t), (channels == 3 ? frame : frame.rgb()).interleaved8(), "the 8-bit frame is the frame in 8 bits")
                 for i in 0..<plane {
                     let a = layer.pixels[3 * plane + i]
                     XCTAssertEqual(a, alpha[i])

@@ -249,6 +249,22 @@ final class VideoTests: XCTestCase {
         XCTAssertThrowsError(try writer.append(indexFrame(0, width: 32, height: 48))) { error in
             XCTAssertEqual((error as? MediaError)?.frame, 0)
         }
+        assertMediaError(.unsupported("frame has 100 bytes, the video 64x48x3")) { try writer.append(rgb24: [UInt8](repeating: 0, count: 100)) }
+    }
+
+    /// Frames given as 8-bit RGB bytes encode to the very file their images do (the image
+    /// path converts and then takes the same one), with the padded rows kept between frames.
+    func testBytesAndImagesEncodeToTheSameFile() throws {
+        let folder = try temporaryFolder(self)
+        let frames = (0..<5).map { smoothImage(width: 64, height: 48, seed: Float($0) * 0.7) }
+        let (images, bytes) = (folder.appendingPathComponent("images.mp4"), folder.appendingPathComponent("bytes.mp4"))
+        let a = try VideoWriter(url: images, width: 64, height: 48, options: .init(codec: .mpeg4))
+        for frame in frames { try a.append(frame) }
+        try a.finish()
+        let b = try VideoWriter(url: bytes, width: 64, height: 48, options: .init(codec: .mpeg4))
+        for frame in frames { try b.append(rgb24: frame.interleaved8()) }
+        try b.finish()
+        XCTAssertEqual(try Data(contentsOf: images), try Data(contentsOf: bytes))
     }
 
     func testUnfinishedVideoLeavesNoFileBehind() throws {
