@@ -211,8 +211,8 @@ static void advance(float *xs, float *ys, long count, const float *uv, int w, in
 /// and the field they read in the second.
 enum { TRACE_CHUNK = 2048 };
 
-void strata_fluid_trace(float *xs, float *ys, long count, long stride, int steps, int keep, const float *uv, int w, int h,
-                        int wrap, float sign, int isa) {
+void strata_fluid_trace(float *xs, float *ys, long count, long stride, int steps, int keep, const float *const *uv, int w,
+                        int h, int wrap, float sign, int isa) {
     if (isa > strata_isa_supported()) isa = strata_isa_supported();
     for (long first = 0; first < count; first += TRACE_CHUNK) {
         long chunk = count - first < TRACE_CHUNK ? count - first : TRACE_CHUNK;
@@ -224,13 +224,13 @@ void strata_fluid_trace(float *xs, float *ys, long count, long stride, int steps
                 x += stride;
                 y += stride;
             }
-            advance(x, y, chunk, uv, w, h, wrap, sign, isa);
+            advance(x, y, chunk, uv[j - 1], w, h, wrap, sign, isa);
         }
     }
 }
 
-void strata_fluid_exit_steps(const float *xs, const float *ys, long count, int limit, const uint8_t *inside, const float *uv,
-                             int w, int h, int wrap, float sign, int isa, int32_t *steps) {
+void strata_fluid_exit_steps(const float *xs, const float *ys, long count, int limit, const uint8_t *inside,
+                             const float *const *uv, int w, int h, int wrap, float sign, int isa, int32_t *steps) {
     if (isa > strata_isa_supported()) isa = strata_isa_supported();
     float x[TRACE_CHUNK], y[TRACE_CHUNK];
     for (long first = 0; first < count; first += TRACE_CHUNK) {
@@ -240,15 +240,16 @@ void strata_fluid_exit_steps(const float *xs, const float *ys, long count, int l
         int32_t *out = steps + first;
         for (long k = 0; k < chunk; k++) out[k] = limit;
         for (int j = 1; j <= limit; j++) {
-            advance(x, y, chunk, uv, w, h, wrap, sign, isa);
+            advance(x, y, chunk, uv[j - 1], w, h, wrap, sign, isa);
             for (long k = 0; k < chunk; k++) {
-                if (out[k] < limit) continue;
-                // The pixel the particle is in, by rounding (columns round the panorama).
+                // The pixel the particle is in, by rounding (columns round the panorama);
+                // without branches, as particles leave at random.
                 int px = floor_int(x[k] + 0.5f), py = floor_int(y[k] + 0.5f);
-                if (wrap) {
-                    if (px < 0) px += w; else if (px >= w) px -= w;
-                }
-                if (px < 0 || px >= w || py < 0 || py >= h || !inside[(long)py * w + px]) out[k] = j - 1;
+                if (wrap) px += (px < 0 ? w : 0) - (px >= w ? w : 0);
+                int on = px >= 0 && px < w && py >= 0 && py < h;
+                int cx = px < 0 ? 0 : (px > w - 1 ? w - 1 : px), cy = py < 0 ? 0 : (py > h - 1 ? h - 1 : py);
+                int in = on & (inside[(long)cy * w + cx] != 0);
+                out[k] = out[k] == limit && !in ? j - 1 : out[k];
             }
         }
     }
@@ -341,6 +342,39 @@ void strata_fluid_compose8(const uint16_t *moved, const uint16_t *still16, const
             pixel[0] = samples[0];
             pixel[1] = samples[1];
             pixel[2] = samples[2];
+        }
+    }
+}
+
+void strata_fluid_advect_field(const float *uv, float *out, int w, int h, int wrap, float sign, const uint8_t *inside, int row0,
+                               int row1) {
+    for (int y = row0; y < row1; y++) {
+        for (int x = 0; x < w; x++) {
+            long i = (long)y * w + x;
+            if (!inside[i]) {
+                out[2 * i] = out[2 * i + 1] = 0;
+                continue;
+            }
+            // The departure point, one step against the flow (with the flow, going back in time).
+            float px = (float)x - sign * uv[2 * i], py = (float)y - sign * uv[2 * i + 1];
+            int ix = floor_int(px), iy = floor_int(py);
+            float ax = px - (float)ix, ay = py - (float)iy;
+            int x0 = ix, x1 = ix + 1;
+            if (wrap) {
+                x0 = ((x0 % w) + w) % w;
+                x1 = ((x1 % w) + w) % w;
+            } else {
+                x0 = x0 < 0 ? 0 : (x0 > w - 1 ? w - 1 : x0);
+                x1 = x1 < 0 ? 0 : (x1 > w - 1 ? w - 1 : x1);
+            }
+            int y0 = iy < 0 ? 0 : (iy > h - 1 ? h - 1 : iy);
+            int y1 = iy + 1 < 0 ? 0 : (iy + 1 > h - 1 ? h - 1 : iy + 1);
+            const float *a = uv + 2 * ((long)y0 * w + x0), *b = uv + 2 * ((long)y0 * w + x1);
+            const float *c = uv + 2 * ((long)y1 * w + x0), *d = uv + 2 * ((long)y1 * w + x1);
+            for (int k = 0; k < 2; k++) {
+                float top = a[k] * (1.0f - ax) + b[k] * ax, bottom = c[k] * (1.0f - ax) + d[k] * ax;
+                out[2 * i + k] = top * (1.0f - ay) + bottom * ay;
+            }
         }
     }
 }

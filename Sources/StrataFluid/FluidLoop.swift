@@ -17,13 +17,24 @@ public struct FluidLoop: Sendable {
     /// copy) weighs (k + 1)/(fade + 1), so the other copy takes over gradually, not at a seam.
     /// 0: every particle weighs the same.
     public let fade: Int
+    /// How much the field moves itself from frame to frame, 0…1. At 0 it is static (the
+    /// Eulerian field of Holynski et al.). Above, frame t's field is the field carried
+    /// along by itself (semi-Lagrangian advection, as in Stable Fluids) for t steps, each
+    /// step keeping this much of the carried field and taking the rest from the hints'
+    /// field, blended with the same carried N − t steps back in time by t/N, as the loop
+    /// blends its frames: eddies and ripples drift downstream, and frame N's field is frame 0's.
+    public let evolve: Float
 
-    /// - Parameter fade: steps of the fade at the holes; nil: N/2.
+    /// - Parameters:
+    ///   - fade: steps of the fade at the holes; nil: N/2.
+    ///   - evolve: how much the field moves itself, 0 (static) to 1.
     /// - Throws: ``FluidError`` for a loop of fewer than two frames.
-    public init(frames: Int, fade: Int? = nil) throws {
+    public init(frames: Int, fade: Int? = nil, evolve: Float = 0) throws {
         guard frames >= 2 else { throw FluidError("a loop of \(frames) frame\(frames == 1 ? "" : "s") does not move: give 2 or more") }
+        guard evolve >= 0, evolve <= 1 else { throw FluidError("evolve is \(evolve): give 0 (a static field) to 1") }
         self.frames = frames
         self.fade = max(0, fade ?? frames / 2)
+        self.evolve = evolve
     }
 
     /// Frames 0 to N − 1 of the loop over `still` (its first three channels move; a
@@ -50,12 +61,14 @@ public struct FluidLoop: Sendable {
         }
         let start = Particles(x: region.map { Float(Int($0) % w) }, y: region.map { Float(Int($0) / w) })
         let checkpointEvery = max(1, Int(Double(frames).squareRoot().rounded()))
-        let stepper = Stepper(field)
-        // Each particle's weight in the forward copy and in the backward one (nil: all 1).
+        let inside = alpha.map { $0 > 0 ? UInt8(1) : 0 }
+        let stepper = Stepper(field, frames: frames, evolve: evolve, inside: inside)
+        // Each particle's weight in the forward copy and in the backward one (nil: all 1):
+        // from frame 0 back in time for the forward copy, on from it for the backward one.
         var forwardWeights: [Float]?, backwardWeights: [Float]?
         if fade > 0, n > 0 {
-            let inside = alpha.map { $0 > 0 ? UInt8(1) : 0 }
             func weights(_ sign: Float) -> [Float] {
+                let fields = stepper.fields(from: sign > 0 ? 0 : frames, steps: fade, sign: sign)
                 var steps = [Int32](repeating: 0, count: n)
                 let chunk = 1 << 14
                 steps.withUnsafeMutableBufferPointer { steps in
@@ -64,7 +77,7 @@ public struct FluidLoop: Sendable {
                         let range = (chunks.lowerBound * chunk)..<min(n, chunks.upperBound * chunk)
                         start.x.withUnsafeBufferPointer { x in start.y.withUnsafeBufferPointer { y in
                             strata_fluid_exit_steps(x.baseAddress! + range.lowerBound, y.baseAddress! + range.lowerBound, range.count,
-                                                    Int32(fade), inside, stepper.uv, stepper.width, stepper.height, stepper.wrap, sign,
+                                                    Int32(fade), inside, fields, stepper.width, stepper.height, stepper.wrap, sign,
                                                     stepper.isa.rawValue, out.value + range.lowerBound)
                         } }
                     }
@@ -84,7 +97,7 @@ public struct FluidLoop: Sendable {
                 // the fluid is never read (and never cleared).
                 var sums = [Float](repeating: 0, count: 4 * plane)
                 var forward = start
-                stepper.trace(&forward, steps: run.lowerBound, sign: 1)
+                stepper.trace(&forward, from: 0, steps: run.lowerBound, sign: 1)
                 // The backward steps this run needs, s = N − t, from the last down:
                 // checkpoints every few steps up to the largest, then each block recomputed
                 // (all its steps kept) on entering it.
@@ -92,7 +105,7 @@ public struct FluidLoop: Sendable {
                 var checkpoints = [start]
                 var backward = start
                 while checkpoints.count * checkpointEvery <= largest {
-                    stepper.trace(&backward, steps: checkpointEvery, sign: -1)
+                    stepper.trace(&backward, from: frames - (checkpoints.count - 1) * checkpointEvery, steps: checkpointEvery, sign: -1)
                     checkpoints.append(backward)
                 }
                 var block = Particles(x: [Float](repeating: 0, count: checkpointEvery * n), y: [Float](repeating: 0, count: checkpointEvery * n))
@@ -104,7 +117,7 @@ public struct FluidLoop: Sendable {
                         let first = checkpoints[s / checkpointEvery]
                         block.x.replaceSubrange(0..<n, with: first.x)
                         block.y.replaceSubrange(0..<n, with: first.y)
-                        stepper.trace(&block, count: n, keepingSteps: min(checkpointEvery - 1, largest - blockStart), sign: -1)
+                        stepper.trace(&block, count: n, from: frames - blockStart, keepingSteps: min(checkpointEvery - 1, largest - blockStart), sign: -1)
                     }
                     // Forward at weight (N − t)/N, backward at t/N, normalised to 16-bit
                     // colours; where neither copy reached, the still's colour.
@@ -115,7 +128,7 @@ public struct FluidLoop: Sendable {
                                            1 - a, backwardWeights, n, colour, &sums, Int32(w), Int32(h), field.wrap ? 1 : 0)
                     } }
                     strata_fluid_resolve(&sums, region, colour, n, out.value + t * stride)
-                    if t + 1 < run.upperBound { stepper.trace(&forward, steps: 1, sign: 1) }
+                    if t + 1 < run.upperBound { stepper.trace(&forward, from: t, steps: 1, sign: 1) }
                 }
             }
         }
@@ -129,30 +142,81 @@ struct Particles {
 }
 
 /// Euler steps along the field's velocity at the pixel centres (``MotionField/atPixels()``,
-/// the field the user sees), read bilinearly by the kernel of ``KernelISA/selected``.
-struct Stepper: @unchecked Sendable {
+/// the field the user sees), read bilinearly by the kernel of ``KernelISA/selected``: one
+/// field, or with ``FluidLoop/evolve`` one a frame.
+final class Stepper: @unchecked Sendable {
     let width: Int32, height: Int32, wrap: Int32
-    /// The velocity at each pixel centre, (right, down) pairs: a lookup reads both at once.
-    let uv: [Float]
     let isa = KernelISA.selected
-    init(_ field: MotionField) {
+    /// Frames in the loop: the fields repeat with this period.
+    let frames: Int
+    /// The velocity at each pixel centre, (right, down) pairs (a lookup reads both at once):
+    /// one field, or one per frame, back to back. Never moved, so the kernels can be handed
+    /// pointers into it.
+    let storage: UnsafeMutableBufferPointer<Float>
+    let fieldCount: Int
+
+    init(_ field: MotionField, frames: Int, evolve: Float = 0, inside: [UInt8]) {
         (width, height, wrap) = (Int32(field.width), Int32(field.height), field.wrap ? 1 : 0)
+        self.frames = frames
         let flow = field.atPixels()
         let plane = field.width * field.height
-        uv = (0..<(2 * plane)).map { flow.pixels[($0 & 1) * plane + $0 >> 1] }
+        let uv = (0..<(2 * plane)).map { flow.pixels[($0 & 1) * plane + $0 >> 1] }
+        fieldCount = evolve > 0 ? frames : 1
+        storage = .allocate(capacity: fieldCount * 2 * plane)
+        _ = storage.initialize(from: uv)
+        guard evolve > 0 else { return }
+        // A_t: carried t steps forward, into slot t; then B_k, carried k steps back in time,
+        // blended into slot N − k as v_{N−k} = (k/N)·A_{N−k} + (1 − k/N)·B_k.
+        let (w, h, wrapped) = (Int32(field.width), Int32(field.height), Int32(field.wrap ? 1 : 0))
+        func carried(_ from: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, sign: Float) {
+            let (source, target) = (UncheckedSendable(from), UncheckedSendable(out))
+            inside.withUnsafeBufferPointer { inside in
+                let mask = UncheckedSendable(inside.baseAddress!)
+                Parallel.forEachBand(field.height, minimumBand: 8) { rows in
+                    strata_fluid_advect_field(source.value, target.value, w, h, wrapped, sign, mask.value, Int32(rows.lowerBound), Int32(rows.upperBound))
+                }
+            }
+            for i in 0..<(2 * plane) { out[i] = evolve * out[i] + (1 - evolve) * uv[i] }
+        }
+        let base = storage.baseAddress!
+        for t in 1..<frames { carried(base + (t - 1) * 2 * plane, into: base + t * 2 * plane, sign: 1) }
+        var back = uv, next = uv
+        for k in 1..<frames {
+            back.withUnsafeBufferPointer { b in next.withUnsafeMutableBufferPointer { carried(b.baseAddress!, into: $0.baseAddress!, sign: -1) } }
+            swap(&back, &next)
+            let slot = base + (frames - k) * 2 * plane
+            let a = Float(k) / Float(frames)
+            for i in 0..<(2 * plane) { slot[i] = a * slot[i] + (1 - a) * back[i] }
+        }
     }
 
-    /// `steps` Euler steps of every particle along the field (`sign` −1: against it).
-    func trace(_ particles: inout Particles, steps: Int, sign: Float) {
+    deinit { storage.deallocate() }
+
+    /// Frame `f`'s field (frames taken round the loop).
+    func field(_ f: Int) -> UnsafePointer<Float> {
+        UnsafePointer(storage.baseAddress! + (fieldCount == 1 ? 0 : ((f % frames) + frames) % frames) * 2 * Int(width) * Int(height))
+    }
+
+    /// The field of each of `steps` steps from frame `f`: forward, step j goes from frame
+    /// f + j to f + j + 1 and moves by frame f + j's field; back in time (`sign` −1), from
+    /// f − j to f − j − 1, undoing frame f − j − 1's.
+    func fields(from f: Int, steps: Int, sign: Float) -> [UnsafePointer<Float>?] {
+        (0..<steps).map { j in field(sign > 0 ? f + j : f - j - 1) }
+    }
+
+    /// `steps` Euler steps of every particle from frame `f` (`sign` −1: back in time).
+    func trace(_ particles: inout Particles, from f: Int, steps: Int, sign: Float) {
         guard steps > 0 else { return }
         let count = particles.x.count
-        strata_fluid_trace(&particles.x, &particles.y, count, count, Int32(steps), 0, uv, width, height, wrap, sign, isa.rawValue)
+        strata_fluid_trace(&particles.x, &particles.y, count, count, Int32(steps), 0, fields(from: f, steps: steps, sign: sign),
+                           width, height, wrap, sign, isa.rawValue)
     }
 
     /// Rows 1…`steps` of `rows` (each `count` particles, x and y apart) become row 0 after
-    /// that many steps.
-    func trace(_ rows: inout Particles, count: Int, keepingSteps steps: Int, sign: Float) {
+    /// that many steps from frame `f`.
+    func trace(_ rows: inout Particles, count: Int, from f: Int, keepingSteps steps: Int, sign: Float) {
         guard steps > 0 else { return }
-        strata_fluid_trace(&rows.x, &rows.y, count, count, Int32(steps), 1, uv, width, height, wrap, sign, isa.rawValue)
+        strata_fluid_trace(&rows.x, &rows.y, count, count, Int32(steps), 1, fields(from: f, steps: steps, sign: sign),
+                           width, height, wrap, sign, isa.rawValue)
     }
 }

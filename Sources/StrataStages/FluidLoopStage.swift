@@ -33,6 +33,8 @@ final class FluidLoopStage: FrameSource, @unchecked Sendable {
                            doc: "equirect: the loop wraps across the 0°/360° seam; auto: equirect for a 2:1 image."),
                  ParamSpec("fade", .integer(min: -1, max: 10_000), default: .number(-1),
                            doc: "Frames over which each of the loop's two copies fades in where the fluid enters or leaves (an edge it flows out of or into, the image border), so they meet without a seam; -1: half the loop, 0: none."),
+                 ParamSpec("evolve", .number(min: 0, max: 1), default: .number(0),
+                           doc: "How much the motion field carries itself along from frame to frame (semi-Lagrangian advection, each step keeping this much of the carried field and taking the rest from the arrows'), so eddies and ripples drift downstream; the field still loops. 0: a static field. Holds one field a frame in memory (8 bytes a pixel each)."),
                  ParamSpec("key", .choice(["none", "luminance", "color"]), default: .string("none"),
                            doc: "Show the moving fluid only where the still is bright (luminance) or near keyColor (color), so that what lies under clear water, such as a riverbed, stays still; the fluid layer's alpha is the mask's times the key's."),
                  ParamSpec("keyColor", .string, default: .string(""),
@@ -146,7 +148,8 @@ final class FluidLoopStage: FrameSource, @unchecked Sendable {
         shown = try Self.key(context, still: still, fluid: fluid)
         let frames = try context.int("frames")
         let fade = try context.int("fade")
-        loop = try FluidLoop(frames: frames > 0 ? frames : controls.frames ?? 60, fade: fade >= 0 ? fade : nil)
+        loop = try FluidLoop(frames: frames > 0 ? frames : controls.frames ?? 60, fade: fade >= 0 ? fade : nil,
+                             evolve: Float(try context.double("evolve")))
         frameCount = loop.frames
         summary = "\(imageURL.path): \(w)x\(h); \(hints.count) hint\(hints.count == 1 ? "" : "s"), \(fluid.filter { $0 }.count) fluid pixels, \(frameCount) frames\(wrap ? ", wrapping" : "")"
     }

@@ -48,7 +48,8 @@ final class FluidKernelTests: XCTestCase {
     func testEveryPathStepsParticlesExactlyAsTheReference() {
         let (w, h) = (37, 23)
         var rng = SystemRandomNumberGenerator()
-        let uv = (0..<(2 * w * h)).map { _ in Float.random(in: -2...2, using: &rng) }
+        // A field a step: step j reads the j-th.
+        let uvs = (0..<3).map { _ in (0..<(2 * w * h)).map { _ in Float.random(in: -2...2, using: &rng) } }
         for count in [1, 7, 8, 15, 16, 17, 33, 2047, 2049, 4100] {
             let xs = (0..<count).map { _ in Float.random(in: -6...Float(w + 6), using: &rng) }
             let ys = (0..<count).map { _ in Float.random(in: -6...Float(h + 6), using: &rng) }
@@ -56,12 +57,13 @@ final class FluidKernelTests: XCTestCase {
                 for sign: Float in [1, -1] {
                     // Three steps, each kept: row j holds the positions after j steps.
                     var expected = [(xs, ys)]
-                    for _ in 0..<3 {
+                    for j in 0..<3 {
                         let last = expected.last!
-                        let next = (0..<count).map { Self.step(SIMD2(last.0[$0], last.1[$0]), uv: uv, w: w, h: h, wrap: wrap, sign: sign) }
+                        let next = (0..<count).map { Self.step(SIMD2(last.0[$0], last.1[$0]), uv: uvs[j], w: w, h: h, wrap: wrap, sign: sign) }
                         expected.append((next.map(\.x), next.map(\.y)))
                     }
-                    for isa in Self.paths {
+                    for isa in Self.paths { uvs[0].withUnsafeBufferPointer { u0 in uvs[1].withUnsafeBufferPointer { u1 in uvs[2].withUnsafeBufferPointer { u2 in
+                        let uv: [UnsafePointer<Float>?] = [u0.baseAddress, u1.baseAddress, u2.baseAddress]
                         var rx = xs + [Float](repeating: 0, count: 3 * count), ry = ys + [Float](repeating: 0, count: 3 * count)
                         strata_fluid_trace(&rx, &ry, count, count, 3, 1, uv, Int32(w), Int32(h), wrap ? 1 : 0, sign, isa.rawValue)
                         for j in 1...3 {
@@ -72,7 +74,7 @@ final class FluidKernelTests: XCTestCase {
                         var px = xs, py = ys
                         strata_fluid_trace(&px, &py, count, count, 3, 0, uv, Int32(w), Int32(h), wrap ? 1 : 0, sign, isa.rawValue)
                         XCTAssertTrue(px == expected[3].0 && py == expected[3].1, "\(isa), \(count) particles, in place")
-                    }
+                    } } } }
                 }
             }
         }
@@ -209,5 +211,67 @@ final class FluidKernelTests: XCTestCase {
         let blue = FluidKey(.color([0.1, 0.3, 0.8]), threshold: 0.25, softness: 0.1).weights(rgb)
         XCTAssertEqual(Array(blue[0..<3]), [0, 0, 0])
         XCTAssertEqual(blue[3], 1, "0.054 from the key colour: well inside")
+    }
+
+    /// An evolving field, against a reference written here: frame t's field is
+    /// (1 − t/N)·A_t + (t/N)·B_{N−t}, with A carried forward by itself (semi-Lagrangian, from
+    /// the departure point x − v(x)), B carried back (from x + v(x)), each step keeping
+    /// `evolve` of the carried field and 1 − evolve of the hints' field, and 0 outside the
+    /// fluid. Frame 0's field is the static one; the loop still closes.
+    func testAnEvolvingFieldIsCarriedByItselfAndLoops() throws {
+        let (w, h, n, evolve): (Int, Int, Int, Float) = (40, 30, 8, 0.8)
+        let fluid = FluidTests.rectangle(w, h, x: 3..<37, y: 3..<27)
+        let hints = [MotionHint(start: [20, 8], end: [24, 8], speed: 1.5), MotionHint(start: [32, 15], end: [32, 19], speed: 1.2),
+                     MotionHint(start: [20, 23], end: [16, 23], speed: 1.5), MotionHint(start: [8, 15], end: [8, 11], speed: 1.2)]
+        let field = try MotionField.densify(hints, fluid: fluid, width: w, height: h)
+        let inside = fluid.map { $0 ? UInt8(1) : 0 }
+        let stepper = Stepper(field, frames: n, evolve: evolve, inside: inside)
+        let flow = field.atPixels()
+        let plane = w * h
+        let v0 = (0..<(2 * plane)).map { flow.pixels[($0 & 1) * plane + $0 >> 1] }
+        func carried(_ uv: [Float], sign: Float) -> [Float] {
+            var out = [Float](repeating: 0, count: 2 * plane)
+            for y in 0..<h {
+                for x in 0..<w where fluid[y * w + x] {
+                    let i = y * w + x
+                    let (px, py) = (Float(x) - sign * uv[2 * i], Float(y) - sign * uv[2 * i + 1])
+                    let (fx, fy) = (px.rounded(.down), py.rounded(.down))
+                    let (ax, ay) = (px - fx, py - fy)
+                    let (x0, x1) = (min(max(Int(fx), 0), w - 1), min(max(Int(fx) + 1, 0), w - 1))
+                    let (y0, y1) = (min(max(Int(fy), 0), h - 1), min(max(Int(fy) + 1, 0), h - 1))
+                    for k in 0..<2 {
+                        let top = uv[2 * (y0 * w + x0) + k] * (1 - ax) + uv[2 * (y0 * w + x1) + k] * ax
+                        let bottom = uv[2 * (y1 * w + x0) + k] * (1 - ax) + uv[2 * (y1 * w + x1) + k] * ax
+                        out[2 * i + k] = evolve * (top * (1 - ay) + bottom * ay) + (1 - evolve) * v0[2 * i + k]
+                    }
+                }
+            }
+            return out
+        }
+        var a = [v0], b = [v0]
+        for _ in 1..<n { a.append(carried(a.last!, sign: 1)); b.append(carried(b.last!, sign: -1)) }
+        for t in 0..<n {
+            let got = stepper.field(t)
+            for i in 0..<(2 * plane) {
+                let want = (1 - Float(t) / Float(n)) * a[t][i] + Float(t) / Float(n) * b[(n - t) % n][i]
+                XCTAssertEqual(got[i], want, accuracy: 1e-5, "frame \(t), value \(i)")
+            }
+        }
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: stepper.field(0), count: 2 * plane)), v0, "frame 0's field is the static one")
+        XCTAssertTrue(stepper.field(n) == stepper.field(0), "the fields go round the loop")
+        var changed: Float = 0
+        for i in 0..<(2 * plane) { changed = max(changed, abs(stepper.field(n / 2)[i] - v0[i])) }
+        XCTAssertGreaterThan(changed, 0.05, "mid-loop the field has moved")
+
+        // The loop over it still closes, and nothing outside the fluid changes.
+        let still = Image(width: w, height: h, channels: 3) { c, y, x in 0.5 + 0.4 * sin(Float(x) * 0.5 + Float(c)) * cos(Float(y) * 0.4) }
+        let frames = try FluidLoop(frames: n, evolve: evolve).render(still, field: field, alpha: fluid.map { $0 ? 1 : 0 }).all
+        func difference(_ a: Image, _ b: Image) -> Float { zip(a.pixels, b.pixels).reduce(0) { $0 + abs($1.0 - $1.1) } / Float(a.pixels.count) }
+        let steps = (0..<(n - 1)).map { difference(frames[$0], frames[$0 + 1]) }
+        XCTAssertLessThanOrEqual(difference(frames[n - 1], frames[0]), 1.5 * steps.max()!)
+        XCTAssertEqual(frames[0], still)
+        for frame in frames { for i in 0..<plane where !fluid[i] { XCTAssertEqual(frame.pixels[i], still.pixels[i]) } }
+        XCTAssertNotEqual(frames, try FluidLoop(frames: n).render(still, field: field, alpha: fluid.map { $0 ? 1 : 0 }).all)
+        XCTAssertThrowsError(try FluidLoop(frames: n, evolve: 1.5)) { XCTAssertEqual("\($0)", "evolve is 1.5: give 0 (a static field) to 1") }
     }
 }

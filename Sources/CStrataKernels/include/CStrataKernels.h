@@ -32,21 +32,28 @@ enum {
 /// bits (never from a table of models).
 int strata_isa_supported(void);
 
-/// Euler steps of the `count` particles at (`xs`[k], `ys`[k]) along a velocity field held
-/// per pixel centre as (right, down) pairs `uv` (`w` × `h` pairs), read bilinearly (rows and, unless
-/// `wrap`, columns clamped at the border; with `wrap` columns go round, and so does the new
-/// x): each step adds `sign` (±1) times the velocity there. `steps` steps in place, or with
+/// Euler steps of the `count` particles at (`xs`[k], `ys`[k]) along velocity fields held
+/// per pixel centre as (right, down) pairs (`w` × `h` pairs), step j along `uv`[j], read
+/// bilinearly (rows and, unless `wrap`, columns clamped at the border; with `wrap` columns
+/// go round, and so does the new x): each step adds `sign` (±1) times the velocity there. `steps` steps in place, or with
 /// `keep` every step's positions: after step j at `xs` + j·`stride` (and `ys` alike).
 /// Particles go in chunks through all the steps, so their positions stay in cache. Every
 /// `isa` gives the same bits.
-void strata_fluid_trace(float *xs, float *ys, long count, long stride, int steps, int keep, const float *uv, int w, int h,
-                        int wrap, float sign, int isa);
+void strata_fluid_trace(float *xs, float *ys, long count, long stride, int steps, int keep, const float *const *uv, int w,
+                        int h, int wrap, float sign, int isa);
 
 /// For each particle, how many of up to `limit` Euler steps (as strata_fluid_trace takes
 /// them) it makes before the pixel it rounds to is off the image or not `inside`: `limit`
 /// for one that stays, into `steps`[k].
-void strata_fluid_exit_steps(const float *xs, const float *ys, long count, int limit, const uint8_t *inside, const float *uv,
-                             int w, int h, int wrap, float sign, int isa, int32_t *steps);
+void strata_fluid_exit_steps(const float *xs, const float *ys, long count, int limit, const uint8_t *inside,
+                             const float *const *uv, int w, int h, int wrap, float sign, int isa, int32_t *steps);
+
+/// Rows `row0`..<`row1` of one semi-Lagrangian step of a velocity field by itself: at each
+/// pixel `inside`, the field (pairs, as strata_fluid_trace reads it) sampled bilinearly at
+/// the departure point, the pixel less `sign` times its own velocity (`sign` −1 runs the
+/// flow back in time); 0 elsewhere. Into `out`, laid out as `uv`.
+void strata_fluid_advect_field(const float *uv, float *out, int w, int h, int wrap, float sign, const uint8_t *inside, int row0,
+                               int row1);
 
 /// Adds each particle's colour (`colours`, four floats a particle, the last 1) times
 /// `weight` (and `weights`[k], unless NULL) bilinearly into the four pixels around its
