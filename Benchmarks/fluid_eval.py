@@ -18,6 +18,11 @@ python3 Benchmarks/fluid_eval.py STRATA --uniform: the same measures on a contro
 a 512×256 blurred-noise still whose middle band flows right at 1.5 px/frame (one arrow,
 48 frames), where Farnebäck can read the speed exactly; with Farnebäck on a pure 1.5 px
 shift of the still beside it, and the texture's contrast frame by frame (the cross-fade).
+
+python3 Benchmarks/fluid_eval.py STRATA --fade STILL HINTS: the seams where fluid enters or
+leaves its region, on a real still: Pipelines/photo-fluid.json run with fade 0 and with
+the default fade; for each fluid pixel the largest change between consecutive frames (a
+seam passing over a pixel is a jump), its mean and 99th percentile, beside the mean change.
 """
 import json, os, subprocess, sys, tempfile
 import cv2
@@ -110,7 +115,32 @@ def synth(strata):
     print("\n".join(rows))
 
 
+def fade(strata, still, hints):
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    print("| fade | mean change a frame | largest change of a pixel: mean | 99th percentile |")
+    print("|---|---|---|---|")
+    for value in [0, 10, -1, 20, 30]:
+        with tempfile.TemporaryDirectory() as work:
+            spec = json.load(open(os.path.join(root, "Pipelines", "photo-fluid.json")))
+            spec["inputs"]["image"]["default"] = os.path.abspath(still)
+            spec["inputs"]["hints"]["default"] = os.path.abspath(hints)
+            spec["nodes"] = [n for n in spec["nodes"] if n["id"] in ("loop", "frames")]
+            spec["nodes"][0]["params"] = {"fade": value}
+            json.dump(spec, open(os.path.join(work, "p.json"), "w"))
+            subprocess.run([strata, "run", os.path.join(work, "p.json"), "--output-dir", os.path.join(work, "out"), "--progress", "none"],
+                           check=True, stderr=subprocess.DEVNULL)
+            names = sorted(os.listdir(os.path.join(work, "out", "frames")))
+            frames = np.stack([cv2.imread(os.path.join(work, "out", "frames", n)).astype(np.float32) for n in names])
+            changes = np.abs(np.diff(frames, axis=0)).mean(axis=3)
+            moving = changes.max(axis=0) > 0
+            largest = changes.max(axis=0)[moving]
+            print(f"| {'default (N/4)' if value < 0 else value} | {changes[:, moving].mean():.2f} | {largest.mean():.2f} | {np.percentile(largest, 99):.1f} |")
+
+
 def main():
+    if sys.argv[2:3] == ["--fade"]:
+        fade(sys.argv[1], sys.argv[3], sys.argv[4])
+        return
     if sys.argv[2:3] == ["--synth"]:
         synth(sys.argv[1])
         return

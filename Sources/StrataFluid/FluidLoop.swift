@@ -26,14 +26,14 @@ public struct FluidLoop: Sendable {
     public let evolve: Float
 
     /// - Parameters:
-    ///   - fade: steps of the fade at the holes; nil: N/2.
+    ///   - fade: steps of the fade at the holes; nil: N/4.
     ///   - evolve: how much the field moves itself, 0 (static) to 1.
     /// - Throws: ``FluidError`` for a loop of fewer than two frames.
     public init(frames: Int, fade: Int? = nil, evolve: Float = 0) throws {
         guard frames >= 2 else { throw FluidError("a loop of \(frames) frame\(frames == 1 ? "" : "s") does not move: give 2 or more") }
         guard evolve >= 0, evolve <= 1 else { throw FluidError("evolve is \(evolve): give 0 (a static field) to 1") }
         self.frames = frames
-        self.fade = max(0, fade ?? frames / 2)
+        self.fade = max(0, fade ?? frames / 4)
         self.evolve = evolve
     }
 
@@ -41,11 +41,11 @@ public struct FluidLoop: Sendable {
     /// fourth, if any, stays). `alpha`: per pixel, how much of the moving fluid shows there
     /// (the feathered fluid mask; 0 where nothing moves).
     ///
-    /// Frames are rendered in contiguous runs, one per thread, each integrating its own
-    /// positions from the still, so the result does not depend on the threads (nor on the
-    /// instruction set: ``KernelISA``). Nothing is kept per frame but the fluid layer's
-    /// colours: the backward positions a run needs in reverse order are recomputed from
-    /// checkpoints every √N steps.
+    /// Frames are rendered in contiguous runs, one per thread, from positions integrated
+    /// with the particles split across the threads, so the result does not depend on the
+    /// threads (nor on the instruction set: ``KernelISA``): every particle takes the same
+    /// steps. Nothing is kept per frame but the fluid layer's colours: the backward
+    /// positions a run needs in reverse order are recomputed from checkpoints every √N steps.
     public func render(_ still: Image, field: MotionField, alpha: [Float]) -> FluidFrames {
         let (w, h) = (still.width, still.height)
         let plane = w * h
@@ -87,36 +87,67 @@ public struct FluidLoop: Sendable {
             forwardWeights = weights(-1)
             backwardWeights = weights(1)
         }
+        // The runs of frames, one a thread. What they share is computed first with the
+        // particles split across the threads, so no step is taken twice: each run's first
+        // forward positions, and the backward positions every few steps from frame N.
+        let threads = min(Parallel.threadCount, frames)
+        let runs = (0..<threads).map { r in (r * frames / threads)..<((r + 1) * frames / threads) }
+        let checkpointCount = frames / checkpointEvery + 1
+        var checkpoints = Particles(count: checkpointCount * n)
+        var runStarts = Particles(count: threads * n)
+        checkpoints.x.withUnsafeMutableBufferPointer { cx in checkpoints.y.withUnsafeMutableBufferPointer { cy in
+        runStarts.x.withUnsafeMutableBufferPointer { rx in runStarts.y.withUnsafeMutableBufferPointer { ry in
+        start.x.withUnsafeBufferPointer { sx in start.y.withUnsafeBufferPointer { sy in
+            let (cx, cy, rx, ry) = (UncheckedSendable(cx.baseAddress!), UncheckedSendable(cy.baseAddress!), UncheckedSendable(rx.baseAddress!),
+                                    UncheckedSendable(ry.baseAddress!))
+            let (sx, sy) = (UncheckedSendable(sx.baseAddress!), UncheckedSendable(sy.baseAddress!))
+            let chunk = 1 << 14
+            Parallel.forEachBand((n + chunk - 1) / chunk, minimumBand: 1) { chunks in
+                let range = (chunks.lowerBound * chunk)..<min(n, chunks.upperBound * chunk)
+                /// Row `row` of `(x, y)` from the row before, `steps` steps on from frame `f`.
+                func next(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, row: Int, from f: Int, steps: Int, sign: Float) {
+                    let (to, from) = (row * n + range.lowerBound, (row - 1) * n + range.lowerBound)
+                    (x + to).update(from: x + from, count: range.count)
+                    (y + to).update(from: y + from, count: range.count)
+                    stepper.trace(x: x + to, y: y + to, count: range.count, from: f, steps: steps, sign: sign)
+                }
+                for (x, y) in [(cx.value, cy.value), (rx.value, ry.value)] {
+                    (x + range.lowerBound).update(from: sx.value + range.lowerBound, count: range.count)
+                    (y + range.lowerBound).update(from: sy.value + range.lowerBound, count: range.count)
+                }
+                for c in 1..<checkpointCount {
+                    next(cx.value, cy.value, row: c, from: frames - (c - 1) * checkpointEvery, steps: checkpointEvery, sign: -1)
+                }
+                for r in 1..<threads {
+                    next(rx.value, ry.value, row: r, from: runs[r - 1].lowerBound, steps: runs[r].lowerBound - runs[r - 1].lowerBound, sign: 1)
+                }
+            }
+        } } } } } }
         let stride = n * FluidFrames.channels
-        let moved = [UInt16](unsafeUninitializedCapacity: frames * stride) { buffer, count in
-            count = frames * stride
+        // Huge pages: a 4K loop writes 1.8 GB here, and a fault and a zeroed page per 4 KiB
+        // cost more than the rendering (a fifth of it in this VM).
+        let moved = [UInt16](largeCount: frames * stride) { buffer in
             guard n > 0 else { return }
             let out = UncheckedSendable(buffer.baseAddress!)
-            Parallel.forEachBand(frames, minimumBand: 1, bandsPerThread: 1) { run in
+            Parallel.forEachBand(threads, minimumBand: 1, bandsPerThread: 1) { runIndices in
+              for r in runIndices {
+                let run = runs[r]
                 // Sums over the whole image, so a splat needs no lookup: what lands outside
                 // the fluid is never read (and never cleared).
-                var sums = [Float](repeating: 0, count: 4 * plane)
-                var forward = start
-                stepper.trace(&forward, from: 0, steps: run.lowerBound, sign: 1)
-                // The backward steps this run needs, s = N − t, from the last down:
-                // checkpoints every few steps up to the largest, then each block recomputed
-                // (all its steps kept) on entering it.
+                var sums = [Float](largeCount: 4 * plane) { $0.initialize(repeating: 0) }
+                var forward = Particles(x: Array(runStarts.x[(r * n)..<((r + 1) * n)]), y: Array(runStarts.y[(r * n)..<((r + 1) * n)]))
+                // The backward steps this run needs, s = N − t, from the last down: each
+                // block of them recomputed (all its steps kept) from its checkpoint on entering it.
                 let largest = frames - run.lowerBound
-                var checkpoints = [start]
-                var backward = start
-                while checkpoints.count * checkpointEvery <= largest {
-                    stepper.trace(&backward, from: frames - (checkpoints.count - 1) * checkpointEvery, steps: checkpointEvery, sign: -1)
-                    checkpoints.append(backward)
-                }
-                var block = Particles(x: [Float](repeating: 0, count: checkpointEvery * n), y: [Float](repeating: 0, count: checkpointEvery * n))
+                var block = Particles(count: checkpointEvery * n)
                 var blockStart = -1
                 for t in run {
                     let s = frames - t
                     if s / checkpointEvery * checkpointEvery != blockStart {
                         blockStart = s / checkpointEvery * checkpointEvery
-                        let first = checkpoints[s / checkpointEvery]
-                        block.x.replaceSubrange(0..<n, with: first.x)
-                        block.y.replaceSubrange(0..<n, with: first.y)
+                        let first = s / checkpointEvery * n
+                        block.x.replaceSubrange(0..<n, with: checkpoints.x[first..<(first + n)])
+                        block.y.replaceSubrange(0..<n, with: checkpoints.y[first..<(first + n)])
                         stepper.trace(&block, count: n, from: frames - blockStart, keepingSteps: min(checkpointEvery - 1, largest - blockStart), sign: -1)
                     }
                     // Forward at weight (N − t)/N, backward at t/N, normalised to 16-bit
@@ -130,6 +161,7 @@ public struct FluidLoop: Sendable {
                     strata_fluid_resolve(&sums, region, colour, n, out.value + t * stride)
                     if t + 1 < run.upperBound { stepper.trace(&forward, from: t, steps: 1, sign: 1) }
                 }
+              }
             }
         }
         return FluidFrames(still: still, alpha: alpha, region: region, moved: moved, count: frames)
@@ -139,6 +171,14 @@ public struct FluidLoop: Sendable {
 /// Particles' positions, x and y apart (as the vector kernels read them).
 struct Particles {
     var x: [Float], y: [Float]
+
+    init(x: [Float], y: [Float]) { (self.x, self.y) = (x, y) }
+
+    /// `count` particles at (0, 0), on huge pages when many.
+    init(count: Int) {
+        x = [Float](largeCount: count) { $0.initialize(repeating: 0) }
+        y = [Float](largeCount: count) { $0.initialize(repeating: 0) }
+    }
 }
 
 /// Euler steps along the field's velocity at the pixel centres (``MotionField/atPixels()``,
@@ -210,6 +250,12 @@ final class Stepper: @unchecked Sendable {
         let count = particles.x.count
         strata_fluid_trace(&particles.x, &particles.y, count, count, Int32(steps), 0, fields(from: f, steps: steps, sign: sign),
                            width, height, wrap, sign, isa.rawValue)
+    }
+
+    /// `steps` Euler steps of the `count` particles at `x`, `y` from frame `f`.
+    func trace(x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int, from f: Int, steps: Int, sign: Float) {
+        guard steps > 0 else { return }
+        strata_fluid_trace(x, y, count, count, Int32(steps), 0, fields(from: f, steps: steps, sign: sign), width, height, wrap, sign, isa.rawValue)
     }
 
     /// Rows 1…`steps` of `rows` (each `count` particles, x and y apart) become row 0 after

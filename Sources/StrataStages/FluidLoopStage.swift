@@ -32,7 +32,7 @@ final class FluidLoopStage: FrameSource, @unchecked Sendable {
                  ParamSpec("projection", .choice(["auto", "flat", "equirect"]), default: .string("auto"),
                            doc: "equirect: the loop wraps across the 0°/360° seam; auto: equirect for a 2:1 image."),
                  ParamSpec("fade", .integer(min: -1, max: 10_000), default: .number(-1),
-                           doc: "Frames over which each of the loop's two copies fades in where the fluid enters or leaves (an edge it flows out of or into, the image border), so they meet without a seam; -1: half the loop, 0: none."),
+                           doc: "Frames over which each of the loop's two copies fades in where the fluid enters or leaves (an edge it flows out of or into, the image border), so they meet without a seam; -1: a quarter of the loop, 0: none."),
                  ParamSpec("evolve", .number(min: 0, max: 1), default: .number(0),
                            doc: "How much the motion field carries itself along from frame to frame (semi-Lagrangian advection, each step keeping this much of the carried field and taking the rest from the arrows'), so eddies and ripples drift downstream; the field still loops. 0: a static field. Holds one field a frame in memory (8 bytes a pixel each)."),
                  ParamSpec("key", .choice(["none", "luminance", "color"]), default: .string("none"),
