@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The fluid loop's MP4 against ffmpeg encoding the same frames: strata-bench composes a
 # loop's frames over a real still and encodes them (x264, CRF 20, preset medium, yuv420p),
-# then dumps the same frames as raw RGB24; ffmpeg encodes those with the same settings.
+# then dumps the same frames as raw RGB24; ffmpeg encodes those with the same settings
+# (and the same RGB→YUV conversion as Strata's VideoWriter: bilinear, accurate rounding).
 # Both encode with x264's own threads; the frames are on disk for ffmpeg (page cache),
 # in memory for Strata.
 #
@@ -16,7 +17,7 @@ trap 'rm -rf "$work"' EXIT
 cat "$work/frames.rgb" > /dev/null  # in the page cache before timing
 start=$(date +%s.%N)
 ffmpeg -loglevel error -y -f rawvideo -pix_fmt rgb24 -s "${w}x${h}" -r 24 -i "$work/frames.rgb" \
-    -c:v libx264 -crf 20 -preset medium -pix_fmt yuv420p "$work/ffmpeg.mp4"
+    -sws_flags bilinear+accurate_rnd -c:v libx264 -crf 20 -preset medium -pix_fmt yuv420p "$work/ffmpeg.mp4"
 end=$(date +%s.%N)
 printf '{"ffmpeg_encode_s": %.3f, "strata_bytes": %d, "ffmpeg_bytes": %d}\n' "$(echo "$end - $start" | bc)" \
     "$(stat -c %s "$work/strata.mp4")" "$(stat -c %s "$work/ffmpeg.mp4")"

@@ -33,12 +33,17 @@ enum FluidBench {
         }
         try writer.finish()
         let encode = StrataBench.seconds(since: start)
+        // The composition alone, for the record.
+        let composeStart = DispatchTime.now()
+        var scratch: [UInt8] = []
+        for t in 0..<frames { loop.rgb24(t, into: &scratch) }
+        let compose = StrataBench.seconds(since: composeStart)
         _ = FileManager.default.createFile(atPath: raw, contents: nil)
         let file = try FileHandle(forWritingTo: URL(fileURLWithPath: raw))
         for t in 0..<frames { try file.write(contentsOf: loop.rgb24(t)) }
         try file.close()
-        print(String(format: "{\"width\": %d, \"height\": %d, \"frames\": %d, \"encoder\": \"%@\", \"compose_and_encode_s\": %.3f}",
-                     w, h, frames, writer.encoderName, encode))
+        print(String(format: "{\"width\": %d, \"height\": %d, \"frames\": %d, \"encoder\": \"%@\", \"compose_and_encode_s\": %.3f, \"compose_s\": %.3f}",
+                     w, h, frames, writer.encoderName, encode, compose))
     }
 
     static func run(width w: Int, height h: Int, frames: Int) throws {
