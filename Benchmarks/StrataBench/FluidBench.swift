@@ -7,7 +7,7 @@ import StrataIO
 /// a WIDTH × HEIGHT still, the projection, and rendering FRAMES loop frames to memory, and
 /// composing one frame as an Image (what each frame then costs a writer).
 ///
-///     strata-bench fluid WIDTH HEIGHT FRAMES     (FADE=steps, EVOLVE=0…1 to set those; THREADS=n)
+///     strata-bench fluid WIDTH HEIGHT FRAMES     (FADE=steps, EVOLVE=0…1, BITS=8|16 to set those; THREADS=n)
 ///
 /// And the MP4 of such a loop over a real still (resized to WIDTH × HEIGHT): the time to
 /// compose the frames as 8-bit RGB and encode them (x264, CRF 20, preset medium, as `video.write`
@@ -23,7 +23,7 @@ enum FluidBench {
         let hints = [MotionHint(start: [0.2 * fw, 0.6 * fh], end: [0.3 * fw, 0.62 * fh], speed: 2),
                      MotionHint(start: [0.5 * fw, 0.8 * fh], end: [0.6 * fw, 0.8 * fh], speed: 3)]
         let field = try MotionField.densify(hints, fluid: fluid, width: w, height: h)
-        let loop = try FluidLoop(frames: frames).render(still, field: field, alpha: FluidMask.feathered(fluid, width: w, feather: 4, wrap: false))
+        let loop = try FluidLoop(frames: frames).render(still, field: field, alpha: FluidMask.feathered(fluid, width: w, feather: 4, wrap: false), bits: 8)
         let start = DispatchTime.now()
         let writer = try VideoWriter(url: URL(fileURLWithPath: mp4), width: w, height: h, options: .init(frameRate: 24))
         var rgb: [UInt8] = []
@@ -64,14 +64,14 @@ enum FluidBench {
         start = DispatchTime.now()
         let environment = ProcessInfo.processInfo.environment
         let loop = try FluidLoop(frames: frames, fade: environment["FADE"].flatMap(Int.init), evolve: environment["EVOLVE"].flatMap(Float.init) ?? 0)
-        let out = loop.render(still, field: projected, alpha: alpha)
+        let out = loop.render(still, field: projected, alpha: alpha, bits: environment["BITS"].flatMap(Int.init) ?? 16)
         let render = StrataBench.seconds(since: start)
         // What a writer then does per frame: compose it as an Image.
         start = DispatchTime.now()
         var checksum: Float = 0
         for t in 0..<out.count { checksum += out.frame(t).pixels[w * h - 1] }
         let compose = StrataBench.seconds(since: start)
-        print(String(format: "{\"isa\": \"%@\", \"fade\": %d, \"evolve\": %.2f, \"width\": %d, \"height\": %d, \"frames\": %d, \"densify_s\": %.3f, \"project_s\": %.3f, \"render_s\": %.3f, \"compose_each_s\": %.4f, \"checksum\": %.3f}",
-                     KernelISA.selected.description, loop.fade, loop.evolve, w, h, out.count, densify, project, render, compose / Double(out.count), checksum))
+        print(String(format: "{\"isa\": \"%@\", \"bits\": %d, \"fade\": %d, \"evolve\": %.2f, \"width\": %d, \"height\": %d, \"frames\": %d, \"densify_s\": %.3f, \"project_s\": %.3f, \"render_s\": %.3f, \"compose_each_s\": %.4f, \"checksum\": %.3f}",
+                     KernelISA.selected.description, out.bits, loop.fade, loop.evolve, w, h, out.count, densify, project, render, compose / Double(out.count), checksum))
     }
 }

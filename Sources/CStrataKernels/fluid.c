@@ -257,12 +257,6 @@ void strata_fluid_exit_steps(const float *xs, const float *ys, long count, int l
 
 typedef float float4 __attribute__((vector_size(16)));
 
-/// A colour in [0, 1] to 16 bits, rounded (out-of-range values clamped).
-static inline uint16_t quantize16(float v) {
-    v = v < 0 ? 0 : (v > 1 ? 1 : v);
-    return (uint16_t)(v * 65535.0f + 0.5f);
-}
-
 typedef float float8 __attribute__((vector_size(32)));
 
 /// One particle's colour `c` added bilinearly around (px, py). Where both columns are on
@@ -342,8 +336,9 @@ void strata_fluid_splat(const float *xs, const float *ys, float weight, const fl
     splat(xs, ys, weight, weights, xs2, ys2, weight2, weights2, count, colours, sums, w, h, wrap);
 }
 
-void strata_fluid_resolve(float *sums, const int32_t *region, const float *colours, long count, uint16_t *out) {
+void strata_fluid_resolve(float *sums, const int32_t *region, const float *colours, long count, void *out, int bits) {
     float4 *acc = (float4 *)sums;
+    const float top = bits == 8 ? 255.0f : 65535.0f;
     for (long k = 0; k < count; k++) {
         float4 sum = acc[region[k]];
         acc[region[k]] = (float4){0, 0, 0, 0};
@@ -353,23 +348,25 @@ void strata_fluid_resolve(float *sums, const int32_t *region, const float *colou
         } else {
             memcpy(&c, colours + 4 * k, sizeof c);
         }
-        out[3 * k] = quantize16(c[0]);
-        out[3 * k + 1] = quantize16(c[1]);
-        out[3 * k + 2] = quantize16(c[2]);
+        for (int ch = 0; ch < 3; ch++) {
+            float v = c[ch] < 0 ? 0 : (c[ch] > 1 ? 1 : c[ch]);
+            if (bits == 8) ((uint8_t *)out)[3 * k + ch] = (uint8_t)(v * top + 0.5f);
+            else ((uint16_t *)out)[3 * k + ch] = (uint16_t)(v * top + 0.5f);
+        }
     }
 }
 
-void strata_fluid_compose8(const uint16_t *moved, const uint16_t *still16, const float *still, const float *alpha,
+void strata_fluid_compose8(const void *moved, int bits, const uint16_t *stillQ, const float *still, const float *alpha,
                            const int32_t *region, long count, int grey, uint8_t *out) {
-    const float unit = 1.0f / 65535.0f, magic = 8388608.0f;
+    const float unit = bits == 8 ? 1.0f / 255.0f : 1.0f / 65535.0f, magic = 8388608.0f;
     for (long k = 0; k < count; k++) {
         float a = alpha[k];
         uint8_t samples[3];
         for (int ch = 0; ch < (grey ? 1 : 3); ch++) {
             float before = still[3 * k + ch];
-            uint16_t fluid = moved[3 * k + ch];
+            uint16_t fluid = bits == 8 ? ((const uint8_t *)moved)[3 * k + ch] : ((const uint16_t *)moved)[3 * k + ch];
             float mixed = before + a * ((float)fluid * unit - before);
-            float v = fluid == still16[3 * k + ch] ? before : mixed;
+            float v = fluid == stillQ[3 * k + ch] ? before : mixed;
             // As Strata's 8-bit conversion everywhere: clamped (NaN to 0), scaled, rounded to
             // nearest by adding 2^23.
             float s = v * 255.0f;

@@ -2,8 +2,8 @@ import CStrataKernels
 import StrataCore
 
 /// A rendered loop, kept as the still and, per frame, the moving fluid layer's colour at
-/// each fluid pixel in 16 bits: at 1080p a frame is 7 MB here against 25 MB as an
-/// ``Image``, and any frame or layer is composed from it on demand.
+/// each fluid pixel in 16 bits, or 8 for an 8-bit still: at 1080p a frame is 7 MB (or 3.5)
+/// here against 25 MB as an ``Image``, and any frame or layer is composed from it on demand.
 public struct FluidFrames: Sendable {
     /// Colours kept per fluid pixel and frame (red, green, blue; a grey still uses the first).
     static let channels = 3
@@ -14,20 +14,24 @@ public struct FluidFrames: Sendable {
     public let alpha: [Float]
     /// The pixels whose alpha is above 0, in raster order.
     let region: [Int32]
-    /// Frame-major, then pixel by pixel in `region` order, ``channels`` 16-bit colours each.
-    let moved: [UInt16]
+    /// Bits a stored colour: 8 or 16.
+    public let bits: Int
+    /// Frame-major, then pixel by pixel in `region` order, ``channels`` colours each: bytes
+    /// for 8 `bits`, native-endian UInt16s for 16.
+    let moved: [UInt8]
     /// Frames in the loop.
     public let count: Int
     /// The still as 8-bit RGB, interleaved (what ``rgb24(_:)`` starts from).
     let still8: [UInt8]
     /// The still's colours at the region's pixels, laid out as a frame of `moved`: as they
-    /// are, and in 16 bits (where a frame's colour equals that, the frame is the still).
-    let stillColours: [Float], still16: [UInt16]
+    /// are, and in `bits` (where a frame's colour equals that, the frame is the still).
+    let stillColours: [Float], stillQ: [UInt16]
     /// The alpha at the region's pixels.
     let regionAlpha: [Float]
 
-    init(still: Image, alpha: [Float], region: [Int32], moved: [UInt16], count: Int) {
-        (self.still, self.alpha, self.region, self.moved, self.count) = (still, alpha, region, moved, count)
+    init(still: Image, alpha: [Float], region: [Int32], moved: [UInt8], bits: Int, count: Int) {
+        precondition(bits == 8 || bits == 16)
+        (self.still, self.alpha, self.region, self.moved, self.bits, self.count) = (still, alpha, region, moved, bits, count)
         still8 = (still.channels == 3 ? still : still.rgb()).interleaved8()
         let plane = still.width * still.height
         let colours = min(Self.channels, still.channels)
@@ -36,19 +40,19 @@ public struct FluidFrames: Sendable {
             for ch in 0..<colours { stillColours[k * Self.channels + ch] = still.pixels[ch * plane + Int(i)] }
         }
         self.stillColours = stillColours
-        still16 = stillColours.map(Self.quantized)
+        stillQ = stillColours.map { Self.quantized($0, bits: bits) }
         regionAlpha = region.map { alpha[Int($0)] }
     }
 
     private init(_ frames: FluidFrames, alpha: [Float]) {
-        (still, self.alpha, region, moved, count) = (frames.still, alpha, frames.region, frames.moved, frames.count)
-        (still8, stillColours, still16) = (frames.still8, frames.stillColours, frames.still16)
+        (still, self.alpha, region, moved, bits, count) = (frames.still, alpha, frames.region, frames.moved, frames.bits, frames.count)
+        (still8, stillColours, stillQ) = (frames.still8, frames.stillColours, frames.stillQ)
         regionAlpha = region.map { alpha[Int($0)] }
     }
 
     /// Frame `t`: the still, and where the fluid is, the still + alpha · (fluid − still).
     /// Outside the fluid it is the still exactly, and so is any pixel whose fluid colour
-    /// is the still's to 16 bits (frame 0 everywhere).
+    /// is the still's to the stored bits (frame 0 everywhere).
     public func frame(_ t: Int) -> Image {
         precondition(t >= 0 && t < count)
         var frame = still
@@ -84,18 +88,20 @@ public struct FluidFrames: Sendable {
         } else {
             out = still8
         }
-        let frame = t * region.count * Self.channels
+        let first = t * region.count * Self.channels * bits / 8
         let grey: Int32 = still.channels < 3 ? 1 : 0
-        let c = Self.channels
-        moved.withUnsafeBufferPointer { moved in still16.withUnsafeBufferPointer { still16 in stillColours.withUnsafeBufferPointer { colours in
+        let (c, depth) = (Self.channels, Int32(bits))
+        let bytes = bits / 8
+        moved.withUnsafeBufferPointer { moved in stillQ.withUnsafeBufferPointer { stillQ in stillColours.withUnsafeBufferPointer { colours in
         regionAlpha.withUnsafeBufferPointer { alpha in region.withUnsafeBufferPointer { region in out.withUnsafeMutableBufferPointer { out in
-            let (q, s16, s, a, r, o) = (UncheckedSendable(moved.baseAddress! + frame), UncheckedSendable(still16.baseAddress!),
-                                        UncheckedSendable(colours.baseAddress!), UncheckedSendable(alpha.baseAddress!),
-                                        UncheckedSendable(region.baseAddress!), UncheckedSendable(out.baseAddress!))
+            let (q, sq, s, a, r, o) = (UncheckedSendable(moved.baseAddress! + first), UncheckedSendable(stillQ.baseAddress!),
+                                       UncheckedSendable(colours.baseAddress!), UncheckedSendable(alpha.baseAddress!),
+                                       UncheckedSendable(region.baseAddress!), UncheckedSendable(out.baseAddress!))
             // Bands of particles write disjoint pixels.
             Parallel.forEachBand(region.count, minimumBand: 1 << 16) { band in
                 let k = band.lowerBound
-                strata_fluid_compose8(q.value + c * k, s16.value + c * k, s.value + c * k, a.value + k, r.value + k, band.count, grey, o.value)
+                strata_fluid_compose8(q.value + c * k * bytes, depth, sq.value + c * k, s.value + c * k, a.value + k, r.value + k, band.count,
+                                      grey, o.value)
             }
         } } } } } }
     }
@@ -116,12 +122,11 @@ public struct FluidFrames: Sendable {
         }
         layer.pixels.replaceSubrange((3 * plane)..<(4 * plane), with: alpha)
         layer.pixels.withUnsafeMutableBufferPointer { pixels in
-            let base = t * region.count * Self.channels
-            for (k, i) in region.enumerated() {
-                for c in 0..<3 {
-                    let q = moved[base + k * Self.channels + min(c, colours - 1)]
-                    let before = pixels[c * plane + Int(i)]
-                    if q != Self.quantized(before) { pixels[c * plane + Int(i)] = Float(q) * Self.unit16 }
+            forEachStored(t) { k, i, ch, q, still, unit in
+                guard ch < colours else { return }
+                // A grey still's one colour in all three.
+                for c in (colours == 1 ? 0..<3 : ch..<(ch + 1)) where q != stillQ[k * Self.channels + ch] {
+                    pixels[c * plane + i] = Float(q) * unit
                 }
             }
         }
@@ -130,26 +135,43 @@ public struct FluidFrames: Sendable {
 
     /// Every fluid sample of frame `t`: `body(pixel, channel, frame's value)`, the frame's
     /// being still + alpha · (fluid − still), or the still's value exactly where the fluid's
-    /// colour is the still's to 16 bits (chosen without a branch: the two are mixed at
-    /// random across the fluid).
+    /// colour is the still's to the stored bits (chosen without a branch: the two are mixed
+    /// at random across the fluid).
     @inline(__always)
     func forEachSample(_ t: Int, colours: Int, _ body: (Int, Int, Float) -> Void) {
-        moved.withUnsafeBufferPointer { moved in still16.withUnsafeBufferPointer { still16 in stillColours.withUnsafeBufferPointer { still in
-        regionAlpha.withUnsafeBufferPointer { alpha in region.withUnsafeBufferPointer { region in
-            let q = moved.baseAddress! + t * region.count * Self.channels
-            for k in 0..<region.count {
-                for ch in 0..<colours {
-                    let j = k * Self.channels + ch
-                    let mixed = still[j] + alpha[k] * (Float(q[j]) * Self.unit16 - still[j])
-                    body(Int(region[k]), ch, q[j] == still16[j] ? still[j] : mixed)
-                }
+        stillQ.withUnsafeBufferPointer { stillQ in regionAlpha.withUnsafeBufferPointer { alpha in
+            forEachStored(t) { k, i, ch, q, still, unit in
+                guard ch < colours else { return }
+                let mixed = still + alpha[k] * (Float(q) * unit - still)
+                body(i, ch, q == stillQ[k * Self.channels + ch] ? still : mixed)
             }
-        } } } } }
+        } }
     }
 
-    /// One step of 16 bits, as a factor (a multiply where a division would take ten times as long).
-    static let unit16: Float = 1 / 65535
+    /// Every stored colour of frame `t`: `body(particle, pixel, channel, stored value, the
+    /// still's value, one step of the stored bits)`.
+    @inline(__always)
+    func forEachStored(_ t: Int, _ body: (Int, Int, Int, UInt16, Float, Float) -> Void) {
+        let unit: Float = bits == 8 ? 1 / 255 : 1 / 65535
+        let n = region.count * Self.channels
+        moved.withUnsafeBytes { bytes in stillColours.withUnsafeBufferPointer { still in region.withUnsafeBufferPointer { region in
+            if bits == 8 {
+                let q = bytes.bindMemory(to: UInt8.self).baseAddress! + t * n
+                for k in 0..<region.count {
+                    for ch in 0..<Self.channels { body(k, Int(region[k]), ch, UInt16(q[k * Self.channels + ch]), still[k * Self.channels + ch], unit) }
+                }
+            } else {
+                let q = bytes.bindMemory(to: UInt16.self).baseAddress! + t * n
+                for k in 0..<region.count {
+                    for ch in 0..<Self.channels { body(k, Int(region[k]), ch, q[k * Self.channels + ch], still[k * Self.channels + ch], unit) }
+                }
+            }
+        } } }
+    }
 
-    /// A colour in [0, 1] to 16 bits, rounded (out-of-range values clamped).
-    @inline(__always) static func quantized(_ v: Float) -> UInt16 { UInt16(min(max(v, 0), 1) * 65535 + 0.5) }
+    /// A colour in [0, 1] to `bits` (8 or 16), rounded (out-of-range values clamped), as the
+    /// C kernels store it.
+    @inline(__always) static func quantized(_ v: Float, bits: Int) -> UInt16 {
+        UInt16(min(max(v, 0), 1) * (bits == 8 ? 255 : 65535) + 0.5)
+    }
 }

@@ -46,7 +46,10 @@ public struct FluidLoop: Sendable {
     /// threads (nor on the instruction set: ``KernelISA``): every particle takes the same
     /// steps. Nothing is kept per frame but the fluid layer's colours: the backward
     /// positions a run needs in reverse order are recomputed from checkpoints every √N steps.
-    public func render(_ still: Image, field: MotionField, alpha: [Float]) -> FluidFrames {
+    /// - Parameter bits: the stored colours' depth, 16 or 8 (for an 8-bit still: what it
+    ///   loses is below its own step, and the store is half as large).
+    public func render(_ still: Image, field: MotionField, alpha: [Float], bits: Int = 16) -> FluidFrames {
+        precondition(bits == 8 || bits == 16)
         let (w, h) = (still.width, still.height)
         let plane = w * h
         precondition(field.width == w && field.height == h && alpha.count == plane)
@@ -123,10 +126,10 @@ public struct FluidLoop: Sendable {
                 }
             }
         } } } } } }
-        let stride = n * FluidFrames.channels
-        // Huge pages: a 4K loop writes 1.8 GB here, and a fault and a zeroed page per 4 KiB
-        // cost more than the rendering (a fifth of it in this VM).
-        let moved = [UInt16](largeCount: frames * stride) { buffer in
+        let stride = n * FluidFrames.channels * bits / 8
+        // Huge pages: a 4K loop writes 1.8 GB here in 16 bits, and a fault and a zeroed page
+        // per 4 KiB cost more than the rendering (a fifth of it in this VM).
+        let moved = [UInt8](largeCount: frames * stride) { buffer in
             guard n > 0 else { return }
             let out = UncheckedSendable(buffer.baseAddress!)
             Parallel.forEachBand(threads, minimumBand: 1, bandsPerThread: 1) { runIndices in
@@ -158,13 +161,13 @@ public struct FluidLoop: Sendable {
                         strata_fluid_splat(forward.x, forward.y, a, forwardWeights, a < 1 ? bx.baseAddress! + row : nil, by.baseAddress! + row,
                                            1 - a, backwardWeights, n, colour, &sums, Int32(w), Int32(h), field.wrap ? 1 : 0)
                     } }
-                    strata_fluid_resolve(&sums, region, colour, n, out.value + t * stride)
+                    strata_fluid_resolve(&sums, region, colour, n, out.value + t * stride, Int32(bits))
                     if t + 1 < run.upperBound { stepper.trace(&forward, from: t, steps: 1, sign: 1) }
                 }
               }
             }
         }
-        return FluidFrames(still: still, alpha: alpha, region: region, moved: moved, count: frames)
+        return FluidFrames(still: still, alpha: alpha, region: region, moved: moved, bits: bits, count: frames)
     }
 }
 

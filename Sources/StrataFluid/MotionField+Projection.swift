@@ -13,7 +13,7 @@ extension MotionField {
     /// and only the other cells' ``divergence()`` is 0.
     ///
     /// `tolerance`: of the divergence's norm, where the solve stops.
-    public func divergenceFree(openBorders: Bool = true, tolerance: Double = 1e-4) -> MotionField {
+    public func divergenceFree(openBorders: Bool = true, tolerance: Double = 3e-4) -> MotionField {
         let count = width * height
         var right = [Float](repeating: 0, count: count), down = right, anchor = right
         for i in 0..<count {

@@ -147,18 +147,20 @@ final class FluidKernelTests: XCTestCase {
         }
     }
 
-    /// The 16-bit store composes frames and layers: frame 0 is the still, pixels outside the
-    /// fluid are the still in every frame, and with a feathered edge the fluid layer over
-    /// the still is the frame. A grey still's layer is grey. A key's zero weights keep the
-    /// still there, exactly.
+    /// The store, in 16 bits or 8, composes frames and layers: frame 0 is the still, pixels
+    /// outside the fluid are the still in every frame, and with a feathered edge the fluid
+    /// layer over the still is the frame; 8-bit RGB is the frame in 8 bits. A grey still's
+    /// layer is grey. A key's zero weights keep the still there, exactly. Stored in 8 bits,
+    /// every frame is within half an 8-bit step of the 16-bit store's.
     func testFramesAndLayersComposeFromTheStore() throws {
         let (w, h, n) = (32, 20, 6)
         let fluid = FluidTests.rectangle(w, h, x: 4..<28, y: 6..<18)
         let alpha = FluidMask.feathered(fluid, width: w, feather: 3, wrap: false)
         let field = try MotionField.densify([MotionHint(start: [16, 12], end: [20, 13], speed: 1.4)], fluid: fluid, width: w, height: h)
-        for channels in [3, 1] {
+        for (channels, bits) in [(3, 16), (1, 16), (3, 8), (1, 8)] {
             let still = Image(width: w, height: h, channels: channels) { c, y, x in 0.2 + 0.6 * Float((x * 3 + y * 5 + c) % 11) / 10 }
-            let loop = try FluidLoop(frames: n).render(still, field: field, alpha: alpha)
+            let loop = try FluidLoop(frames: n).render(still, field: field, alpha: alpha, bits: bits)
+            XCTAssertEqual(loop.moved.count, n * 24 * 12 * 3 * bits / 8, "\(bits) bits a stored colour")
             XCTAssertEqual(loop.frame(0), still)
             let plane = w * h
             for t in 0..<n {
@@ -187,6 +189,10 @@ final class FluidKernelTests: XCTestCase {
                 }
             }
             XCTAssertGreaterThan(moved, 100)
+            if bits == 8 {
+                let fine = try FluidLoop(frames: n).render(still, field: field, alpha: alpha)
+                for t in 0..<n { for (a, b) in zip(loop.frame(t).pixels, fine.frame(t).pixels) { XCTAssertEqual(a, b, accuracy: 0.5 / 255 + 1e-5) } }
+            }
         }
     }
 

@@ -64,16 +64,17 @@ void strata_fluid_splat(const float *xs, const float *ys, float weight, const fl
                         float weight2, const float *weights2, long count, const float *colours, float *sums, int w, int h, int wrap);
 
 /// For each particle k, the colour splatted at its own pixel `region`[k] divided by the
-/// weight there (its `colours` entry where the weight is below 1e-6), as three 16-bit
-/// values in `out`[3k…3k+2]; clears those pixels of `sums`.
-void strata_fluid_resolve(float *sums, const int32_t *region, const float *colours, long count, uint16_t *out);
+/// weight there (its `colours` entry where the weight is below 1e-6), as three values of
+/// `bits` (8 or 16: uint8_t or uint16_t) in `out`[3k…3k+2]; clears those pixels of `sums`.
+void strata_fluid_resolve(float *sums, const int32_t *region, const float *colours, long count, void *out, int bits);
 
 /// 8-bit RGB samples of a loop frame at the fluid's pixels: for particle k at pixel
-/// `region`[k], each channel's still + `alpha`[k] · (`moved`/65535 − still) (the still's own
-/// value where `moved` equals `still16`), rounded as Strata's 8-bit conversion rounds, into
-/// `out`[3·region[k]…] (interleaved RGB). `moved`, `still16` and `still` hold three
-/// values a particle; with `grey` only the first, written to all three samples.
-void strata_fluid_compose8(const uint16_t *moved, const uint16_t *still16, const float *still, const float *alpha,
+/// `region`[k], each channel's still + `alpha`[k] · (`moved`/(2^bits − 1) − still) (the
+/// still's own value where `moved` equals `stillQ`, the still in `bits`), rounded as
+/// Strata's 8-bit conversion rounds, into `out`[3·region[k]…] (interleaved RGB). `moved`
+/// (uint8_t for 8 `bits`, uint16_t for 16), `stillQ` and `still` hold three values a
+/// particle; with `grey` only the first, written to all three samples.
+void strata_fluid_compose8(const void *moved, int bits, const uint16_t *stillQ, const float *still, const float *alpha,
                            const int32_t *region, long count, int grey, uint8_t *out);
 
 /// Whether the processor runs AVX2 and FMA (x86-64; 0 elsewhere): the kernels below need both.
