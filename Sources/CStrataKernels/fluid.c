@@ -41,29 +41,37 @@ static inline int floor_int(float x) {
     return (float)t > x ? t - 1 : t;
 }
 
+/// The (u, v) pair at (px, py), bilinear between pixel centres: rows clamped at the border,
+/// columns too unless `wrap`, where they go round (once: points lie within a width of the
+/// image). The one definition of a lookup, which the vector steps repeat lane by lane.
+static inline void sample_pair(const float *uv, int w, int h, int wrap, float px, float py, float out[2]) {
+    int ix = floor_int(px), iy = floor_int(py);
+    float ax = px - (float)ix, ay = py - (float)iy;
+    int x0 = ix, x1 = ix + 1;
+    if (wrap) {
+        if (x0 < 0) x0 += w; else if (x0 >= w) x0 -= w;
+        if (x1 < 0) x1 += w; else if (x1 >= w) x1 -= w;
+    } else {
+        x0 = x0 < 0 ? 0 : (x0 > w - 1 ? w - 1 : x0);
+        x1 = x1 < 0 ? 0 : (x1 > w - 1 ? w - 1 : x1);
+    }
+    int y0 = iy < 0 ? 0 : (iy > h - 1 ? h - 1 : iy);
+    int y1 = iy + 1 < 0 ? 0 : (iy + 1 > h - 1 ? h - 1 : iy + 1);
+    const float *a = uv + 2 * ((long)y0 * w + x0), *b = uv + 2 * ((long)y0 * w + x1);
+    const float *c = uv + 2 * ((long)y1 * w + x0), *d = uv + 2 * ((long)y1 * w + x1);
+    float bx = 1.0f - ax, by = 1.0f - ay;
+    for (int k = 0; k < 2; k++) {
+        float top = a[k] * bx + b[k] * ax, bottom = c[k] * bx + d[k] * ax;
+        out[k] = top * by + bottom * ay;
+    }
+}
+
 static void advance_generic(float *xs, float *ys, long from, long count, const float *uv, int w, int h, int wrap, float sign) {
     const float span = (float)w;
     for (long k = from; k < count; k++) {
-        float qx = xs[k], qy = ys[k];
-        int ix = floor_int(qx), iy = floor_int(qy);
-        float ax = qx - (float)ix, ay = qy - (float)iy;
-        int x0 = ix, x1 = ix + 1;
-        if (wrap) {
-            if (x0 < 0) x0 += w; else if (x0 >= w) x0 -= w;
-            if (x1 < 0) x1 += w; else if (x1 >= w) x1 -= w;
-        } else {
-            x0 = x0 < 0 ? 0 : (x0 > w - 1 ? w - 1 : x0);
-            x1 = x1 < 0 ? 0 : (x1 > w - 1 ? w - 1 : x1);
-        }
-        int y0 = iy < 0 ? 0 : (iy > h - 1 ? h - 1 : iy);
-        int y1 = iy + 1 < 0 ? 0 : (iy + 1 > h - 1 ? h - 1 : iy + 1);
-        const float *a = uv + 2 * ((long)y0 * w + x0), *b = uv + 2 * ((long)y0 * w + x1);
-        const float *c = uv + 2 * ((long)y1 * w + x0), *d = uv + 2 * ((long)y1 * w + x1);
-        float bx = 1.0f - ax, by = 1.0f - ay;
-        float topX = a[0] * bx + b[0] * ax, topY = a[1] * bx + b[1] * ax;
-        float bottomX = c[0] * bx + d[0] * ax, bottomY = c[1] * bx + d[1] * ax;
-        float nx = qx + sign * (topX * by + bottomX * ay);
-        float ny = qy + sign * (topY * by + bottomY * ay);
+        float v[2];
+        sample_pair(uv, w, h, wrap, xs[k], ys[k], v);
+        float nx = xs[k] + sign * v[0], ny = ys[k] + sign * v[1];
         if (wrap) {
             if (nx < 0) nx += span; else if (nx >= span) nx -= span;
         }
@@ -398,25 +406,7 @@ void strata_fluid_advect_field(const float *uv, float *out, int w, int h, int wr
                 continue;
             }
             // The departure point, one step against the flow (with the flow, going back in time).
-            float px = (float)x - sign * uv[2 * i], py = (float)y - sign * uv[2 * i + 1];
-            int ix = floor_int(px), iy = floor_int(py);
-            float ax = px - (float)ix, ay = py - (float)iy;
-            int x0 = ix, x1 = ix + 1;
-            if (wrap) {
-                x0 = ((x0 % w) + w) % w;
-                x1 = ((x1 % w) + w) % w;
-            } else {
-                x0 = x0 < 0 ? 0 : (x0 > w - 1 ? w - 1 : x0);
-                x1 = x1 < 0 ? 0 : (x1 > w - 1 ? w - 1 : x1);
-            }
-            int y0 = iy < 0 ? 0 : (iy > h - 1 ? h - 1 : iy);
-            int y1 = iy + 1 < 0 ? 0 : (iy + 1 > h - 1 ? h - 1 : iy + 1);
-            const float *a = uv + 2 * ((long)y0 * w + x0), *b = uv + 2 * ((long)y0 * w + x1);
-            const float *c = uv + 2 * ((long)y1 * w + x0), *d = uv + 2 * ((long)y1 * w + x1);
-            for (int k = 0; k < 2; k++) {
-                float top = a[k] * (1.0f - ax) + b[k] * ax, bottom = c[k] * (1.0f - ax) + d[k] * ax;
-                out[2 * i + k] = top * (1.0f - ay) + bottom * ay;
-            }
+            sample_pair(uv, w, h, wrap, (float)x - sign * uv[2 * i], (float)y - sign * uv[2 * i + 1], out + 2 * i);
         }
     }
 }
