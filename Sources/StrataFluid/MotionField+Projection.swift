@@ -14,48 +14,61 @@ extension MotionField {
     ///
     /// `tolerance`: of the divergence's norm, where the solve stops.
     public func divergenceFree(openBorders: Bool = true, tolerance: Double = 3e-4) -> MotionField {
+        FreedMemory.keep()
         let count = width * height
-        var right = [Float](repeating: 0, count: count), down = right, anchor = right
-        for i in 0..<count {
-            right[i] = openRight[i] ? 1 : 0
-            down[i] = openDown[i] ? 1 : 0
-        }
-        // Every cell on an open face gets a faint anchor: p is fixed only up to a constant
-        // per connected body of fluid, and the anchor picks the one near zero.
-        for y in 0..<height {
-            for x in 0..<width {
-                let i = y * width + x
-                let left = x > 0 ? i - 1 : (wrap ? i + width - 1 : -1)
-                if openRight[i] || openDown[i] || (left >= 0 && openRight[left]) || (y > 0 && openDown[i - width]) { anchor[i] = 1e-6 }
-            }
-        }
-        // Open borders: an edge to a cell beyond with p = 0 (weight 1 on the diagonal), and
-        // the flow through it taken from the nearest face in the same direction.
-        var outflow = [Float](repeating: 0, count: count)
-        if openBorders {
-            for y in 0..<height {
-                for x in 0..<width {
-                    let i = y * width + x
-                    guard anchor[i] > 0 else { continue }
-                    if !wrap && x == width - 1 { anchor[i] += 1; outflow[i] += x > 0 && openRight[i - 1] ? u[i - 1] : 0 }
-                    if !wrap && x == 0 { anchor[i] += 1; outflow[i] -= openRight[i] ? u[i] : 0 }
-                    if y == height - 1 { anchor[i] += 1; outflow[i] += y > 0 && openDown[i - width] ? v[i - width] : 0 }
-                    if y == 0 { anchor[i] += 1; outflow[i] -= openDown[i] ? v[i] : 0 }
+        // The system and its right-hand side, row by row in parallel: each pass writes its
+        // own row's cells only.
+        var right = [Float](repeating: 0, count: count), down = right, anchor = right, b = right
+        right.withUnsafeMutableBufferPointer { r in down.withUnsafeMutableBufferPointer { d in
+        anchor.withUnsafeMutableBufferPointer { a in b.withUnsafeMutableBufferPointer { rhs in
+            let out = UncheckedSendable((r.baseAddress!, d.baseAddress!, a.baseAddress!, rhs.baseAddress!))
+            Parallel.forEachBand(height, minimumBand: 8) { rows in
+                let (right, down, anchor, rhs) = out.value
+                for y in rows {
+                    for x in 0..<width {
+                        let i = y * width + x
+                        right[i] = openRight[i] ? 1 : 0
+                        down[i] = openDown[i] ? 1 : 0
+                        let left = x > 0 ? i - 1 : (wrap ? i + width - 1 : -1)
+                        let up = y > 0 ? i - width : -1
+                        // Every cell on an open face gets a faint anchor: p is fixed only up
+                        // to a constant per connected body of fluid, and the anchor picks the
+                        // one near zero.
+                        guard openRight[i] || openDown[i] || (left >= 0 && openRight[left]) || (up >= 0 && openDown[up]) else { continue }
+                        var a: Float = 1e-6
+                        // Open borders: an edge to a cell beyond with p = 0 (weight 1 on the
+                        // diagonal), and the flow through it taken from the nearest face in
+                        // the same direction.
+                        var outflow: Float = 0
+                        if openBorders {
+                            if !wrap && x == width - 1 { a += 1; outflow += x > 0 && openRight[i - 1] ? u[i - 1] : 0 }
+                            if !wrap && x == 0 { a += 1; outflow -= openRight[i] ? u[i] : 0 }
+                            if y == height - 1 { a += 1; outflow += y > 0 && openDown[i - width] ? v[i - width] : 0 }
+                            if y == 0 { a += 1; outflow -= openDown[i] ? v[i] : 0 }
+                        }
+                        anchor[i] = a
+                        rhs[i] = -(divergence(at: i, x: x, y: y) + outflow)
+                    }
                 }
             }
-        }
+        } } } }
         let system = GridPoisson(GridPoisson.Level(width: width, height: height, right: right, down: down, poles: [], anchor: anchor))
-        let b = zip(divergence(), outflow).map { -($0 + $1) }
         var p = [Float](repeating: 0, count: count)
         system.solve(b, &p, tolerance: tolerance, maxIterations: 300)
         var out = self
-        for y in 0..<height {
-            for x in 0..<width {
-                let i = y * width + x
-                if openRight[i] { out.u[i] -= p[x + 1 < width ? i + 1 : y * width] - p[i] }
-                if openDown[i] { out.v[i] -= p[i + width] - p[i] }
+        out.u.withUnsafeMutableBufferPointer { u in out.v.withUnsafeMutableBufferPointer { v in
+            let faces = UncheckedSendable((u.baseAddress!, v.baseAddress!))
+            Parallel.forEachBand(height, minimumBand: 8) { rows in
+                let (u, v) = faces.value
+                for y in rows {
+                    for x in 0..<width {
+                        let i = y * width + x
+                        if openRight[i] { u[i] -= p[x + 1 < width ? i + 1 : y * width] - p[i] }
+                        if openDown[i] { v[i] -= p[i + width] - p[i] }
+                    }
+                }
             }
-        }
+        } }
         return out
     }
 }

@@ -148,17 +148,25 @@ public struct MotionField: Sendable, Equatable {
     /// Per pixel, what flows out through its four faces (the discrete divergence).
     public func divergence() -> [Float] {
         var out = [Float](repeating: 0, count: width * height)
-        for y in 0..<height {
-            for x in 0..<width {
-                let i = y * width + x
-                var d = u[i] + v[i]
-                let left = x > 0 ? i - 1 : (wrap ? i + width - 1 : -1)
-                if left >= 0 { d -= u[left] }
-                if y > 0 { d -= v[i - width] }
-                out[i] = d
+        out.withUnsafeMutableBufferPointer { buffer in
+            let out = UncheckedSendable(buffer.baseAddress!)
+            Parallel.forEachBand(height, minimumBand: 8) { rows in
+                for y in rows {
+                    for x in 0..<width { out.value[y * width + x] = divergence(at: y * width + x, x: x, y: y) }
+                }
             }
         }
         return out
+    }
+
+    /// What flows out of pixel i = (x, y) through its four faces.
+    @inline(__always)
+    func divergence(at i: Int, x: Int, y: Int) -> Float {
+        var d = u[i] + v[i]
+        let left = x > 0 ? i - 1 : (wrap ? i + width - 1 : -1)
+        if left >= 0 { d -= u[left] }
+        if y > 0 { d -= v[i - width] }
+        return d
     }
 
     /// The velocity at point `p` (pixel coordinates), each component interpolated
