@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "StrataIO", dependencies: ["StrataCore", "CStrataCodecs", "CFFmpeg"]),
         .target(name: "StrataSynth", dependencies: ["StrataCore"]),  // writes files only through the CLI
         .target(name: "StrataSphere", dependencies: ["StrataCore", "CStrataKernels"]),
-        .target(name: "StrataNN", dependencies: ["StrataCore", "COpenBLAS", "CStrataKernels", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .target(name: "StrataNN", dependencies: ["StrataCore", "CStrataKernels", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "StrataDepth", dependencies: ["StrataCore", "StrataSphere", "StrataNN", "COpenBLAS"]),
         .target(name: "StrataLayers", dependencies: ["StrataCore"]),
         .target(name: "StrataFluid", dependencies: ["StrataCore", "CStrataKernels"]),
@@ -53,7 +53,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "strata-bench",
-            dependencies: ["StrataCore", "StrataIO", "StrataNN", "StrataDepth", "StrataPipeline", "StrataSphere", "StrataSynth", "StrataFluid"],
+            dependencies: ["StrataCore", "StrataIO", "StrataNN", "StrataDepth", "StrataPipeline", "StrataSphere", "StrataSynth", "StrataFluid",
+                           "CStrataKernels", "COpenBLAS"],
             path: "Benchmarks/StrataBench"
         ),
 

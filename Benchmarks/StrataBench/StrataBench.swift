@@ -17,6 +17,7 @@ import StrataSphere
 ///     strata-bench pano speed|quality WIDTH HEIGHT [VIEWSIZE REPEATS]  (see PanoBench.swift)
 ///     strata-bench fluid WIDTH HEIGHT FRAMES       (see FluidBench.swift)
 ///     strata-bench fluid-video STILL WIDTH HEIGHT FRAMES OUT.mp4 FRAMES.rgb
+///     strata-bench gemm M N K [TA TB]              (see GemmBench.swift)
 @main
 enum StrataBench {
     static func main() throws {
@@ -60,6 +61,12 @@ enum StrataBench {
         if arguments.count == 5, arguments[1] == "fluid", let width = Int(arguments[2]), let height = Int(arguments[3]),
            let frames = Int(arguments[4]) {
             try FluidBench.run(width: width, height: height, frames: frames)
+            return
+        }
+        if arguments.count == 5 || arguments.count == 7, arguments[1] == "gemm", let m = Int(arguments[2]), let n = Int(arguments[3]),
+           let k = Int(arguments[4]) {
+            GemmBench.run(m: m, n: n, k: k, transposeA: arguments.count == 7 && arguments[5] == "1",
+                          transposeB: arguments.count == 7 && arguments[6] == "1")
             return
         }
         if arguments.count == 4, arguments[1] == "runner-memory", let frames = Int(arguments[2]), let size = Int(arguments[3]) {

@@ -105,11 +105,18 @@ typedef void (*strata_band_fn)(void *context, long band);
 /// thread, or from inside a band of this one); the caller then runs its loop another way.
 int strata_pool_run(long bands, int threads, strata_band_fn body, void *context);
 
-/// C = A · B for row-major `a` (m × k, row stride `lda`), `b` (k × n, `ldb`) and `c`
-/// (m × n, `ldc`) on the calling thread, for small products (n up to a few hundred) on a
-/// processor with AVX2 and FMA. Returns 0 without touching C where it cannot run (no AVX2,
-/// an empty product, no memory for its panels); the caller then uses OpenBLAS.
-int strata_sgemm(long m, long n, long k, const float *a, long lda, const float *b, long ldb, float *c, long ldc);
+/// C = alpha · op(A) · op(B) + beta · C for row-major matrices with row strides `lda`,
+/// `ldb`, `ldc`; op(A) is m × k (A transposed in place when `trans_a`), op(B) k × n. The
+/// kernel is `isa`'s (lowered to what the processor has); `threads` > 1 spreads the
+/// packing and the blocks of C over Strata's pool (run on the calling thread alone where
+/// the pool is busy). Where beta is 0, C is written without being read.
+void strata_gemm(int isa, int threads, long m, long n, long k, float alpha, const float *a, long lda, int trans_a,
+                 const float *b, long ldb, int trans_b, float beta, float *c, long ldc);
+
+/// The blocking `strata_gemm` uses for `isa` and k terms: the micro-kernel's rows and
+/// columns, the terms in a chunk and the columns of B packed at once.
+void strata_gemm_blocking(int isa, long k, long *mr, long *nr, long *kc, long *nc);
+
 
 /// Regroups convolution weights `w` (`m` × `channels` × `kh` × `kw`) for
 /// `strata_conv_direct_rows`: blocks of four output channels interleaved per tap, then the
