@@ -287,7 +287,12 @@ static void pack_b(const float *b, long ldb, int trans, long j0, long cols, long
         // Term by term, so B's rows are read front to back (each row's panels in turn).
         for (long p = 0; p < kc; p++) {
             const float *from = b + (p0 + p) * ldb + j0;
-            for (long q = 0; q < full; q++) memcpy(dst + q * nr * kc + p * nr, from + q * nr, (size_t)nr * sizeof(float));
+            // Sizes known to the compiler, so each copy is a few vector moves, not a call.
+            switch (nr) {
+            case 32: for (long q = 0; q < full; q++) memcpy(dst + q * nr * kc + p * nr, from + q * nr, 32 * sizeof(float)); break;
+            case 16: for (long q = 0; q < full; q++) memcpy(dst + q * nr * kc + p * nr, from + q * nr, 16 * sizeof(float)); break;
+            default: for (long q = 0; q < full; q++) memcpy(dst + q * nr * kc + p * nr, from + q * nr, (size_t)nr * sizeof(float)); break;
+            }
             if (full < panels) {
                 float *to = dst + full * nr * kc + p * nr;
                 const long width = cols - full * nr;
