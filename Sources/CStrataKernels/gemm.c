@@ -394,35 +394,38 @@ static void gemm_compute_band(void *context, long band) {
 /// L2 already, and packing such a product costs as much as computing it.
 static const long gemm_direct_bytes = 192 << 10;
 
-/// A small product on the calling thread, reading A and B in place (only a ragged last
-/// panel of B is copied, since the kernel loads whole panels).
-static void gemm_direct(int isa, long m, long n, long k, float alpha, const float *a, long lda, const float *b, long ldb,
-                        float beta, float *c, long ldc) {
-    const gemm_path path = gemm_path_for(isa);
-    long mr, nr, kc, nc;
-    strata_gemm_blocking(isa, k, &mr, &nr, &kc, &nc);
-    const long full = n / nr;
-    for (long p0 = 0; p0 < k; p0 += kc) {
-        const long terms = k - p0 < kc ? k - p0 : kc;
+/// Rows [first, first + rows) of a product read in place, A and B unpacked (only a ragged
+/// last panel of B is copied, into the thread's buffer, since the kernel loads whole panels).
+static void gemm_direct_rows(const gemm_job *job, long first, long rows) {
+    const long mr = job->path.mr, nr = job->path.nr, n = job->n, full = n / nr;
+    for (long p0 = 0; p0 < job->k; p0 += job->kc) {
+        const long terms = job->k - p0 < job->kc ? job->k - p0 : job->kc;
         const int first_chunk = p0 == 0;
-        const float beta_now = first_chunk ? beta : 1.0f;
-        const int read_c = !first_chunk || beta != 0.0f;
+        const float beta = first_chunk ? job->beta : 1.0f;
+        const int read_c = !first_chunk || job->beta != 0.0f;
         float *edge = NULL;
         if (full * nr < n) {
             edge = gemm_buffer(1, (size_t)nr * terms);
             if (!edge) abort();
-            pack_b(b, ldb, 0, full * nr, n - full * nr, p0, terms, (int)nr, edge);
+            pack_b(job->b, job->ldb, 0, full * nr, n - full * nr, p0, terms, (int)nr, edge);
         }
-        for (long i = 0; i < m; i += mr) {
-            const int rows = (int)(m - i < mr ? m - i : mr);
-            const float *ap = a + i * lda + p0;
+        for (long i = first; i < first + rows; i += mr) {
+            const int height = (int)(first + rows - i < mr ? first + rows - i : mr);
+            const float *ap = job->a + i * job->lda + p0;
             for (long q = 0; q * nr < n; q++) {
                 const int cols = (int)(n - q * nr < nr ? n - q * nr : nr);
-                const float *bp = q < full ? b + p0 * ldb + q * nr : edge;
-                path.kernel(rows, terms, ap, lda, bp, q < full ? ldb : nr, c + i * ldc + q * nr, ldc, alpha, beta_now, read_c, cols);
+                const float *bp = q < full ? job->b + p0 * job->ldb + q * nr : edge;
+                job->path.kernel(height, terms, ap, job->lda, bp, q < full ? job->ldb : nr, job->c + i * job->ldc + q * nr, job->ldc,
+                                 job->alpha, beta, read_c, cols);
             }
         }
     }
+}
+
+static void gemm_direct_band(void *context, long band) {
+    const gemm_job *job = context;
+    const long first = band * job->block_rows;
+    gemm_direct_rows(job, first, job->m - first < job->block_rows ? job->m - first : job->block_rows);
 }
 
 static void gemm_run(long bands, int threads, strata_band_fn body, gemm_job *job) {
@@ -439,15 +442,23 @@ void strata_gemm(int isa, int threads, long m, long n, long k, float alpha, cons
             for (long j = 0; j < n; j++) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
         return;
     }
-    if (!trans_a && !trans_b && (m * k + k * n) * (long)sizeof(float) <= gemm_direct_bytes) {
-        gemm_direct(isa, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        return;
-    }
     gemm_job job = {.path = gemm_path_for(isa), .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta, .a = a, .b = b,
                     .lda = lda, .ldb = ldb, .ldc = ldc, .ta = trans_a, .tb = trans_b, .c = c};
     long mr, nr;
     strata_gemm_blocking(isa, k, &mr, &nr, &job.kc, &job.nc);
     if (threads < 1) threads = 1;
+    long l1, l2;
+    gemm_caches(&l1, &l2);
+    // Operands read in place where B stays in L2 from one row panel to the next (and A is
+    // read once anyway): small products, and a few rows against a B of a few hundred KB,
+    // as attention's blocks of queries against one head's keys or values.
+    if (!trans_a && !trans_b && ((m * k + k * n) * (long)sizeof(float) <= gemm_direct_bytes || k * n * (long)sizeof(float) <= l2 / 2)) {
+        const long row_panels = (m + mr - 1) / mr;
+        const long bands = row_panels < 2 * threads ? row_panels : 2 * threads;
+        job.block_rows = (row_panels + bands - 1) / bands * mr;
+        gemm_run((m + job.block_rows - 1) / job.block_rows, threads, gemm_direct_band, &job);
+        return;
+    }
     // Row blocks of up to eight panels (A's block in L2), as many for every thread: a
     // thread left with one block more than the others would finish last by that block.
     const long row_panels = (m + mr - 1) / mr;

@@ -1,4 +1,5 @@
 import Foundation
+import StrataCore
 import XCTest
 @testable import StrataNN
 
@@ -36,6 +37,38 @@ final class KernelTests: XCTestCase {
                 let m = logits.max()!
                 let total = logits.reduce(0.0) { $0 + Foundation.exp(Double($1 - m)) }
                 for j in 0..<length { XCTAssertEqual(Double(row[j]), Foundation.exp(Double(logits[j] - m)) / total, accuracy: 1e-6) }
+            }
+        }
+    }
+
+    /// The softmax kernel on every instruction set this machine runs: rows shorter and
+    /// longer than a vector with ragged ends, huge logits (the maximum is subtracted first),
+    /// and a row with −∞ and one spanning past the fast exponential's domain (libm's path):
+    /// each value within 2e-6 of the exact one, relative (x − max rounds to float first:
+    /// up to 5e-7 of e^(x − max) where the maximum is near 16), the rows summing to 1.
+    func testSoftmaxKernelMatchesTheExactValuesOnEveryPath() {
+        for isa in KernelISA.allCases where isa.rawValue <= KernelISA.supported.rawValue {
+            for length in [1, 5, 8, 15, 16, 17, 33, 1370] {
+                var x = (0..<(4 * length)).map { Float(($0 * 7919) % 101) / 7 + ($0 / length == 2 ? 10_000 : 0) }
+                if length > 1 {
+                    x[length] = -.infinity
+                    x[3 * length] = x[3 * length + 1] - 100
+                }
+                var y = x
+                y.withUnsafeMutableBufferPointer { NormOps.softmaxInPlace($0.baseAddress!, rows: 4, length: length, isa: isa) }
+                for r in 0..<4 {
+                    let logits = x[(r * length)..<((r + 1) * length)]
+                    let m = Double(logits.max()!)
+                    let total = logits.reduce(0.0) { $0 + Foundation.exp(Double($1) - m) }
+                    var sum = 0.0
+                    for j in 0..<length {
+                        let exact = Foundation.exp(Double(x[r * length + j]) - m) / total
+                        let got = Double(y[r * length + j])
+                        sum += got
+                        XCTAssertLessThanOrEqual(abs(got - exact), 2e-6 * exact + 1e-30, "\(isa) length \(length) row \(r) [\(j)]")
+                    }
+                    XCTAssertEqual(sum, 1, accuracy: 1e-5, "\(isa) length \(length) row \(r)")
+                }
             }
         }
     }

@@ -105,6 +105,11 @@ typedef void (*strata_band_fn)(void *context, long band);
 /// thread, or from inside a band of this one); the caller then runs its loop another way.
 int strata_pool_run(long bands, int threads, strata_band_fn body, void *context);
 
+/// Softmax in place over `count` rows of `length` floats each: exp(x − max) / Σ exp(x − max),
+/// on `isa`'s vectors (lowered to what the processor has). A row whose values span more
+/// than the fast exponential's domain (masked logits, −∞) takes libm's expf.
+void strata_softmax_rows(int isa, float *rows, long count, long length);
+
 /// C = alpha · op(A) · op(B) + beta · C for row-major matrices with row strides `lda`,
 /// `ldb`, `ldc`; op(A) is m × k (A transposed in place when `trans_a`), op(B) k × n. The
 /// kernel is `isa`'s (lowered to what the processor has); `threads` > 1 spreads the

@@ -1,15 +1,15 @@
 /// e^x for eight floats at once: Cephes' expf (range reduction by ln 2 in two parts, a
 /// degree-5 polynomial, the power of two put straight into the exponent bits), within
-/// 2 ulp of libm. Softmax spends its time here: a Depth Anything V2 Small run takes 135
-/// million exponentials, which libm computes one at a time about ten times slower.
+/// 2 ulp of libm, for the fused GELU's erf8 (softmax has the same polynomial in C,
+/// `strata_softmax_rows`, on the vectors of the instruction set chosen at run time).
 ///
 /// Written for plain SSE2 (Swift's baseline x86-64): rounding by the 1.5 · 2^23 trick and
 /// the integer exponent read from that float's mantissa bits, since a float-to-integer
 /// vector conversion or a mask select would each be done lane by lane.
 ///
-/// Only for x in `exp8Domain` (the caller checks, once per row): a clamp or a lane fix-up
-/// here would cost as much as the polynomial, since the standard library's SIMD min, max
-/// and select are not inlined across modules.
+/// Only for x in `exp8Domain` (the caller keeps to it): a clamp or a lane fix-up here would
+/// cost as much as the polynomial, since the standard library's SIMD min, max and select
+/// are not inlined across modules.
 @inline(__always)
 func exp8(_ c: SIMD8<Float>) -> SIMD8<Float> {
     let magic = SIMD8<Float>(repeating: 12_582_912)

@@ -1,3 +1,4 @@
+import CStrataKernels
 import Foundation
 import StrataCore
 
@@ -163,38 +164,25 @@ enum NormOps {
     }
 
     /// Softmax of `rows` rows of `length`, in place (the fused attention's score block).
-    static func softmaxInPlace(_ p: UnsafeMutablePointer<Float>, rows: Int, length: Int) {
-        for r in 0..<rows { softmaxRow(UnsafePointer(p + r * length), p + r * length, length: length, log: false) }
+    static func softmaxInPlace(_ p: UnsafeMutablePointer<Float>, rows: Int, length: Int, isa: KernelISA = .selected) {
+        strata_softmax_rows(isa.rawValue, p, rows, length)
     }
 
     /// One row of softmax (or log-softmax) from `s` into `d`, which may be the same memory.
     @inline(__always)
     static func softmaxRow(_ s: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, length: Int, log: Bool) {
-        let (m, low) = extremes(s, length)
-        var sum: Float = 0
-        var partial = SIMD8<Float>()
-        var j = 0
-        let shift = SIMD8<Float>(repeating: m)
-        // The vector exponential when every x − max is in its domain (attention rows are);
-        // rows with masked or far-off logits take libm's.
-        let vector = exp8Domain.contains(low - m)
         if !log {
-            while vector && j + 8 <= length {
-                let e = exp8(UnsafeRawPointer(s + j).loadUnaligned(as: SIMD8<Float>.self) - shift)
-                UnsafeMutableRawPointer(d + j).storeBytes(of: e, as: SIMD8<Float>.self)
-                partial += e
-                j += 8
-            }
-            sum = partial.sum()
-            while j < length { let e = Foundation.exp(s[j] - m); d[j] = e; sum += e; j += 1 }
-            let inverse = 1 / sum
-            for j in 0..<length { d[j] *= inverse }
-        } else {
-            for j in 0..<length { sum += Foundation.exp(s[j] - m) }
-            // (x − max) − log Σ: subtracting the large maximum first keeps precision.
-            let shift = Foundation.log(sum)
-            for j in 0..<length { d[j] = (s[j] - m) - shift }
+            // The C kernel's vectors, in place.
+            if UnsafePointer(d) != s { d.update(from: s, count: length) }
+            strata_softmax_rows(KernelISA.selected.rawValue, d, 1, length)
+            return
         }
+        let (m, _) = extremes(s, length)
+        var sum: Float = 0
+        for j in 0..<length { sum += Foundation.exp(s[j] - m) }
+        // (x − max) − log Σ: subtracting the large maximum first keeps precision.
+        let shift = Foundation.log(sum)
+        for j in 0..<length { d[j] = (s[j] - m) - shift }
     }
 
     /// exp(x − max) / Σ exp(x − max) per row: the maximum keeps every exp ≤ 1.
