@@ -43,20 +43,6 @@ void strata_keep_freed_memory(void) {
 #endif
 }
 
-int strata_has_avx2_fma(void) {
-#if defined(__x86_64__)
-    static atomic_int known = -1;
-    int value = atomic_load_explicit(&known, memory_order_relaxed);
-    if (value < 0) {
-        value = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-        atomic_store_explicit(&known, value, memory_order_relaxed);
-    }
-    return value;
-#else
-    return 0;
-#endif
-}
-
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@ import XCTest
 /// pads and plane sizes below, at and past its 32-output blocks.
 final class DepthwiseKernelTests: XCTestCase {
     func testVectorKernelMatchesThePortableLoop() throws {
-        guard ConvOps.hasVectorDepthwise else { throw XCTSkip("no AVX2 and FMA on this processor: only the portable loop runs") }
+        guard ConvOps.hasVectorDepthwise else { throw XCTSkip("the AVX2 kernels are not selected (no AVX2 and FMA here, or STRATA_ISA=generic): only the portable loop runs") }
         var cases = 0
         for (h, w) in [(5, 7), (8, 8), (9, 16), (16, 16), (17, 24), (17, 33), (32, 32), (40, 71)] {
             for k in [1, 3, 5, 7] {

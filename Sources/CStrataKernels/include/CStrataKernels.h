@@ -77,8 +77,6 @@ void strata_fluid_resolve(float *sums, const int32_t *region, const float *colou
 void strata_fluid_compose8(const void *moved, int bits, const uint16_t *stillQ, const float *still, const float *alpha,
                            const int32_t *region, long count, int grey, uint8_t *out);
 
-/// Whether the processor runs AVX2 and FMA (x86-64; 0 elsewhere): the kernels below need both.
-int strata_has_avx2_fma(void);
 
 /// Depthwise convolution of `channels` planes on a processor with AVX2 and FMA only:
 /// plane c of `y` (`oh` × `ow`) = the `kh` × `kw` filter c of `w` (both at most 16) slid

@@ -194,8 +194,10 @@ enum ConvOps {
         }
     }
 
-    /// Whether the processor has AVX2 and FMA for the C depthwise kernel.
-    static let hasVectorDepthwise = strata_has_avx2_fma() != 0
+    /// Whether the C convolution kernels (depthwise, direct, Winograd; written for AVX2 and
+    /// FMA) run: on the path ``KernelISA`` selected, so `STRATA_ISA=generic` takes the
+    /// portable loops and the products alone.
+    static var hasVectorDepthwise: Bool { KernelISA.selected.rawValue >= KernelISA.avx2.rawValue }
 
     /// One filter per channel. Where the processor has AVX2 and FMA, windows up to 16×16 go
     /// to the C kernel (`strata_depthwise_planes`: whole blocks of outputs in registers from
