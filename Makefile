@@ -39,6 +39,8 @@ bench: deps
 	bash Benchmarks/sphere.sh
 	@python3 -c "import torch, onnx, onnxruntime" 2>/dev/null || pip install -q torch onnx onnxruntime numpy
 	bash Benchmarks/nn.sh
+	bash Benchmarks/nn_process.sh
+	bash Benchmarks/gemm.sh
 
 clean:
 	rm -rf .build out Benchmarks/work

@@ -54,9 +54,10 @@ let package = Package(
         .executableTarget(
             name: "strata-bench",
             dependencies: ["StrataCore", "StrataIO", "StrataNN", "StrataDepth", "StrataPipeline", "StrataSphere", "StrataSynth", "StrataFluid",
-                           "CStrataKernels", "COpenBLAS"],
+                           "CStrataKernels", "COpenBLAS", "CStrataBench"],
             path: "Benchmarks/StrataBench"
         ),
+        .target(name: "CStrataBench", path: "Benchmarks/CStrataBench"),
 
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataIOTests", dependencies: ["StrataCore", "StrataIO", "CFFmpeg"], resources: [.copy("Fixtures")]),

@@ -3,6 +3,7 @@
 
     python3 Benchmarks/nn_peers.py export DIR     -> DIR/{dav2_small_518,midas_small_256}.onnx and inputs
     python3 Benchmarks/nn_peers.py run MODEL INPUT REPEATS THREADS   -> one JSON line
+    python3 Benchmarks/nn_peers.py once MODEL INPUT OUTPUT.npy THREADS  (Benchmarks/nn_process.sh)
 
 The graphs are the full-size architectures of Tools/nn_architectures.py with random
 weights (Depth Anything V2 Small: ViT-S/14, 384 wide, 12 blocks, DPT head of 64 features,
@@ -58,8 +59,24 @@ def run(model, input_path, repeats, threads):
                       "onnxruntime": ort.__version__}))
 
 
+def once(model, input_path, output_path, threads):
+    """What a user's script does for one image: import, load, run once, save the output."""
+    import numpy as np
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    x = np.load(input_path)
+    (y,) = session.run(None, {session.get_inputs()[0].name: x})[:1]
+    np.save(output_path, y)
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "export":
+    if sys.argv[1] == "once":
+        once(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+    elif sys.argv[1] == "export":
         export(sys.argv[2])
     else:
         run(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))

@@ -1,4 +1,5 @@
 import COpenBLAS
+import CStrataBench
 import CStrataKernels
 import Foundation
 import StrataCore
@@ -7,7 +8,9 @@ import StrataCore
 /// GFLOP/s of `strata_gemm` on each instruction set the processor has, and of
 /// `cblas_sgemm` on the same threads (OpenBLAS's own pool, sized with THREADS; its kernel
 /// is the one it picked for this CPU: set OPENBLAS_CORETYPE in the command to force
-/// another). TA/TB: 1 to read that operand transposed.
+/// another). TA/TB: 1 to read that operand transposed. And the machine's peak on those
+/// threads (register FMAs on the widest vectors, every thread at once), to give each rate
+/// as a share of it.
 ///
 ///     strata-bench gemm M N K [TA TB]      (THREADS=n, REPEATS=n)
 enum GemmBench {
@@ -48,6 +51,16 @@ enum GemmBench {
             cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans, Int32(m), Int32(n),
                         Int32(k), 1, a, Int32(lda), b, Int32(ldb), 0, &c, Int32(n))
         }
+        // Every thread's register-only FMA loop at once, on the processor's widest vectors.
+        var rates = [Double](repeating: 0, count: threads)
+        rates.withUnsafeMutableBufferPointer { out in
+            let slots = UncheckedSendable(out.baseAddress!)
+            Parallel.forEachBand(threads, minimumBand: 1, bandsPerThread: 1) { range in
+                for t in range { slots.value[t] = strata_bench_fma_peak(KernelISA.supported.rawValue, 20_000_000) }
+            }
+        }
+        let peak = rates.reduce(0, +) / 1e9
+        rows.append(String(format: "\"peak_gflops\": %.1f", peak))
         let core = String(cString: openblas_get_corename())
         print(String(format: "{\"m\": %d, \"n\": %d, \"k\": %d, \"ta\": %d, \"tb\": %d, \"threads\": %d, %@, \"openblas_core\": \"%@\", \"openblas_gflops\": %.1f}",
                      m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0, threads, rows.joined(separator: ", "), core, blas))
