@@ -27,10 +27,24 @@ typedef float gemm_f4 __attribute__((ext_vector_type(4)));
 typedef void (*gemm_kernel)(int rows, long kc, const float *ap, long lda, const float *bp, long ldb, float *c, long ldc,
                             float alpha, float beta, int read_c, int cols);
 
+/// Copies `height` (≤ MR) rows of A, `lda` apart, `kc` terms each, into a panel (term p
+/// at to[p·MR + r]; rows past `height` zeros): a transposing copy, with AVX-512's gathers
+/// (14 rows: 1370×384×1536 on one core 80–85 → 91–96 GFLOP/s; AVX2's gathers of 6 rows
+/// were slower than the scalar copy).
+typedef void (*gemm_packer)(const float *from, long lda, long kc, int mr, int height, float *to);
+
 typedef struct {
     int mr, nr;
     gemm_kernel kernel;
+    gemm_packer pack_rows;
 } gemm_path;
+
+static void pack_rows_generic(const float *from, long lda, long kc, int mr, int height, float *to) {
+    for (long r = 0; r < height; r++)
+        for (long p = 0; p < kc; p++) to[p * mr + r] = from[r * lda + p];
+    for (long r = height; r < mr; r++)
+        for (long p = 0; p < kc; p++) to[p * mr + r] = 0;
+}
 
 // MARK: - Micro-kernels
 
@@ -199,17 +213,27 @@ static void avx512_kernel(int rows, long kc, const float *ap, long lda, const fl
     default: GEMM_CALL(avx512, 1)
     }
 }
+/// A term's rows gathered at once: lane r reads row r (lanes past `height` read nothing
+/// and give 0), one masked store writes the term's MR floats.
+__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq")))
+static void pack_rows_avx512(const float *from, long lda, long kc, int mr, int height, float *to) {
+    const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32((int)lda));
+    const __mmask16 valid = (__mmask16)((1u << height) - 1), out = (__mmask16)((1u << mr) - 1);
+    for (long p = 0; p < kc; p++)
+        _mm512_mask_storeu_ps(to + p * mr, out, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, rows, from + p, 4));
+}
+
 #endif
 
 static gemm_path gemm_path_for(int isa) {
 #if defined(__x86_64__)
     const int best = strata_isa_supported();
     if (isa > best) isa = best;
-    if (isa == STRATA_ISA_AVX512) return (gemm_path){avx512_mr, avx512_nr, avx512_kernel};
-    if (isa == STRATA_ISA_AVX2) return (gemm_path){avx2_mr, avx2_nr, avx2_kernel};
+    if (isa == STRATA_ISA_AVX512) return (gemm_path){avx512_mr, avx512_nr, avx512_kernel, pack_rows_avx512};
+    if (isa == STRATA_ISA_AVX2) return (gemm_path){avx2_mr, avx2_nr, avx2_kernel, pack_rows_generic};
 #endif
     (void)isa;
-    return (gemm_path){generic_mr, generic_nr, generic_kernel};
+    return (gemm_path){generic_mr, generic_nr, generic_kernel, pack_rows_generic};
 }
 
 // MARK: - Blocking
@@ -256,7 +280,10 @@ void strata_gemm_blocking(int isa, long k, long *mr, long *nr, long *kc, long *n
 
 /// Rows [i0, i0 + rows) of op(A), terms [p0, p0 + kc), as MR-row panels: term p of panel
 /// q at dst[q·MR·kc + p·MR + r]; rows past the end are zeros.
-static void pack_a(const float *a, long lda, int trans, long i0, long rows, long p0, long kc, int mr, float *dst) {
+static void pack_a(const gemm_path *path, const float *a, long lda, int trans, long i0, long rows, long p0, long kc, float *dst) {
+    const int mr = path->mr;
+    // The gathers index rows with 32-bit offsets.
+    const int gather = lda * (long)mr < (1L << 31);
     for (long q = 0; q * mr < rows; q++) {
         float *to = dst + q * mr * kc;
         const long r0 = i0 + q * mr, height = rows - q * mr < mr ? rows - q * mr : mr;
@@ -269,12 +296,7 @@ static void pack_a(const float *a, long lda, int trans, long i0, long rows, long
                 for (; r < mr; r++) to[p * mr + r] = 0;
             }
         } else {
-            for (long r = 0; r < height; r++) {
-                const float *from = a + (r0 + r) * lda + p0;
-                for (long p = 0; p < kc; p++) to[p * mr + r] = from[p];
-            }
-            for (long r = height; r < mr; r++)
-                for (long p = 0; p < kc; p++) to[p * mr + r] = 0;
+            (gather ? path->pack_rows : pack_rows_generic)(a + r0 * lda + p0, lda, kc, mr, (int)height, to);
         }
     }
 }
@@ -372,7 +394,7 @@ static void gemm_compute_band(void *context, long band) {
     if (!in_place) {
         packed = gemm_buffer(0, (size_t)job->block_rows * kc);
         if (!packed) abort();
-        pack_a(job->a, job->lda, job->ta, r_first, rows_here, job->p0, kc, (int)mr, packed);
+        pack_a(&job->path, job->a, job->lda, job->ta, r_first, rows_here, job->p0, kc, packed);
     }
     const int first_chunk = job->p0 == 0;
     const float beta = first_chunk ? job->beta : 1.0f;
