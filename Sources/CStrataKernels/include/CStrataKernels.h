@@ -108,6 +108,10 @@ int strata_pool_run(long bands, int threads, strata_band_fn body, void *context)
 /// than the fast exponential's domain (masked logits, −∞) takes libm's expf.
 void strata_softmax_rows(int isa, float *rows, long count, long length);
 
+/// GELU, x · Φ(x) = x · (1 + erf(x / √2)) / 2, of `count` floats from `x` into `y` (which may
+/// be `x`), on `isa`'s vectors: erf by Abramowitz and Stegun 7.1.26, within 5e-7 of libm's.
+void strata_gelu(int isa, const float *x, float *y, long count);
+
 /// C = alpha · op(A) · op(B) + beta · C for row-major matrices with row strides `lda`,
 /// `ldb`, `ldc`; op(A) is m × k (A transposed in place when `trans_a`), op(B) k × n. The
 /// kernel is `isa`'s (lowered to what the processor has); `threads` > 1 spreads the

@@ -1,3 +1,4 @@
+import CStrataKernels
 import Foundation
 import StrataCore
 
@@ -137,19 +138,16 @@ enum Elementwise {
     @inline(__always)
     static func geluTanh(_ x: Float) -> Float { 0.5 * x * (1 + tanh(0.79788456080286536 * (x + 0.044715 * x * x * x))) }
 
-    /// GELU, x · Φ(x), eight at a time (erf8: within 5e-7 of erf).
-    static func geluVector(_ x: [Float]) -> [Float] {
-        [Float](largeCount: x.count) { out in
+    /// GELU, x · Φ(x), on the vectors of the chosen instruction set (`strata_gelu`: erf
+    /// within 5e-7), in bands across the cores.
+    static func geluVector(_ x: [Float], isa: KernelISA = .selected) -> [Float] {
+        guard !x.isEmpty else { return [] }
+        return [Float](largeCount: x.count) { out in
             x.withUnsafeBufferPointer { src in
                 let (o, s) = (UncheckedSendable(out.baseAddress!), UncheckedSendable(src.baseAddress!))
-                Parallel.forEachBand(x.count / 8, minimumBand: 1 << 12) { chunks in
-                    for chunk in chunks {
-                        let v = UnsafeRawPointer(s.value + 8 * chunk).loadUnaligned(as: SIMD8<Float>.self)
-                        let y = 0.5 * v * (1 + erf8(v * 0.707_106_78))
-                        UnsafeMutableRawPointer(o.value + 8 * chunk).storeBytes(of: y, as: SIMD8<Float>.self)
-                    }
+                Parallel.forEachBand(x.count, minimumBand: 1 << 15) { range in
+                    strata_gelu(isa.rawValue, s.value + range.lowerBound, o.value + range.lowerBound, range.count)
                 }
-                for i in (x.count / 8 * 8)..<x.count { out[i] = gelu(src[i]) }
             }
         }
     }

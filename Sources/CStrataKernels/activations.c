@@ -1,7 +1,8 @@
-// Softmax over rows (attention's scores, a classifier's logits): the maximum, then
-// exp(x − max) and its sum, then the scaling, each pass vectorised for the instruction set
-// chosen at run time. The exponential is the Cephes polynomial of StrataNN's exp8 (2 ulp on
-// e^x for normal results), here with fused multiply-adds where the processor has them.
+// The engine's exponential-based activations, vectorised for the instruction set chosen at
+// run time: softmax over rows (attention's scores, a classifier's logits: the maximum, then
+// exp(x − max) and its sum, then the scaling) and GELU (x · Φ(x), a ViT's MLP). The
+// exponential is the Cephes polynomial of StrataNN's exp8 (2 ulp on e^x for normal
+// results), here with fused multiply-adds where the processor has them.
 #include "CStrataKernels.h"
 
 #include <math.h>
@@ -60,6 +61,23 @@ static void softmax_row_generic(float *row, long length) {
     for (long j = 0; j < length; j++) row[j] *= inverse;
 }
 
+/// erf by Abramowitz and Stegun 7.1.26 (1.5e-7 in exact arithmetic) on |z|, capped at 9.3
+/// where e^(−z²) leaves the exponential's domain and erf is 1 to float precision.
+static inline float gelu1(float x) {
+    const float z = x * 0.70710678f;
+    float a = z < 0 ? -z : z;
+    a = a > 9.3f ? 9.3f : a;
+    const float t = 1.0f / (1.0f + 0.3275911f * a);
+    float poly = 1.061405429f;
+    poly = poly * t - 1.453152027f;
+    poly = poly * t + 1.421413741f;
+    poly = poly * t - 0.284496736f;
+    poly = poly * t + 0.254829592f;
+    float erf = 1.0f - poly * t * softmax_exp1(-(a * a));
+    erf = z < 0 ? -erf : erf;
+    return 0.5f * x * (1.0f + erf);
+}
+
 #if defined(__x86_64__)
 #define SET1_I _mm256_set1_epi32
 __attribute__((target("avx2,fma"), always_inline))
@@ -113,6 +131,26 @@ static void softmax_row_avx2(float *row, long length) {
     for (; j < length; j++) row[j] *= 1.0f / sum;
 }
 
+__attribute__((target("avx2,fma")))
+static void gelu_avx2(const float *x, float *y, long n) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_loadu_ps(x + i), z = _mm256_mul_ps(v, _mm256_set1_ps(0.70710678f));
+        const __m256 a = _mm256_min_ps(_mm256_andnot_ps(sign, z), _mm256_set1_ps(9.3f));
+        const __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_fmadd_ps(_mm256_set1_ps(0.3275911f), a, _mm256_set1_ps(1.0f)));
+        __m256 poly = _mm256_set1_ps(1.061405429f);
+        poly = _mm256_fmadd_ps(poly, t, _mm256_set1_ps(-1.453152027f));
+        poly = _mm256_fmadd_ps(poly, t, _mm256_set1_ps(1.421413741f));
+        poly = _mm256_fmadd_ps(poly, t, _mm256_set1_ps(-0.284496736f));
+        poly = _mm256_fmadd_ps(poly, t, _mm256_set1_ps(0.254829592f));
+        const __m256 e = softmax_exp8(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_mul_ps(a, a)));
+        const __m256 erf = _mm256_or_ps(_mm256_fnmadd_ps(_mm256_mul_ps(poly, t), e, _mm256_set1_ps(1.0f)), _mm256_and_ps(sign, z));
+        _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), v), _mm256_add_ps(_mm256_set1_ps(1.0f), erf)));
+    }
+    for (; i < n; i++) y[i] = gelu1(x[i]);
+}
+
 #define SET1_I _mm512_set1_epi32
 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma"), always_inline))
 static inline __m512 softmax_exp16(__m512 x) {
@@ -157,6 +195,24 @@ static void softmax_row_avx512(float *row, long length) {
     for (j = 0; j + 16 <= length; j += 16) _mm512_storeu_ps(row + j, _mm512_mul_ps(_mm512_loadu_ps(row + j), inverse));
     if (tail) _mm512_mask_storeu_ps(row + j, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, row + j), inverse));
 }
+__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma")))
+static void gelu_avx512(const float *x, float *y, long n) {
+    const __m512 sign = _mm512_set1_ps(-0.0f);
+    for (long i = 0; i < n; i += 16) {
+        const __mmask16 lanes = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        const __m512 v = _mm512_maskz_loadu_ps(lanes, x + i), z = _mm512_mul_ps(v, _mm512_set1_ps(0.70710678f));
+        const __m512 a = _mm512_min_ps(_mm512_andnot_ps(sign, z), _mm512_set1_ps(9.3f));
+        const __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_fmadd_ps(_mm512_set1_ps(0.3275911f), a, _mm512_set1_ps(1.0f)));
+        __m512 poly = _mm512_set1_ps(1.061405429f);
+        poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(-1.453152027f));
+        poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(1.421413741f));
+        poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(-0.284496736f));
+        poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(0.254829592f));
+        const __m512 e = softmax_exp16(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_mul_ps(a, a)));
+        const __m512 erf = _mm512_or_ps(_mm512_fnmadd_ps(_mm512_mul_ps(poly, t), e, _mm512_set1_ps(1.0f)), _mm512_and_ps(sign, z));
+        _mm512_mask_storeu_ps(y + i, lanes, _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), v), _mm512_add_ps(_mm512_set1_ps(1.0f), erf)));
+    }
+}
 #endif
 
 void strata_softmax_rows(int isa, float *rows, long count, long length) {
@@ -175,4 +231,21 @@ void strata_softmax_rows(int isa, float *rows, long count, long length) {
 #endif
     (void)isa;
     for (long r = 0; r < count; r++) softmax_row_generic(rows + r * length, length);
+}
+
+void strata_gelu(int isa, const float *x, float *y, long count) {
+#if defined(__x86_64__)
+    const int best = strata_isa_supported();
+    if (isa > best) isa = best;
+    if (isa == STRATA_ISA_AVX512) {
+        gelu_avx512(x, y, count);
+        return;
+    }
+    if (isa == STRATA_ISA_AVX2) {
+        gelu_avx2(x, y, count);
+        return;
+    }
+#endif
+    (void)isa;
+    for (long i = 0; i < count; i++) y[i] = gelu1(x[i]);
 }
