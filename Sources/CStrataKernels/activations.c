@@ -13,7 +13,9 @@
 /// Where the polynomial holds: e^x a normal float.
 static const float softmax_low = -87.33654f;
 
-#define SOFTMAX_EXP_BODY(VEC, SET1, ADD, SUB, MUL, FMA, ROUND_MAGIC, CAST_I, CAST_F, ADD_I, SUB_I, SLL)                      \
+/// The body of e^x on a vector of floats, one definition for both widths: the polynomial
+/// of softmax_exp1 below, fused; the caller defines SET1_I, the integer broadcast.
+#define SOFTMAX_EXP_BODY(VEC, SET1, ADD, SUB, MUL, FMA, CAST_I, CAST_F, ADD_I, SUB_I, SLL)                      \
     const VEC magic = SET1(12582912.0f);                                                                              \
     const VEC n = SUB(FMA(x, SET1(1.44269504f), magic), magic);                                                       \
     const VEC r = FMA(n, SET1(2.1219444e-4f), FMA(n, SET1(-0.693359375f), x));                                        \
@@ -82,7 +84,7 @@ static inline float gelu1(float x) {
 #define SET1_I _mm256_set1_epi32
 __attribute__((target("avx2,fma"), always_inline))
 static inline __m256 softmax_exp8(__m256 x) {
-    SOFTMAX_EXP_BODY(__m256, _mm256_set1_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps, _mm256_fmadd_ps, , _mm256_castps_si256,
+    SOFTMAX_EXP_BODY(__m256, _mm256_set1_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps, _mm256_fmadd_ps, _mm256_castps_si256,
                      _mm256_castsi256_ps, _mm256_add_epi32, _mm256_sub_epi32, _mm256_slli_epi32)
 }
 #undef SET1_I
@@ -154,7 +156,7 @@ static void gelu_avx2(const float *x, float *y, long n) {
 #define SET1_I _mm512_set1_epi32
 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma"), always_inline))
 static inline __m512 softmax_exp16(__m512 x) {
-    SOFTMAX_EXP_BODY(__m512, _mm512_set1_ps, _mm512_add_ps, _mm512_sub_ps, _mm512_mul_ps, _mm512_fmadd_ps, , _mm512_castps_si512,
+    SOFTMAX_EXP_BODY(__m512, _mm512_set1_ps, _mm512_add_ps, _mm512_sub_ps, _mm512_mul_ps, _mm512_fmadd_ps, _mm512_castps_si512,
                      _mm512_castsi512_ps, _mm512_add_epi32, _mm512_sub_epi32, _mm512_slli_epi32)
 }
 #undef SET1_I
