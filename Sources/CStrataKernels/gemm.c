@@ -12,6 +12,7 @@
 // Strata's worker pool.
 #include "CStrataKernels.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -240,22 +241,27 @@ static gemm_path gemm_path_for(int isa) {
 
 /// The cache sizes the OS reports (glibc reads them from CPUID), with common ones where it
 /// reports none.
+/// Read once: glibc answers with CPUID, which a virtual machine's hypervisor traps.
 static void gemm_caches(long *l1, long *l2) {
-    static long known1 = 0, known2 = 0;
-    if (!known1) {
-        long a = 0, b = 0;
+    static atomic_long known1 = 0, known2 = 0;
+    long a = atomic_load_explicit(&known1, memory_order_relaxed), b = atomic_load_explicit(&known2, memory_order_relaxed);
+    if (!a || !b) {
 #if defined(_SC_LEVEL1_DCACHE_SIZE)
         a = sysconf(_SC_LEVEL1_DCACHE_SIZE);
         b = sysconf(_SC_LEVEL2_CACHE_SIZE);
 #endif
-        known2 = b >= (64 << 10) ? b : 256 << 10;
-        known1 = a >= (16 << 10) ? a : 32 << 10;
+        a = a >= (16 << 10) ? a : 32 << 10;
+        b = b >= (64 << 10) ? b : 256 << 10;
+        atomic_store_explicit(&known1, a, memory_order_relaxed);
+        atomic_store_explicit(&known2, b, memory_order_relaxed);
     }
-    *l1 = known1;
-    *l2 = known2;
+    *l1 = a;
+    *l2 = b;
 }
 
-void strata_gemm_blocking(int isa, long k, long *mr, long *nr, long *kc, long *nc) {
+/// The blocking for `isa` and k terms: the micro-kernel's rows and columns, the terms in a
+/// chunk and the columns of B packed at once.
+static void gemm_blocking(int isa, long k, long *mr, long *nr, long *kc, long *nc) {
     const gemm_path path = gemm_path_for(isa);
     long l1, l2;
     gemm_caches(&l1, &l2);
@@ -467,7 +473,7 @@ void strata_gemm(int isa, int threads, long m, long n, long k, float alpha, cons
     gemm_job job = {.path = gemm_path_for(isa), .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta, .a = a, .b = b,
                     .lda = lda, .ldb = ldb, .ldc = ldc, .ta = trans_a, .tb = trans_b, .c = c};
     long mr, nr;
-    strata_gemm_blocking(isa, k, &mr, &nr, &job.kc, &job.nc);
+    gemm_blocking(isa, k, &mr, &nr, &job.kc, &job.nc);
     if (threads < 1) threads = 1;
     long l1, l2;
     gemm_caches(&l1, &l2);

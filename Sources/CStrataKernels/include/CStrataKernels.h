@@ -120,11 +120,6 @@ void strata_gelu(int isa, const float *x, float *y, long count);
 void strata_gemm(int isa, int threads, long m, long n, long k, float alpha, const float *a, long lda, int trans_a,
                  const float *b, long ldb, int trans_b, float beta, float *c, long ldc);
 
-/// The blocking `strata_gemm` uses for `isa` and k terms: the micro-kernel's rows and
-/// columns, the terms in a chunk and the columns of B packed at once.
-void strata_gemm_blocking(int isa, long k, long *mr, long *nr, long *kc, long *nc);
-
-
 /// Regroups convolution weights `w` (`m` × `channels` × `kh` × `kw`) for
 /// `strata_conv_direct_rows`: blocks of four output channels interleaved per tap, then the
 /// last `m` mod 4 channels as they are. `packed` holds as many floats as `w`.
