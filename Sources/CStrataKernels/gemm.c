@@ -369,6 +369,8 @@ typedef struct {
     float *packed_b;
     // Work split: row blocks of `block_rows` (a multiple of MR) × groups of B's panels.
     long block_rows, row_blocks, panels_per_group;
+    /// L2's size as the OS reports it.
+    long l2;
 } gemm_job;
 
 static void gemm_pack_b_band(void *context, long band) {
@@ -437,14 +439,19 @@ static void gemm_direct_rows(const gemm_job *job, long first, long rows) {
             if (!edge) abort();
             pack_b(job->b, job->ldb, 0, full * nr, n - full * nr, p0, terms, (int)nr, edge);
         }
-        for (long i = first; i < first + rows; i += mr) {
-            const int height = (int)(first + rows - i < mr ? first + rows - i : mr);
-            const float *ap = job->a + i * job->lda + p0;
-            for (long q = 0; q * nr < n; q++) {
+        // A few rows (attention's blocks of queries): each panel of B is loaded into L1 once
+        // and swept by every row panel, whose rows stay in L2. Many rows: each row panel
+        // sweeps B (in L2), so A is read once.
+        const int columns_outer = rows * terms * (long)sizeof(float) <= job->l2 / 4;
+        const long panels = (n + nr - 1) / nr, row_panels = (rows + mr - 1) / mr;
+        for (long outer = 0; outer < (columns_outer ? panels : row_panels); outer++) {
+            for (long inner = 0; inner < (columns_outer ? row_panels : panels); inner++) {
+                const long q = columns_outer ? outer : inner, i = first + (columns_outer ? inner : outer) * mr;
+                const int height = (int)(first + rows - i < mr ? first + rows - i : mr);
                 const int cols = (int)(n - q * nr < nr ? n - q * nr : nr);
                 const float *bp = q < full ? job->b + p0 * job->ldb + q * nr : edge;
-                job->path.kernel(height, terms, ap, job->lda, bp, q < full ? job->ldb : nr, job->c + i * job->ldc + q * nr, job->ldc,
-                                 job->alpha, beta, read_c, cols);
+                job->path.kernel(height, terms, job->a + i * job->lda + p0, job->lda, bp, q < full ? job->ldb : nr,
+                                 job->c + i * job->ldc + q * nr, job->ldc, job->alpha, beta, read_c, cols);
             }
         }
     }
@@ -475,8 +482,9 @@ void strata_gemm(int isa, int threads, long m, long n, long k, float alpha, cons
     long mr, nr;
     gemm_blocking(isa, k, &mr, &nr, &job.kc, &job.nc);
     if (threads < 1) threads = 1;
-    long l1, l2;
-    gemm_caches(&l1, &l2);
+    long l1;
+    gemm_caches(&l1, &job.l2);
+    const long l2 = job.l2;
     // Operands read in place where B stays in L2 from one row panel to the next (and A is
     // read once anyway): small products, and a few rows against a B of a few hundred KB,
     // as attention's blocks of queries against one head's keys or values.
