@@ -267,11 +267,12 @@ typedef float float4 __attribute__((vector_size(16)));
 
 typedef float float8 __attribute__((vector_size(32)));
 
-/// One particle's colour `c` added bilinearly around (px, py). Where both columns are on
+/// One particle's colour `c` added bilinearly around (px, py) into `acc`, which holds image
+/// rows `row0`..<`row0 + rows`: corners on other rows are dropped. Where both columns are on
 /// the image and side by side (all but the border and the panorama's seam), each row's two
 /// pixels take one 32-byte add: half the read-modify-writes, the same bits.
 __attribute__((always_inline))
-static inline void splat_one(float4 *acc, float px, float py, float4 c, int w, int h, int wrap) {
+static inline void splat_one(float4 *acc, float px, float py, float4 c, int w, int row0, int rows, int wrap) {
     int x0 = floor_int(px), y0 = floor_int(py);
     float ax = px - (float)x0, ay = py - (float)y0;
     int x1 = x0 + 1, x = x0;
@@ -280,33 +281,36 @@ static inline void splat_one(float4 *acc, float px, float py, float4 c, int w, i
         if (x1 < 0) x1 += w; else if (x1 >= w) x1 -= w;
     }
     int in0 = x >= 0 && x < w, in1 = x1 >= 0 && x1 < w;
+    // The two rows within the window (unsigned: below row0 wraps past `rows`).
+    int top = y0 - row0, bottom = top + 1;
+    int onTop = (unsigned)top < (unsigned)rows, onBottom = (unsigned)bottom < (unsigned)rows;
     float bx = 1.0f - ax, by = 1.0f - ay;
     if (in0 && in1 && x1 == x + 1) {
         float8 colour = {c[0], c[1], c[2], c[3], c[0], c[1], c[2], c[3]};
         float top0 = bx * by, top1 = ax * by, bottom0 = bx * ay, bottom1 = ax * ay;
-        if (y0 >= 0 && y0 < h) {
+        if (onTop) {
             float8 sum, weights = {top0, top0, top0, top0, top1, top1, top1, top1};
-            float4 *pair = acc + (long)y0 * w + x;
+            float4 *pair = acc + (long)top * w + x;
             memcpy(&sum, pair, sizeof sum);
             sum += colour * weights;
             memcpy(pair, &sum, sizeof sum);
         }
-        if (y0 + 1 >= 0 && y0 + 1 < h) {
+        if (onBottom) {
             float8 sum, weights = {bottom0, bottom0, bottom0, bottom0, bottom1, bottom1, bottom1, bottom1};
-            float4 *pair = acc + (long)(y0 + 1) * w + x;
+            float4 *pair = acc + (long)bottom * w + x;
             memcpy(&sum, pair, sizeof sum);
             sum += colour * weights;
             memcpy(pair, &sum, sizeof sum);
         }
         return;
     }
-    if (y0 >= 0 && y0 < h) {
-        float4 *row = acc + (long)y0 * w;
+    if (onTop) {
+        float4 *row = acc + (long)top * w;
         if (in0) row[x] += c * (bx * by);
         if (in1) row[x1] += c * (ax * by);
     }
-    if (y0 + 1 >= 0 && y0 + 1 < h) {
-        float4 *row = acc + (long)(y0 + 1) * w;
+    if (onBottom) {
+        float4 *row = acc + (long)bottom * w;
         if (in0) row[x] += c * (bx * ay);
         if (in1) row[x1] += c * (ax * ay);
     }
@@ -314,13 +318,13 @@ static inline void splat_one(float4 *acc, float px, float py, float4 c, int w, i
 
 __attribute__((always_inline))
 static inline void splat(const float *xs, const float *ys, float weight, const float *weights, const float *xs2, const float *ys2,
-                         float weight2, const float *weights2, long count, const float *colours, float *sums, int w, int h, int wrap) {
+                         float weight2, const float *weights2, long count, const float *colours, float *sums, int w, int row0, int rows, int wrap) {
     float4 *acc = (float4 *)sums;
     for (long k = 0; k < count; k++) {
         float4 c;
         memcpy(&c, colours + 4 * k, sizeof c);
-        splat_one(acc, xs[k], ys[k], c * (weights ? weight * weights[k] : weight), w, h, wrap);
-        if (xs2) splat_one(acc, xs2[k], ys2[k], c * (weights2 ? weight2 * weights2[k] : weight2), w, h, wrap);
+        splat_one(acc, xs[k], ys[k], c * (weights ? weight * weights[k] : weight), w, row0, rows, wrap);
+        if (xs2) splat_one(acc, xs2[k], ys2[k], c * (weights2 ? weight2 * weights2[k] : weight2), w, row0, rows, wrap);
     }
 }
 
@@ -328,28 +332,33 @@ static inline void splat(const float *xs, const float *ys, float weight, const f
 /// The same, where the 32-byte adds are single AVX instructions.
 __attribute__((target("avx2,fma")))
 static void splat_avx2(const float *xs, const float *ys, float weight, const float *weights, const float *xs2, const float *ys2,
-                       float weight2, const float *weights2, long count, const float *colours, float *sums, int w, int h, int wrap) {
-    splat(xs, ys, weight, weights, xs2, ys2, weight2, weights2, count, colours, sums, w, h, wrap);
+                       float weight2, const float *weights2, long count, const float *colours, float *sums, int w, int row0, int rows, int wrap) {
+    splat(xs, ys, weight, weights, xs2, ys2, weight2, weights2, count, colours, sums, w, row0, rows, wrap);
 }
 #endif
 
 void strata_fluid_splat(const float *xs, const float *ys, float weight, const float *weights, const float *xs2, const float *ys2,
-                        float weight2, const float *weights2, long count, const float *colours, float *sums, int w, int h, int wrap) {
+                        float weight2, const float *weights2, long count, const float *colours, float *sums, int w, int row0, int rows, int wrap) {
 #if defined(__x86_64__)
     if (strata_isa_supported() >= STRATA_ISA_AVX2) {
-        splat_avx2(xs, ys, weight, weights, xs2, ys2, weight2, weights2, count, colours, sums, w, h, wrap);
+        splat_avx2(xs, ys, weight, weights, xs2, ys2, weight2, weights2, count, colours, sums, w, row0, rows, wrap);
         return;
     }
 #endif
-    splat(xs, ys, weight, weights, xs2, ys2, weight2, weights2, count, colours, sums, w, h, wrap);
+    splat(xs, ys, weight, weights, xs2, ys2, weight2, weights2, count, colours, sums, w, row0, rows, wrap);
 }
 
-void strata_fluid_resolve(float *sums, const int32_t *region, const float *colours, long count, void *out, int bits) {
-    float4 *acc = (float4 *)sums;
+void strata_fluid_resolve(float *sums, float *sums2, long first, const int32_t *region, const float *colours, long count, void *out,
+                          int bits) {
+    float4 *acc = (float4 *)sums - first, *acc2 = sums2 ? (float4 *)sums2 - first : NULL;
     const float top = bits == 8 ? 255.0f : 65535.0f;
     for (long k = 0; k < count; k++) {
         float4 sum = acc[region[k]];
         acc[region[k]] = (float4){0, 0, 0, 0};
+        if (acc2) {
+            sum += acc2[region[k]];
+            acc2[region[k]] = (float4){0, 0, 0, 0};
+        }
         float4 c;
         if (sum[3] > 1e-6f) {
             c = sum / sum[3];

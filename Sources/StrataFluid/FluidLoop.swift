@@ -41,14 +41,22 @@ public struct FluidLoop: Sendable {
     /// fourth, if any, stays). `alpha`: per pixel, how much of the moving fluid shows there
     /// (the feathered fluid mask; 0 where nothing moves).
     ///
-    /// Frames are rendered in contiguous runs, one per thread, from positions integrated
-    /// with the particles split across the threads, so the result does not depend on the
-    /// threads (nor on the instruction set: ``KernelISA``): every particle takes the same
-    /// steps. Nothing is kept per frame but the fluid layer's colours: the backward
-    /// positions a run needs in reverse order are recomputed from checkpoints every √N steps.
+    /// Frames are rendered in contiguous runs, one per two threads: each run's particles are
+    /// split into two fixed halves, each splatted into sums of its own and the two added as
+    /// the frame resolves. Every particle takes the same steps however the work is split, so
+    /// the result does not depend on the threads (nor on the instruction set:
+    /// ``KernelISA``). Nothing is kept per frame but the fluid layer's colours: the backward
+    /// positions a run needs in reverse order are recomputed from checkpoints every √N
+    /// steps, one block of them at a time, held once for both halves.
     /// - Parameter bits: the stored colours' depth, 16 or 8 (for an 8-bit still: what it
     ///   loses is below its own step, and the store is half as large).
     public func render(_ still: Image, field: MotionField, alpha: [Float], bits: Int = 16) -> FluidFrames {
+        render(still, field: field, alpha: alpha, bits: bits, runs: nil)
+    }
+
+    /// ``render(_:field:alpha:bits:)`` in `runs` runs of frames (nil: one per two threads);
+    /// the frames are the same for any number.
+    func render(_ still: Image, field: MotionField, alpha: [Float], bits: Int, runs runCount: Int?) -> FluidFrames {
         precondition(bits == 8 || bits == 16)
         let (w, h) = (still.width, still.height)
         let plane = w * h
@@ -62,10 +70,18 @@ public struct FluidLoop: Sendable {
         for (k, i) in region.enumerated() {
             for ch in 0..<3 { colour[4 * k + ch] = ch < colours ? still.pixels[ch * plane + Int(i)] : 0 }
         }
-        let start = Particles(x: region.map { Float(Int($0) % w) }, y: region.map { Float(Int($0) / w) })
+        let start = ParticleRows(rows: 1, count: n)
+        for (k, i) in region.enumerated() { (start.x(0)[k], start.y(0)[k]) = (Float(Int(i) % w), Float(Int(i) / w)) }
         let checkpointEvery = max(1, Int(Double(frames).squareRoot().rounded()))
         let inside = alpha.map { $0 > 0 ? UInt8(1) : 0 }
         let stepper = Stepper(field, frames: frames, evolve: evolve, inside: inside)
+        // Particles are stepped in chunks split across the threads.
+        let chunk = 1 << 14
+        func forEachChunk(_ body: (Range<Int>) -> Void) {
+            Parallel.forEachBand((n + chunk - 1) / chunk, minimumBand: 1) { chunks in
+                body((chunks.lowerBound * chunk)..<min(n, chunks.upperBound * chunk))
+            }
+        }
         // Each particle's weight in the forward copy and in the backward one (nil: all 1):
         // from frame 0 back in time for the forward copy, on from it for the backward one.
         var forwardWeights: [Float]?, backwardWeights: [Float]?
@@ -73,16 +89,12 @@ public struct FluidLoop: Sendable {
             func weights(_ sign: Float) -> [Float] {
                 let fields = stepper.fields(from: sign > 0 ? 0 : frames, steps: fade, sign: sign)
                 var steps = [Int32](repeating: 0, count: n)
-                let chunk = 1 << 14
                 steps.withUnsafeMutableBufferPointer { steps in
                     let out = UncheckedSendable(steps.baseAddress!)
-                    Parallel.forEachBand((n + chunk - 1) / chunk, minimumBand: 1) { chunks in
-                        let range = (chunks.lowerBound * chunk)..<min(n, chunks.upperBound * chunk)
-                        start.x.withUnsafeBufferPointer { x in start.y.withUnsafeBufferPointer { y in
-                            strata_fluid_exit_steps(x.baseAddress! + range.lowerBound, y.baseAddress! + range.lowerBound, range.count,
-                                                    Int32(fade), inside, fields, stepper.width, stepper.height, stepper.wrap, sign,
-                                                    stepper.isa.rawValue, out.value + range.lowerBound)
-                        } }
+                    forEachChunk { range in
+                        strata_fluid_exit_steps(start.x(0) + range.lowerBound, start.y(0) + range.lowerBound, range.count, Int32(fade), inside,
+                                                fields, stepper.width, stepper.height, stepper.wrap, sign, stepper.isa.rawValue,
+                                                out.value + range.lowerBound)
                     }
                 }
                 return steps.map { Float($0 + 1) / Float(fade + 1) }
@@ -90,98 +102,128 @@ public struct FluidLoop: Sendable {
             forwardWeights = weights(-1)
             backwardWeights = weights(1)
         }
-        // The runs of frames, one a thread. What they share is computed first with the
-        // particles split across the threads, so no step is taken twice: each run's first
-        // forward positions, and the backward positions every few steps from frame N.
-        let threads = min(Parallel.threadCount, frames)
-        let runs = (0..<threads).map { r in (r * frames / threads)..<((r + 1) * frames / threads) }
-        let checkpointCount = frames / checkpointEvery + 1
-        var checkpoints = Particles(count: checkpointCount * n)
-        var runStarts = Particles(count: threads * n)
-        checkpoints.x.withUnsafeMutableBufferPointer { cx in checkpoints.y.withUnsafeMutableBufferPointer { cy in
-        runStarts.x.withUnsafeMutableBufferPointer { rx in runStarts.y.withUnsafeMutableBufferPointer { ry in
-        start.x.withUnsafeBufferPointer { sx in start.y.withUnsafeBufferPointer { sy in
-            let (cx, cy, rx, ry) = (UncheckedSendable(cx.baseAddress!), UncheckedSendable(cy.baseAddress!), UncheckedSendable(rx.baseAddress!),
-                                    UncheckedSendable(ry.baseAddress!))
-            let (sx, sy) = (UncheckedSendable(sx.baseAddress!), UncheckedSendable(sy.baseAddress!))
-            let chunk = 1 << 14
-            Parallel.forEachBand((n + chunk - 1) / chunk, minimumBand: 1) { chunks in
-                let range = (chunks.lowerBound * chunk)..<min(n, chunks.upperBound * chunk)
-                /// Row `row` of `(x, y)` from the row before, `steps` steps on from frame `f`.
-                func next(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, row: Int, from f: Int, steps: Int, sign: Float) {
-                    let (to, from) = (row * n + range.lowerBound, (row - 1) * n + range.lowerBound)
-                    (x + to).update(from: x + from, count: range.count)
-                    (y + to).update(from: y + from, count: range.count)
-                    stepper.trace(x: x + to, y: y + to, count: range.count, from: f, steps: steps, sign: sign)
-                }
-                for (x, y) in [(cx.value, cy.value), (rx.value, ry.value)] {
-                    (x + range.lowerBound).update(from: sx.value + range.lowerBound, count: range.count)
-                    (y + range.lowerBound).update(from: sy.value + range.lowerBound, count: range.count)
-                }
-                for c in 1..<checkpointCount {
-                    next(cx.value, cy.value, row: c, from: frames - (c - 1) * checkpointEvery, steps: checkpointEvery, sign: -1)
-                }
-                for r in 1..<threads {
-                    next(rx.value, ry.value, row: r, from: runs[r - 1].lowerBound, steps: runs[r].lowerBound - runs[r - 1].lowerBound, sign: 1)
-                }
+        // What the runs share is computed first with the particles split across the
+        // threads, so no step is taken twice: each run's first forward positions, and the
+        // backward positions every few steps from frame N (checkpoint c, c ≥ 1, in row c − 1;
+        // checkpoint 0 is the start).
+        let runCount = max(1, min(frames, runCount ?? Parallel.threadCount / 2))
+        let runs = (0..<runCount).map { r in (r * frames / runCount)..<((r + 1) * frames / runCount) }
+        let checkpoints = ParticleRows(rows: frames / checkpointEvery, count: n)
+        let forward = ParticleRows(rows: runCount, count: n)
+        forEachChunk { range in
+            /// `to`'s row `row` as `from`'s row `source`, `steps` steps on from frame `f`.
+            func next(_ to: ParticleRows, _ row: Int, from: ParticleRows, _ source: Int, frame f: Int, steps: Int, sign: Float) {
+                let (x, y) = (to.x(row) + range.lowerBound, to.y(row) + range.lowerBound)
+                x.update(from: from.x(source) + range.lowerBound, count: range.count)
+                y.update(from: from.y(source) + range.lowerBound, count: range.count)
+                stepper.trace(x: x, y: y, count: range.count, stride: n, from: f, steps: steps, keeping: false, sign: sign)
             }
-        } } } } } }
+            next(forward, 0, from: start, 0, frame: 0, steps: 0, sign: 1)
+            for r in 1..<runCount {
+                next(forward, r, from: forward, r - 1, frame: runs[r - 1].lowerBound, steps: runs[r].lowerBound - runs[r - 1].lowerBound, sign: 1)
+            }
+            for c in 1...max(1, checkpoints.rows) where c <= checkpoints.rows {
+                next(checkpoints, c - 1, from: c == 1 ? start : checkpoints, c == 1 ? 0 : c - 2, frame: frames - (c - 1) * checkpointEvery,
+                     steps: checkpointEvery, sign: -1)
+            }
+        }
+        // The splats' sums cover only the fluid's rows: what lands elsewhere is never read.
+        let rows = n == 0 ? 0..<0 : (Int(region[0]) / w)..<(Int(region[n - 1]) / w + 1)
+        let sumsCount = 4 * w * rows.count
+        let halves = [0..<(n / 2), (n / 2)..<n]
+        let jobs = runCount * halves.count
         let stride = n * FluidFrames.channels * bits / 8
         // Huge pages: a 4K loop writes 1.8 GB here in 16 bits, and a fault and a zeroed page
         // per 4 KiB cost more than the rendering (a fifth of it in this VM).
         let moved = [UInt8](largeCount: frames * stride) { buffer in
             guard n > 0 else { return }
             let out = UncheckedSendable(buffer.baseAddress!)
-            Parallel.forEachBand(threads, minimumBand: 1, bandsPerThread: 1) { runIndices in
-              for r in runIndices {
-                let run = runs[r]
-                // Sums over the whole image, so a splat needs no lookup: what lands outside
-                // the fluid is never read (and never cleared).
-                var sums = [Float](largeCount: 4 * plane) { $0.initialize(repeating: 0) }
-                var forward = Particles(x: Array(runStarts.x[(r * n)..<((r + 1) * n)]), y: Array(runStarts.y[(r * n)..<((r + 1) * n)]))
-                // The backward steps this run needs, s = N − t, from the last down: each
-                // block of them recomputed (all its steps kept) from its checkpoint on entering it.
-                let largest = frames - run.lowerBound
-                var block = Particles(count: checkpointEvery * n)
-                var blockStart = -1
-                for t in run {
-                    let s = frames - t
-                    if s / checkpointEvery * checkpointEvery != blockStart {
-                        blockStart = s / checkpointEvery * checkpointEvery
-                        let first = s / checkpointEvery * n
-                        block.x.replaceSubrange(0..<n, with: checkpoints.x[first..<(first + n)])
-                        block.y.replaceSubrange(0..<n, with: checkpoints.y[first..<(first + n)])
-                        stepper.trace(&block, count: n, from: frames - blockStart, keepingSteps: min(checkpointEvery - 1, largest - blockStart), sign: -1)
-                    }
-                    // Forward at weight (N − t)/N, backward at t/N, normalised to 16-bit
-                    // colours; where neither copy reached, the still's colour.
-                    let a = Float(frames - t) / Float(frames)
-                    let row = (s - blockStart) * n
-                    block.x.withUnsafeBufferPointer { bx in block.y.withUnsafeBufferPointer { by in
-                        strata_fluid_splat(forward.x, forward.y, a, forwardWeights, a < 1 ? bx.baseAddress! + row : nil, by.baseAddress! + row,
-                                           1 - a, backwardWeights, n, colour, &sums, Int32(w), Int32(h), field.wrap ? 1 : 0)
-                    } }
-                    strata_fluid_resolve(&sums, region, colour, n, out.value + t * stride, Int32(bits))
-                    if t + 1 < run.upperBound { stepper.trace(&forward, from: t, steps: 1, sign: 1) }
-                }
-              }
+            // Per run and half, the sums (zeroed by the thread that will use them); per run,
+            // the block of backward positions, s = N − t, from the last down, each block
+            // recomputed from its checkpoint (all its steps kept) on entering it.
+            let sums = ParticleRows(rows: jobs, count: sumsCount)
+            let blocks = ParticleRows(rows: runCount * checkpointEvery, count: n)
+            Parallel.forEachBand(jobs, minimumBand: 1, bandsPerThread: 1) { jobs in
+                for j in jobs { sums.x(j).initialize(repeating: 0, count: sumsCount) }
             }
+            let largest = runs.map(\.count).max()!
+            (forwardWeights ?? []).withUnsafeBufferPointer { fw in (backwardWeights ?? []).withUnsafeBufferPointer { bw in
+            colour.withUnsafeBufferPointer { colour in region.withUnsafeBufferPointer { region in
+                let (fw, bw) = (UncheckedSendable(forwardWeights == nil ? nil : fw.baseAddress), UncheckedSendable(backwardWeights == nil ? nil : bw.baseAddress))
+                let (colour, region) = (UncheckedSendable(colour.baseAddress!), UncheckedSendable(region.baseAddress!))
+                for i in 0..<largest {
+                    Parallel.forEachBand(jobs, minimumBand: 1, bandsPerThread: 1) { jobs in
+                        for j in jobs {
+                            let (r, half) = (j / halves.count, halves[j % halves.count])
+                            let t = runs[r].lowerBound + i
+                            guard t < runs[r].upperBound, !half.isEmpty else { continue }
+                            let s = frames - t
+                            let blockStart = s / checkpointEvery * checkpointEvery
+                            let block = r * checkpointEvery
+                            let (k, count) = (half.lowerBound, half.count)
+                            if i == 0 || (s + 1) / checkpointEvery * checkpointEvery != blockStart {
+                                let (c, source) = (blockStart / checkpointEvery, blockStart == 0 ? start : checkpoints)
+                                blocks.x(block).advanced(by: k).update(from: source.x(max(0, c - 1)) + k, count: count)
+                                blocks.y(block).advanced(by: k).update(from: source.y(max(0, c - 1)) + k, count: count)
+                                stepper.trace(x: blocks.x(block) + k, y: blocks.y(block) + k, count: count, stride: n, from: frames - blockStart,
+                                              steps: min(checkpointEvery - 1, frames - runs[r].lowerBound - blockStart), keeping: true, sign: -1)
+                            }
+                            // Forward at weight (N − t)/N, backward at t/N.
+                            let a = Float(frames - t) / Float(frames)
+                            let back = block + s - blockStart
+                            strata_fluid_splat(forward.x(r) + k, forward.y(r) + k, a, fw.value.map { $0 + k },
+                                               a < 1 ? blocks.x(back) + k : nil, blocks.y(back) + k, 1 - a, bw.value.map { $0 + k }, count,
+                                               colour.value + 4 * k, sums.x(j), Int32(w), Int32(rows.lowerBound), Int32(rows.count), stepper.wrap)
+                            if t + 1 < runs[r].upperBound {
+                                stepper.trace(x: forward.x(r) + k, y: forward.y(r) + k, count: count, stride: n, from: t, steps: 1, keeping: false, sign: 1)
+                            }
+                        }
+                    }
+                    // The halves' sums added, normalised to the stored colours; where neither
+                    // copy reached, the still's colour. Each half resolves its own pixels.
+                    Parallel.forEachBand(jobs, minimumBand: 1, bandsPerThread: 1) { jobs in
+                        for j in jobs {
+                            let (r, half) = (j / halves.count, halves[j % halves.count])
+                            let t = runs[r].lowerBound + i
+                            guard t < runs[r].upperBound, !half.isEmpty else { continue }
+                            let first = r * halves.count
+                            strata_fluid_resolve(sums.x(first), sums.x(first + 1), rows.lowerBound * w, region.value + half.lowerBound,
+                                                 colour.value + 4 * half.lowerBound, half.count,
+                                                 out.value + t * stride + half.lowerBound * stride / n, Int32(bits))
+                        }
+                    }
+                }
+            } } } }
         }
         return FluidFrames(still: still, alpha: alpha, region: region, moved: moved, bits: bits, count: frames)
     }
 }
 
-/// Particles' positions, x and y apart (as the vector kernels read them).
-struct Particles {
-    var x: [Float], y: [Float]
+/// Rows of particles' positions, x and y apart (as the vector kernels read them), on huge
+/// pages when large. Not initialised: every row is written (copied into or traced) before
+/// it is read. Never moved, so the kernels are handed pointers into it.
+final class ParticleRows: @unchecked Sendable {
+    let rows: Int, count: Int
+    private let xs: UnsafeMutablePointer<Float>, ys: UnsafeMutablePointer<Float>
 
-    init(x: [Float], y: [Float]) { (self.x, self.y) = (x, y) }
-
-    /// `count` particles at (0, 0), on huge pages when many.
-    init(count: Int) {
-        x = [Float](largeCount: count) { $0.initialize(repeating: 0) }
-        y = [Float](largeCount: count) { $0.initialize(repeating: 0) }
+    init(rows: Int, count: Int) {
+        (self.rows, self.count) = (rows, count)
+        let size = max(1, rows * count)
+        xs = .allocate(capacity: size)
+        ys = .allocate(capacity: size)
+        HugePages.advise(UnsafeMutableRawPointer(xs), bytes: size * MemoryLayout<Float>.stride)
+        HugePages.advise(UnsafeMutableRawPointer(ys), bytes: size * MemoryLayout<Float>.stride)
     }
+
+    deinit {
+        xs.deallocate()
+        ys.deallocate()
+    }
+
+    /// Row `row`'s x coordinates.
+    func x(_ row: Int) -> UnsafeMutablePointer<Float> { xs + row * count }
+    /// Row `row`'s y coordinates.
+    func y(_ row: Int) -> UnsafeMutablePointer<Float> { ys + row * count }
 }
 
 /// Euler steps along the field's velocity at the pixel centres (``MotionField/atPixels()``,
@@ -247,25 +289,13 @@ final class Stepper: @unchecked Sendable {
         (0..<steps).map { j in field(sign > 0 ? f + j : f - j - 1) }
     }
 
-    /// `steps` Euler steps of every particle from frame `f` (`sign` −1: back in time).
-    func trace(_ particles: inout Particles, from f: Int, steps: Int, sign: Float) {
-        guard steps > 0 else { return }
-        let count = particles.x.count
-        strata_fluid_trace(&particles.x, &particles.y, count, count, Int32(steps), 0, fields(from: f, steps: steps, sign: sign),
-                           width, height, wrap, sign, isa.rawValue)
-    }
-
-    /// `steps` Euler steps of the `count` particles at `x`, `y` from frame `f`.
-    func trace(x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int, from f: Int, steps: Int, sign: Float) {
-        guard steps > 0 else { return }
-        strata_fluid_trace(x, y, count, count, Int32(steps), 0, fields(from: f, steps: steps, sign: sign), width, height, wrap, sign, isa.rawValue)
-    }
-
-    /// Rows 1…`steps` of `rows` (each `count` particles, x and y apart) become row 0 after
-    /// that many steps from frame `f`.
-    func trace(_ rows: inout Particles, count: Int, from f: Int, keepingSteps steps: Int, sign: Float) {
-        guard steps > 0 else { return }
-        strata_fluid_trace(&rows.x, &rows.y, count, count, Int32(steps), 1, fields(from: f, steps: steps, sign: sign),
-                           width, height, wrap, sign, isa.rawValue)
+    /// `steps` Euler steps of the `count` particles at `x`, `y` from frame `f` (`sign` −1:
+    /// back in time); `keeping` them, each step's positions go one row of `stride` further
+    /// on, rows 1…`steps`, and row 0 stays.
+    func trace(x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int, stride: Int, from f: Int, steps: Int,
+               keeping: Bool, sign: Float) {
+        guard steps > 0, count > 0 else { return }
+        strata_fluid_trace(x, y, count, stride, Int32(steps), keeping ? 1 : 0, fields(from: f, steps: steps, sign: sign), width, height,
+                           wrap, sign, isa.rawValue)
     }
 }

@@ -99,30 +99,38 @@ final class FluidKernelTests: XCTestCase {
 
     /// Fluid entering at the left and leaving at the right, one pixel a frame, with the
     /// fluid reaching the image's border and then only columns 5 to 34 (the field moving on
-    /// past them): frame t at x blends the forward copy (from x − t) and the backward one
-    /// (from x + N − t), each weighted by its copy's weight and by (k + 1)/(fade + 1), k the
-    /// particle's steps from the fluid's edge behind it (forward copy) or ahead of it
-    /// (backward copy), at most fade. The render matches this to 16 bits, and without the
-    /// fade it would not.
+    /// past them); and the same turned a quarter, flowing down through rows 5 to 34, where
+    /// the splats' sums hold only those rows: frame t at x blends the forward copy (from
+    /// x − t) and the backward one (from x + N − t), each weighted by its copy's weight and by
+    /// (k + 1)/(fade + 1), k the particle's steps from the fluid's edge behind it (forward
+    /// copy) or ahead of it (backward copy), at most fade. The render matches this to 16
+    /// bits, and without the fade it would not.
     func testTheCopiesFadeInFromTheirHoles() throws {
-        let (w, h, n, fade) = (40, 6, 8, 3)
-        let still = Image(width: w, height: h, channels: 3) { c, y, x in Float((x * 7 + c * 5 + y) % 17) / 16 }
-        let plane = w * h
-        for columns in [0..<w, 5..<35] {
-            let fluid = (0..<plane).map { columns.contains($0 % w) }
-            // One pixel a frame to the right everywhere, the border faces too.
+        let (length, across, n, fade) = (40, 6, 8, 3)
+        for (columns, down) in [(0..<length, false), (5..<35, false), (5..<35, true)] {
+            // Along the flow x, across it y.
+            let (w, h) = down ? (across, length) : (length, across)
+            let plane = w * h
+            let pixel = { (x: Int, y: Int) in down ? x * w + y : y * w + x }
+            let still = Image(width: w, height: h, channels: 3) { c, y, x in Float(((down ? y : x) * 7 + c * 5 + (down ? x : y)) % 17) / 16 }
+            let fluid = (0..<plane).map { columns.contains(down ? $0 / w : $0 % w) }
+            // One pixel a frame along the flow everywhere, the border faces too.
             var field = MotionField(width: w, height: h, wrap: false)
-            (field.u, field.openRight, field.openDown) = ([Float](repeating: 1, count: plane), [Bool](repeating: true, count: plane), fluid)
+            if down {
+                (field.v, field.openDown, field.openRight) = ([Float](repeating: 1, count: plane), [Bool](repeating: true, count: plane), fluid)
+            } else {
+                (field.u, field.openRight, field.openDown) = ([Float](repeating: 1, count: plane), [Bool](repeating: true, count: plane), fluid)
+            }
             let frames = try FluidLoop(frames: n, fade: fade).render(still, field: field, alpha: fluid.map { $0 ? 1 : 0 })
             var changed = 0
             for t in 0..<n {
                 let frame = frames.frame(t)
                 let a = Float(n - t) / Float(n)
-                for y in 0..<h {
+                for y in 0..<across {
                     for x in columns {
                         func expected(faded: Bool) -> SIMD3<Float> {
                             var sum = SIMD3<Float>.zero, weights: Float = 0
-                            let colour = { (p: Int) in SIMD3((0..<3).map { still.pixels[$0 * plane + y * w + p] }) }
+                            let colour = { (p: Int) in SIMD3((0..<3).map { still.pixels[$0 * plane + pixel(p, y)] }) }
                             let ramp = { (k: Int) in faded ? Float(min(fade, k) + 1) / Float(fade + 1) : 1 }
                             if x - t >= columns.lowerBound {
                                 let weight = a * ramp(x - t - columns.lowerBound)
@@ -137,7 +145,8 @@ final class FluidKernelTests: XCTestCase {
                         let (want, unfaded) = (expected(faded: true), expected(faded: false))
                         if (want - unfaded).replacing(with: unfaded - want, where: want .< unfaded).max() > 0.01 { changed += 1 }
                         for c in 0..<3 {
-                            XCTAssertEqual(frame.pixels[c * plane + y * w + x], want[c], accuracy: 2e-5, "columns \(columns), frame \(t) (\(x), \(y))")
+                            XCTAssertEqual(frame.pixels[c * plane + pixel(x, y)], want[c], accuracy: 2e-5,
+                                           "\(down ? "rows" : "columns") \(columns), frame \(t) (\(x), \(y))")
                         }
                     }
                 }

@@ -180,11 +180,18 @@ final class FluidTests: XCTestCase {
         for frame in frames {
             for i in 0..<(w * h) where !fluid[i] { XCTAssertEqual(frame.pixels[i], still.pixels[i]) }
         }
-        // Rendered in runs of frames, one a thread, each integrating its own positions: the
-        // same frames on one thread.
+        // Rendered in runs of frames, each from its own positions, each run's particles in
+        // two halves: the same frames on one thread, and in two, three or seven runs (each
+        // recomputing blocks of backward positions that start mid-block).
         let saved = Parallel.maxThreads
         defer { Parallel.maxThreads = saved }
         Parallel.maxThreads = 1
-        XCTAssertEqual(try FluidLoop(frames: n).render(still, field: field, alpha: fluid.map { $0 ? 1 : 0 }).all, frames)
+        let loop = try FluidLoop(frames: n)
+        XCTAssertEqual(loop.render(still, field: field, alpha: fluid.map { $0 ? 1 : 0 }).all, frames)
+        Parallel.maxThreads = saved
+        let stored = loop.render(still, field: field, alpha: fluid.map { $0 ? 1 : 0 }, bits: 16, runs: 1).moved
+        for runs in [2, 3, 7] {
+            XCTAssertTrue(loop.render(still, field: field, alpha: fluid.map { $0 ? 1 : 0 }, bits: 16, runs: runs).moved == stored, "\(runs) runs")
+        }
     }
 }

@@ -57,16 +57,21 @@ void strata_fluid_advect_field(const float *uv, float *out, int w, int h, int wr
 
 /// Adds each particle's colour (`colours`, four floats a particle, the last 1) times
 /// `weight` (and `weights`[k], unless NULL) bilinearly into the four pixels around its
-/// position (`xs`[k], `ys`[k]) in `sums` (`w` × `h`, four floats a pixel), and, unless `xs2`
-/// is NULL, times `weight2` (and `weights2`[k]) around (`xs2`[k], `ys2`[k]); corners off
-/// the image (after wrapping columns, with `wrap`) are dropped.
+/// position (`xs`[k], `ys`[k]) in `sums`, and, unless `xs2` is NULL, times `weight2` (and
+/// `weights2`[k]) around (`xs2`[k], `ys2`[k]). `sums` holds the image's rows `row0`..<`row0 +
+/// rows` (`w` four-float pixels a row); corners on other rows or off the image's columns
+/// (after wrapping them, with `wrap`) are dropped.
 void strata_fluid_splat(const float *xs, const float *ys, float weight, const float *weights, const float *xs2, const float *ys2,
-                        float weight2, const float *weights2, long count, const float *colours, float *sums, int w, int h, int wrap);
+                        float weight2, const float *weights2, long count, const float *colours, float *sums, int w, int row0, int rows,
+                        int wrap);
 
-/// For each particle k, the colour splatted at its own pixel `region`[k] divided by the
-/// weight there (its `colours` entry where the weight is below 1e-6), as three values of
-/// `bits` (8 or 16: uint8_t or uint16_t) in `out`[3k…3k+2]; clears those pixels of `sums`.
-void strata_fluid_resolve(float *sums, const int32_t *region, const float *colours, long count, void *out, int bits);
+/// For each particle k, the colour splatted at its own pixel `region`[k], summed over
+/// `sums` and `sums2` (unless NULL) in that order, divided by the weight there (its
+/// `colours` entry where the weight is below 1e-6), as three values of `bits` (8 or 16:
+/// uint8_t or uint16_t) in `out`[3k…3k+2]; clears those pixels of both. The sums hold pixels
+/// from `first` on (four floats each).
+void strata_fluid_resolve(float *sums, float *sums2, long first, const int32_t *region, const float *colours, long count, void *out,
+                          int bits);
 
 /// 8-bit RGB samples of a loop frame at the fluid's pixels: for particle k at pixel
 /// `region`[k], each channel's still + `alpha`[k] · (`moved`/(2^bits − 1) − still) (the
