@@ -26,17 +26,18 @@ enum FluidBench {
         let loop = try FluidLoop(frames: frames).render(still, field: field, alpha: FluidMask.feathered(fluid, width: w, feather: 4, wrap: false), bits: 8)
         let start = DispatchTime.now()
         let writer = try VideoWriter(url: URL(fileURLWithPath: mp4), width: w, height: h, options: .init(frameRate: 24))
-        var rgb: [UInt8] = []
+        // Each frame composed into the writer's own rows, over the frame before.
         for t in 0..<frames {
-            loop.rgb24(t, into: &rgb)
-            try writer.append(rgb24: rgb)
+            try writer.append(rgb24Rows: { rows, stride in loop.rgb24(t, into: rows, stride: stride, overFrame: t > 0) })
         }
         try writer.finish()
         let encode = StrataBench.seconds(since: start)
-        // The composition alone, for the record.
+        // The composition alone, for the record, as the writer's rows get it.
+        var scratch = [UInt8](repeating: 0, count: ((w * 3 + 63) & ~63) * h)
         let composeStart = DispatchTime.now()
-        var scratch: [UInt8] = []
-        for t in 0..<frames { loop.rgb24(t, into: &scratch) }
+        scratch.withUnsafeMutableBufferPointer { rows in
+            for t in 0..<frames { loop.rgb24(t, into: rows.baseAddress!, stride: (w * 3 + 63) & ~63, overFrame: t > 0) }
+        }
         let compose = StrataBench.seconds(since: composeStart)
         _ = FileManager.default.createFile(atPath: raw, contents: nil)
         let file = try FileHandle(forWritingTo: URL(fileURLWithPath: raw))

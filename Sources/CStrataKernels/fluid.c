@@ -266,6 +266,8 @@ void strata_fluid_exit_steps(const float *xs, const float *ys, long count, int l
 typedef float float4 __attribute__((vector_size(16)));
 
 typedef float float8 __attribute__((vector_size(32)));
+typedef int32_t int8v __attribute__((vector_size(32)));
+typedef uint8_t uchar8 __attribute__((vector_size(8)));
 
 /// One particle's colour `c` added bilinearly around (px, py) into `acc`, which holds image
 /// rows `row0`..<`row0 + rows`: corners on other rows are dropped. Where both columns are on
@@ -373,34 +375,88 @@ void strata_fluid_resolve(float *sums, float *sums2, long first, const int32_t *
     }
 }
 
+/// Particles composed a chunk: their samples first, in a loop over contiguous arrays that
+/// the compiler vectorises, then scattered to their pixels.
+enum { COMPOSE_CHUNK = 512 };
+
 void strata_fluid_compose8(const void *moved, int bits, const uint16_t *stillQ, const float *still, const float *alpha,
-                           const int32_t *region, long count, int grey, uint8_t *out) {
+                           const int32_t *region, long count, int grey, int width, long stride, uint8_t *out) {
     const float unit = bits == 8 ? 1.0f / 255.0f : 1.0f / 65535.0f, magic = 8388608.0f;
-    for (long k = 0; k < count; k++) {
-        float a = alpha[k];
-        uint8_t samples[3];
-        for (int ch = 0; ch < (grey ? 1 : 3); ch++) {
-            float before = still[3 * k + ch];
-            uint16_t fluid = bits == 8 ? ((const uint8_t *)moved)[3 * k + ch] : ((const uint16_t *)moved)[3 * k + ch];
-            float mixed = before + a * ((float)fluid * unit - before);
-            float v = fluid == stillQ[3 * k + ch] ? before : mixed;
+    // The row of the pixel at hand, followed as the region ascends (a division a row, not a pixel).
+    long row = count > 0 ? region[0] / width : 0, rowStart = row * width;
+    float fluid[3 * COMPOSE_CHUNK], a[3 * COMPOSE_CHUNK];
+    uint8_t samples[3 * COMPOSE_CHUNK];
+    for (long first = 0; first < count; first += COMPOSE_CHUNK) {
+        long m = count - first < COMPOSE_CHUNK ? count - first : COMPOSE_CHUNK;
+        const float *before = still + 3 * first;
+        const uint16_t *q = stillQ + 3 * first;
+        // The stored colours as floats, each sample's alpha beside it, and where the stored
+        // colour is the still's, the still's own value exactly (fluid = before, a = 0).
+        if (bits == 8) {
+            const uint8_t *stored = (const uint8_t *)moved + 3 * first;
+            for (long i = 0; i < 3 * m; i++) fluid[i] = (float)stored[i];
+            for (long i = 0; i < 3 * m; i++) a[i] = stored[i] == q[i] ? 0.0f : 1.0f;
+        } else {
+            const uint16_t *stored = (const uint16_t *)moved + 3 * first;
+            for (long i = 0; i < 3 * m; i++) fluid[i] = (float)stored[i];
+            for (long i = 0; i < 3 * m; i++) a[i] = stored[i] == q[i] ? 0.0f : 1.0f;
+        }
+        for (long k = 0; k < m; k++) {
+            float ak = alpha[first + k];
+            a[3 * k] *= ak;
+            a[3 * k + 1] *= ak;
+            a[3 * k + 2] *= ak;
+        }
+        // Eight samples at a time, in clang's vector types (SSE2 or NEON at least); the
+        // rounding is the one below, lane by lane.
+        long i = 0;
+        for (; i + 8 <= 3 * m; i += 8) {
+            float8 b, f, w;
+            memcpy(&b, before + i, sizeof b);
+            memcpy(&f, fluid + i, sizeof f);
+            memcpy(&w, a + i, sizeof w);
+            float8 mixed = b + w * (f * unit - b);
+            int8v keep = w == 0.0f;
+            float8 v = (float8)(((int8v)b & keep) | ((int8v)mixed & ~keep));
+            float8 scaled = v * 255.0f;
+            scaled = (float8)((int8v)scaled & (scaled > 0.0f));
+            int8v under = scaled < 255.0f;
+            scaled = (float8)(((int8v)scaled & under) | ((int8v)(float8){255, 255, 255, 255, 255, 255, 255, 255} & ~under));
+            int8v word = (int8v)(scaled + magic) & 0xFF;
+            uchar8 bytes = __builtin_convertvector(word, uchar8);
+            memcpy(samples + i, &bytes, sizeof bytes);
+        }
+        for (; i < 3 * m; i++) {
+            float mixed = before[i] + a[i] * (fluid[i] * unit - before[i]);
+            float v = a[i] == 0.0f ? before[i] : mixed;
             // As Strata's 8-bit conversion everywhere: clamped (NaN to 0), scaled, rounded to
             // nearest by adding 2^23.
             float s = v * 255.0f;
             s = s > 0 ? s : 0;
             s = s < 255.0f ? s : 255.0f;
             float r = s + magic;
-            uint32_t bits;
-            memcpy(&bits, &r, sizeof bits);
-            samples[ch] = (uint8_t)(bits & 0xFF);
+            uint32_t word;
+            memcpy(&word, &r, sizeof word);
+            samples[i] = (uint8_t)(word & 0xFF);
         }
-        uint8_t *pixel = out + 3 * (long)region[k];
-        if (grey) {
-            pixel[0] = pixel[1] = pixel[2] = samples[0];
-        } else {
-            pixel[0] = samples[0];
-            pixel[1] = samples[1];
-            pixel[2] = samples[2];
+        // Runs of consecutive pixels on one row (most of a fluid) go as one copy.
+        const int32_t *pixels = region + first;
+        for (long k = 0; k < m;) {
+            long i = pixels[k];
+            if (i >= rowStart + width) {
+                row = i / width;
+                rowStart = row * width;
+            }
+            uint8_t *pixel = out + row * stride + 3 * (i - rowStart);
+            if (grey) {
+                pixel[0] = pixel[1] = pixel[2] = samples[3 * k];
+                k++;
+                continue;
+            }
+            long run = 1;
+            while (k + run < m && pixels[k + run] == i + run && i + run < rowStart + width) run++;
+            memcpy(pixel, samples + 3 * k, 3 * run);
+            k += run;
         }
     }
 }

@@ -82,28 +82,40 @@ public struct FluidFrames: Sendable {
 
     /// ``rgb24(_:)`` into `out`, reusing its storage from the frame before.
     public func rgb24(_ t: Int, into out: inout [UInt8]) {
-        precondition(t >= 0 && t < count)
-        if out.count == still8.count {
-            out.withUnsafeMutableBufferPointer { out in still8.withUnsafeBufferPointer { out.baseAddress!.update(from: $0.baseAddress!, count: $0.count) } }
-        } else {
-            out = still8
+        let fresh = out.count != still8.count
+        if fresh { out = [UInt8](repeating: 0, count: still8.count) }
+        out.withUnsafeMutableBufferPointer { rgb24(t, into: $0.baseAddress!, stride: 3 * still.width, overFrame: false) }
+    }
+
+    /// Frame `t` as 8-bit RGB rows, `stride` bytes apart from `rows` on (a video writer's own
+    /// buffer: ``VideoWriter/append(rgb24Rows:)``). Over a frame of this loop
+    /// (`overFrame`) only the fluid's pixels are written, as every frame is the still
+    /// elsewhere: at 1080p that spares two copies of the whole frame.
+    public func rgb24(_ t: Int, into rows: UnsafeMutablePointer<UInt8>, stride: Int, overFrame: Bool) {
+        precondition(t >= 0 && t < count && stride >= 3 * still.width)
+        let rowBytes = 3 * still.width
+        if !overFrame {
+            still8.withUnsafeBufferPointer { still8 in
+                for y in 0..<still.height { (rows + y * stride).update(from: still8.baseAddress! + y * rowBytes, count: rowBytes) }
+            }
         }
         let first = t * region.count * Self.channels * bits / 8
         let grey: Int32 = still.channels < 3 ? 1 : 0
-        let (c, depth) = (Self.channels, Int32(bits))
+        let (c, depth, width) = (Self.channels, Int32(bits), Int32(still.width))
         let bytes = bits / 8
+        let out = UncheckedSendable(rows)
         moved.withUnsafeBufferPointer { moved in stillQ.withUnsafeBufferPointer { stillQ in stillColours.withUnsafeBufferPointer { colours in
-        regionAlpha.withUnsafeBufferPointer { alpha in region.withUnsafeBufferPointer { region in out.withUnsafeMutableBufferPointer { out in
-            let (q, sq, s, a, r, o) = (UncheckedSendable(moved.baseAddress! + first), UncheckedSendable(stillQ.baseAddress!),
-                                       UncheckedSendable(colours.baseAddress!), UncheckedSendable(alpha.baseAddress!),
-                                       UncheckedSendable(region.baseAddress!), UncheckedSendable(out.baseAddress!))
+        regionAlpha.withUnsafeBufferPointer { alpha in region.withUnsafeBufferPointer { region in
+            let (q, sq, s, a, r) = (UncheckedSendable(moved.baseAddress! + first), UncheckedSendable(stillQ.baseAddress!),
+                                    UncheckedSendable(colours.baseAddress!), UncheckedSendable(alpha.baseAddress!),
+                                    UncheckedSendable(region.baseAddress!))
             // Bands of particles write disjoint pixels.
             Parallel.forEachBand(region.count, minimumBand: 1 << 16) { band in
                 let k = band.lowerBound
                 strata_fluid_compose8(q.value + c * k * bytes, depth, sq.value + c * k, s.value + c * k, a.value + k, r.value + k, band.count,
-                                      grey, o.value)
+                                      grey, width, stride, out.value)
             }
-        } } } } } }
+        } } } } }
     }
 
     /// Every frame, composed (at 1080p, 25 MB each).

@@ -254,20 +254,36 @@ public final class VideoWriter {
     /// bytes): what ``append(_:)`` encodes after converting an image, for callers that
     /// already hold such bytes.
     public func append(rgb24 samples: [UInt8]) throws {
-        guard !finished, let frame, let scaler else {
-            throw MediaError(path: url.path, .notWritable("the video is already finished"), frame: frameCount)
-        }
         guard samples.count == width * height * 3 else {
             throw MediaError(path: url.path, .unsupported("frame has \(samples.count) bytes, the video \(width)x\(height)x3"), frame: frameCount)
         }
+        let rowBytes = width * 3
+        try append(rgb24Rows: { rows, stride in
+            samples.withUnsafeBytes { src in
+                for y in 0..<height { (rows + y * stride).update(from: src.baseAddress!.assumingMemoryBound(to: UInt8.self) + y * rowBytes, count: rowBytes) }
+            }
+        })
+    }
+
+    /// Encodes one frame that `fill` writes straight into the writer's own 8-bit RGB rows:
+    /// `fill(rows, stride)` gets `height` rows of `width` × 3 bytes (interleaved RGB),
+    /// `stride` bytes apart, that still hold the frame before (zeros before the first). A
+    /// caller whose frames differ in a few pixels writes only those, and no frame is copied.
+    public func append(rgb24Rows fill: (UnsafeMutablePointer<UInt8>, Int) throws -> Void) throws {
+        guard !finished, let frame, let scaler else {
+            throw MediaError(path: url.path, .notWritable("the video is already finished"), frame: frameCount)
+        }
         var code = av_frame_make_writable(frame)
         guard code >= 0 else { throw MediaError(path: url.path, .notWritable(FFmpegError(code: code).description), frame: frameCount) }
-        let rowBytes = width * 3, stride = (rowBytes + 63) & ~63
-        if self.padded == nil { self.padded = UnsafeMutableRawPointer.allocate(byteCount: stride * (height + 1), alignment: 64) }
-        let padded = self.padded!
-        samples.withUnsafeBytes { src in
-            for y in 0..<height { (padded + y * stride).copyMemory(from: src.baseAddress! + y * rowBytes, byteCount: rowBytes) }
+        // Rows 64-byte aligned for the scaler's vector loads, and one spare row it may read past.
+        let stride = (width * 3 + 63) & ~63
+        if self.padded == nil {
+            let padded = UnsafeMutableRawPointer.allocate(byteCount: stride * (height + 1), alignment: 64)
+            padded.initializeMemory(as: UInt8.self, repeating: 0, count: stride * (height + 1))
+            self.padded = padded
         }
+        let padded = self.padded!
+        try fill(padded.assumingMemoryBound(to: UInt8.self), stride)
         var planes: [UnsafePointer<UInt8>?] = [UnsafePointer(padded.assumingMemoryBound(to: UInt8.self)), nil, nil, nil]
         var strides: [Int32] = [Int32(stride), 0, 0, 0]
         withUnsafeMutablePointer(to: &frame.pointee.data) { data in

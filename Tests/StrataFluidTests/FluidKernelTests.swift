@@ -172,10 +172,20 @@ final class FluidKernelTests: XCTestCase {
             XCTAssertEqual(loop.moved.count, n * 24 * 12 * 3 * bits / 8, "\(bits) bits a stored colour")
             XCTAssertEqual(loop.frame(0), still)
             let plane = w * h
+            // Rows with a stride, written over the frame before (a writer's own buffer): the
+            // padding is left alone.
+            let stride = 3 * w + 5
+            var rows = [UInt8](repeating: 7, count: stride * h)
             for t in 0..<n {
                 let (frame, layer) = (loop.frame(t), loop.layer(t))
                 XCTAssertEqual(layer.channels, 4)
-                XCTAssertEqual(loop.rgb24(t), (channels == 3 ? frame : frame.rgb()).interleaved8(), "the 8-bit frame is the frame in 8 bits")
+                let rgb = (channels == 3 ? frame : frame.rgb()).interleaved8()
+                XCTAssertEqual(loop.rgb24(t), rgb, "the 8-bit frame is the frame in 8 bits")
+                rows.withUnsafeMutableBufferPointer { loop.rgb24(t, into: $0.baseAddress!, stride: stride, overFrame: t > 0) }
+                for y in 0..<h {
+                    XCTAssertEqual(Array(rows[(y * stride)..<(y * stride + 3 * w)]), Array(rgb[(y * 3 * w)..<((y + 1) * 3 * w)]), "frame \(t), row \(y)")
+                    XCTAssertEqual(Array(rows[(y * stride + 3 * w)..<((y + 1) * stride)]), [UInt8](repeating: 7, count: 5))
+                }
                 for i in 0..<plane {
                     let a = layer.pixels[3 * plane + i]
                     XCTAssertEqual(a, alpha[i])

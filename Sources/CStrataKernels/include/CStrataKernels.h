@@ -76,11 +76,12 @@ void strata_fluid_resolve(float *sums, float *sums2, long first, const int32_t *
 /// 8-bit RGB samples of a loop frame at the fluid's pixels: for particle k at pixel
 /// `region`[k], each channel's still + `alpha`[k] · (`moved`/(2^bits − 1) − still) (the
 /// still's own value where `moved` equals `stillQ`, the still in `bits`), rounded as
-/// Strata's 8-bit conversion rounds, into `out`[3·region[k]…] (interleaved RGB). `moved`
-/// (uint8_t for 8 `bits`, uint16_t for 16), `stillQ` and `still` hold three values a
-/// particle; with `grey` only the first, written to all three samples.
+/// Strata's 8-bit conversion rounds, into `out` (interleaved RGB rows of `width` pixels,
+/// `stride` bytes apart). `moved` (uint8_t for 8 `bits`, uint16_t for 16), `stillQ` and
+/// `still` hold three values a particle; with `grey` only the first, written to all three
+/// samples. `region` ascends.
 void strata_fluid_compose8(const void *moved, int bits, const uint16_t *stillQ, const float *still, const float *alpha,
-                           const int32_t *region, long count, int grey, uint8_t *out);
+                           const int32_t *region, long count, int grey, int width, long stride, uint8_t *out);
 
 
 /// Depthwise convolution of `channels` planes on a processor with AVX2 and FMA only:
