@@ -163,18 +163,149 @@ static void depthwise_plane(const float *x, int ih, int iw, const float *w, int 
         }
     }
 }
+
+// The AVX-512 path reads the input plane in place: masked loads give the zeros left and
+// right of it (a masked-off lane neither reads nor faults), rows above and below it read a
+// row of zeros, so there is no padded copy, no staging and no branch in the sums; each
+// block's outputs go straight to `y`. Sixteen outputs a register; at stride 2, two
+// registers of input and one two-source permute give the even columns. The masks depend
+// only on the geometry, so they are made once for all planes.
+
+/// Lanes whose input column `first` + lane lies in [0, `iw`).
+static inline uint16_t depthwise_lanes(long first, int iw) {
+    const long lo = first < 0 ? -first : 0, hi = iw - first < 16 ? iw - first : 16;
+    if (hi <= lo) return 0;
+    return (uint16_t)(((1u << hi) - 1) & ~((1u << lo) - 1));
+}
+
+/// A row of zeros at least `count` floats long, the calling thread's, kept for its next call.
+static const float *depthwise_zeros(long count) {
+    static _Thread_local float *zeros = NULL;
+    static _Thread_local long capacity = 0;
+    if (count > capacity) {
+        free(zeros);
+        zeros = calloc((size_t)count, sizeof(float));
+        capacity = zeros ? count : 0;
+    }
+    return zeros;
+}
+
+/// `R` output rows from `oy` × `V` registers from column `ox` (their masks at `masks`, the
+/// second register's at stride 2 at `masks2`, `kw` a register): bias, the sums over the
+/// taps, the clamp and the residual, stored under the output's own mask.
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl"), always_inline))
+static inline void depthwise_block512(const float *x, int ih, int iw, const float *zeros, const float *w, int kh, int kw, int sh,
+                                      int dh, int dw, int pt, int pl, const uint16_t *masks, const uint16_t *masks2, int oy, int ox,
+                                      int oh, int ow, const int R, const int V, const int stride2, float bias, float lo, float hi,
+                                      const float *residual, float *y) {
+    static const int even[16] = { 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30 };
+    const __m512i pick = _mm512_loadu_si512(even);
+    __m512 acc[16];
+    for (int k = 0; k < R * V; k++) acc[k] = _mm512_set1_ps(bias);
+    for (int i = 0; i < kh; i++) {
+        const float *rows[8];
+        for (int r = 0; r < R; r++) {
+            const long iy = (long)(oy + r) * sh + (long)i * dh - pt;
+            rows[r] = oy + r < oh && iy >= 0 && iy < ih ? x + iy * iw : zeros;
+        }
+        for (int j = 0; j < kw; j++) {
+            const __m512 weight = _mm512_set1_ps(w[i * kw + j]);
+            for (int v = 0; v < V; v++) {
+                const __mmask16 m = masks[v * kw + j];
+                // The register's first input column (left of the plane at its left edge:
+                // those lanes are masked off, the address never read).
+                const long col = (stride2 ? 2L : 1L) * (ox + 16 * v) + (long)j * dw - pl;
+                for (int r = 0; r < R; r++) {
+                    const float *p = (const float *)((uintptr_t)rows[r] + (uintptr_t)(col * (long)sizeof(float)));
+                    __m512 in;
+                    if (stride2) {
+                        const __m512 a = _mm512_maskz_loadu_ps(m, p), b = _mm512_maskz_loadu_ps(masks2[v * kw + j], p + 16);
+                        in = _mm512_permutex2var_ps(a, pick, b);
+                    } else {
+                        in = _mm512_maskz_loadu_ps(m, p);
+                    }
+                    acc[r * V + v] = _mm512_fmadd_ps(weight, in, acc[r * V + v]);
+                }
+            }
+        }
+    }
+    const __m512 l = _mm512_set1_ps(lo), h = _mm512_set1_ps(hi);
+    for (int r = 0; r < R; r++) {
+        if (oy + r >= oh) break;
+        for (int v = 0; v < V; v++) {
+            const int at = ox + 16 * v;
+            if (at >= ow) break;
+            const __mmask16 store = ow - at >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (ow - at)) - 1);
+            __m512 out = _mm512_min_ps(_mm512_max_ps(acc[r * V + v], l), h);
+            const long o = (long)(oy + r) * ow + at;
+            if (residual) out = _mm512_add_ps(out, _mm512_maskz_loadu_ps(store, residual + o));
+            _mm512_mask_storeu_ps(y + o, store, out);
+        }
+    }
+}
+
+/// The planes at column stride 1 or 2 (rows step by `sh`), in blocks of up to 16
+/// registers. False where the masks would not fit on the stack (planes over 1024 wide).
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
+static int depthwise_planes512(const float *x, int channels, int ih, int iw, const float *w, int kh, int kw, int sh, int sw, int dh,
+                               int dw, int pt, int pl, float *y, int oh, int ow, const float *bias, float lo, float hi,
+                               const float *residual) {
+    const int vectors = (ow + 15) / 16, V = vectors >= 4 ? 4 : vectors;
+    if (vectors > 64) return 0;
+    uint16_t masks[64 * 16], masks2[64 * 16];
+    for (int v = 0; v < vectors; v++)
+        for (int j = 0; j < kw; j++) {
+            const long first = (long)sw * 16 * v + (long)j * dw - pl;
+            masks[v * kw + j] = depthwise_lanes(first, iw);
+            masks2[v * kw + j] = depthwise_lanes(first + 16, iw);
+        }
+    const float *zeros = depthwise_zeros((long)sw * 16 * (vectors + 1) + (long)(kw - 1) * dw + 32);
+    if (!zeros) return 0;
+    const long in = (long)ih * iw, out = (long)oh * ow;
+    for (int c = 0; c < channels; c++) {
+        const float *xc = x + c * in, *wc = w + (long)c * kh * kw, *rc = residual ? residual + c * out : NULL;
+        float *yc = y + c * out;
+        const float b = bias ? bias[c] : 0.0f;
+        for (int ox = 0; ox < ow; ox += 16 * V) {
+            const int count = vectors - ox / 16 < V ? vectors - ox / 16 : V;
+            const uint16_t *m = masks + (ox / 16) * kw, *m2 = masks2 + (ox / 16) * kw;
+            // Each shape a block of its own, so the loops over rows, registers and the
+            // stride unroll with constants.
+#define DEPTHWISE_BLOCK(r, v, s2) \
+    for (int oy = 0; oy < oh; oy += r) \
+        depthwise_block512(xc, ih, iw, zeros, wc, kh, kw, sh, dh, dw, pt, pl, m, m2, oy, ox, oh, ow, r, v, s2, b, lo, hi, rc, yc)
+            if (sw == 2) {
+                if (count == 1) DEPTHWISE_BLOCK(8, 1, 1);
+                else if (count == 2) DEPTHWISE_BLOCK(6, 2, 1);
+                else if (count == 3) DEPTHWISE_BLOCK(4, 3, 1);
+                else DEPTHWISE_BLOCK(4, 4, 1);
+            } else {
+                if (count == 1) DEPTHWISE_BLOCK(8, 1, 0);
+                else if (count == 2) DEPTHWISE_BLOCK(6, 2, 0);
+                else if (count == 3) DEPTHWISE_BLOCK(4, 3, 0);
+                else DEPTHWISE_BLOCK(4, 4, 0);
+            }
+#undef DEPTHWISE_BLOCK
+        }
+    }
+    return 1;
+}
 #endif
 
 void strata_depthwise_planes(const float *x, int channels, int ih, int iw, const float *w, int kh, int kw,
                              int sh, int sw, int dh, int dw, int pt, int pl, float *y, int oh, int ow,
-                             const float *bias, float lo, float hi, const float *residual) {
+                             const float *bias, float lo, float hi, const float *residual, int isa) {
 #if defined(__x86_64__)
     const long in = (long)ih * iw, out = (long)oh * ow;
+    if (isa > strata_isa_supported()) isa = strata_isa_supported();
+    if (isa >= STRATA_ISA_AVX512 && (sw == 1 || sw == 2)
+        && depthwise_planes512(x, channels, ih, iw, w, kh, kw, sh, sw, dh, dw, pt, pl, y, oh, ow, bias, lo, hi, residual))
+        return;
     for (int c = 0; c < channels; c++)
         depthwise_plane(x + c * in, ih, iw, w + (long)c * kh * kw, kh, kw, sh, sw, dh, dw, pt, pl, y + c * out, oh, ow,
                         bias ? bias[c] : 0.0f, lo, hi, residual ? residual + c * out : NULL);
 #else
     (void)x; (void)channels; (void)ih; (void)iw; (void)w; (void)kh; (void)kw; (void)sh; (void)sw; (void)dh; (void)dw;
-    (void)pt; (void)pl; (void)y; (void)oh; (void)ow; (void)bias; (void)lo; (void)hi; (void)residual;
+    (void)pt; (void)pl; (void)y; (void)oh; (void)ow; (void)bias; (void)lo; (void)hi; (void)residual; (void)isa;
 #endif
 }

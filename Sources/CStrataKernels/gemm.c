@@ -22,11 +22,22 @@
 
 typedef float gemm_f4 __attribute__((ext_vector_type(4)));
 
+/// What a tile of C ends with after its last chunk of terms (a convolution's epilogue, in
+/// registers before the store): row r plus `bias`[r] (unless NULL), clamped to [lo, hi],
+/// plus `residual`[r · ldr + j] (unless NULL). The pointers are the tile's own.
+typedef struct {
+    const float *bias;
+    float lo, hi;
+    const float *residual;
+    long ldr;
+} gemm_tail;
+
 /// One micro-kernel: C[0..<rows, 0..<cols] = alpha · Σ_p Ap[p] ⊗ Bp[p] + beta · C, where
-/// C is read only if `read_c`. A is a packed panel (MR floats a term) where `lda` is 0, or
-/// A's rows in place, `lda` apart; term p of B is NR floats at bp + p·ldb.
+/// C is read only if `read_c`, then finished by `tail` unless it is NULL. A is a packed
+/// panel (MR floats a term) where `lda` is 0, or A's rows in place, `lda` apart; term p of
+/// B is NR floats at bp + p·ldb.
 typedef void (*gemm_kernel)(int rows, long kc, const float *ap, long lda, const float *bp, long ldb, float *c, long ldc,
-                            float alpha, float beta, int read_c, int cols);
+                            float alpha, float beta, int read_c, int cols, const gemm_tail *tail);
 
 /// Copies `height` (≤ MR) rows of A, `lda` apart, `kc` terms each, into a panel (term p
 /// at to[p·MR + r]; rows past `height` zeros): a transposing copy, with AVX-512's gathers
@@ -52,8 +63,8 @@ static void pack_rows_generic(const float *from, long lda, long kc, int mr, int 
 // A kernel's block for a constant row count and A packed or in place, so the accumulators
 // live in registers and the loads of A take no branch.
 #define GEMM_CALL(prefix, R)                                                                                    \
-    if (lda) prefix##_block(R, 1, kc, ap, lda, bp, ldb, c, ldc, alpha, beta, read_c, cols);                     \
-    else prefix##_block(R, 0, kc, ap, 0, bp, ldb, c, ldc, alpha, beta, read_c, cols);                           \
+    if (lda) prefix##_block(R, 1, kc, ap, lda, bp, ldb, c, ldc, alpha, beta, read_c, cols, tail);               \
+    else prefix##_block(R, 0, kc, ap, 0, bp, ldb, c, ldc, alpha, beta, read_c, cols, tail);                     \
     break;
 #define GEMM_CASE(prefix, R) case R: GEMM_CALL(prefix, R)
 
@@ -63,7 +74,7 @@ enum { generic_mr = 4, generic_nr = 8 };
 
 __attribute__((always_inline))
 static inline void generic_block(const int R, const int in_place, long kc, const float *ap, long lda, const float *bp, long ldb, float *c, long ldc, float alpha,
-                                 float beta, int read_c, int cols) {
+                                 float beta, int read_c, int cols, const gemm_tail *tail) {
     gemm_f4 acc[2 * generic_mr];
     _Pragma("clang loop unroll(full)")
     for (int i = 0; i < 2 * R; i++) acc[i] = (gemm_f4)0;
@@ -84,12 +95,20 @@ static inline void generic_block(const int R, const int in_place, long kc, const
         memcpy(row, &acc[2 * r], sizeof acc[0]);
         memcpy(row + 4, &acc[2 * r + 1], sizeof acc[0]);
         float *q = c + r * ldc;
-        for (int j = 0; j < cols; j++) q[j] = read_c ? alpha * row[j] + beta * q[j] : alpha * row[j];
+        for (int j = 0; j < cols; j++) {
+            float x = read_c ? alpha * row[j] + beta * q[j] : alpha * row[j];
+            if (tail) {
+                if (tail->bias) x += tail->bias[r];
+                x = x < tail->lo ? tail->lo : (x > tail->hi ? tail->hi : x);
+                if (tail->residual) x += tail->residual[r * tail->ldr + j];
+            }
+            q[j] = x;
+        }
     }
 }
 
 static void generic_kernel(int rows, long kc, const float *ap, long lda, const float *bp, long ldb, float *c, long ldc, float alpha, float beta,
-                           int read_c, int cols) {
+                          int read_c, int cols, const gemm_tail *tail) {
     switch (rows) {
     GEMM_CASE(generic, 4)
     GEMM_CASE(generic, 3)
@@ -105,7 +124,7 @@ enum { avx2_mr = 6, avx2_nr = 16 };
 
 __attribute__((target("avx2,fma"), always_inline))
 static inline void avx2_block(const int R, const int in_place, long kc, const float *ap, long lda, const float *bp, long ldb, float *c, long ldc, float alpha,
-                              float beta, int read_c, int cols) {
+                              float beta, int read_c, int cols, const gemm_tail *tail) {
     __m256 acc[2 * avx2_mr];
     _Pragma("clang loop unroll(full)")
     for (int i = 0; i < 2 * R; i++) acc[i] = _mm256_setzero_ps();
@@ -119,6 +138,7 @@ static inline void avx2_block(const int R, const int in_place, long kc, const fl
         }
     }
     const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    const __m256 lo = _mm256_set1_ps(tail ? tail->lo : 0), hi = _mm256_set1_ps(tail ? tail->hi : 0);
     if (cols == avx2_nr) {
         _Pragma("clang loop unroll(full)")
         for (int r = 0; r < R; r++)
@@ -127,6 +147,12 @@ static inline void avx2_block(const int R, const int in_place, long kc, const fl
                 float *q = c + r * ldc + 8 * v;
                 __m256 x = _mm256_mul_ps(va, acc[2 * r + v]);
                 if (read_c) x = _mm256_fmadd_ps(vb, _mm256_loadu_ps(q), x);
+                if (tail) {
+                    // max/min with x second: a NaN in x stays NaN, as the scalar clamp keeps it.
+                    if (tail->bias) x = _mm256_add_ps(x, _mm256_broadcast_ss(tail->bias + r));
+                    x = _mm256_min_ps(hi, _mm256_max_ps(lo, x));
+                    if (tail->residual) x = _mm256_add_ps(x, _mm256_loadu_ps(tail->residual + r * tail->ldr + 8 * v));
+                }
                 _mm256_storeu_ps(q, x);
             }
         return;
@@ -142,13 +168,18 @@ static inline void avx2_block(const int R, const int in_place, long kc, const fl
             const __m256i m = v ? m1 : m0;
             __m256 x = _mm256_mul_ps(va, acc[2 * r + v]);
             if (read_c) x = _mm256_fmadd_ps(vb, _mm256_maskload_ps(q, m), x);
+            if (tail) {
+                if (tail->bias) x = _mm256_add_ps(x, _mm256_broadcast_ss(tail->bias + r));
+                x = _mm256_min_ps(hi, _mm256_max_ps(lo, x));
+                if (tail->residual) x = _mm256_add_ps(x, _mm256_maskload_ps(tail->residual + r * tail->ldr + 8 * v, m));
+            }
             _mm256_maskstore_ps(q, m, x);
         }
 }
 
 __attribute__((target("avx2,fma")))
 static void avx2_kernel(int rows, long kc, const float *ap, long lda, const float *bp, long ldb, float *c, long ldc, float alpha, float beta,
-                        int read_c, int cols) {
+                          int read_c, int cols, const gemm_tail *tail) {
     // Each case a constant, so the accumulators live in registers.
     switch (rows) {
     GEMM_CASE(avx2, 6)
@@ -166,7 +197,7 @@ enum { avx512_mr = 14, avx512_nr = 32 };
 
 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma"), always_inline))
 static inline void avx512_block(const int R, const int in_place, long kc, const float *ap, long lda, const float *bp, long ldb, float *c, long ldc, float alpha,
-                                float beta, int read_c, int cols) {
+                                float beta, int read_c, int cols, const gemm_tail *tail) {
     __m512 acc[2 * avx512_mr];
     _Pragma("clang loop unroll(full)")
     for (int i = 0; i < 2 * R; i++) acc[i] = _mm512_setzero_ps();
@@ -180,6 +211,7 @@ static inline void avx512_block(const int R, const int in_place, long kc, const 
         }
     }
     const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    const __m512 lo = _mm512_set1_ps(tail ? tail->lo : 0), hi = _mm512_set1_ps(tail ? tail->hi : 0);
     const __mmask16 m0 = cols >= 16 ? 0xFFFF : (__mmask16)((1u << cols) - 1);
     const __mmask16 m1 = cols >= 32 ? 0xFFFF : cols > 16 ? (__mmask16)((1u << (cols - 16)) - 1) : 0;
     _Pragma("clang loop unroll(full)")
@@ -190,13 +222,19 @@ static inline void avx512_block(const int R, const int in_place, long kc, const 
             const __mmask16 m = v ? m1 : m0;
             __m512 x = _mm512_mul_ps(va, acc[2 * r + v]);
             if (read_c) x = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, q), x);
+            if (tail) {
+                // max/min with x second: a NaN in x stays NaN, as the scalar clamp keeps it.
+                if (tail->bias) x = _mm512_add_ps(x, _mm512_set1_ps(tail->bias[r]));
+                x = _mm512_min_ps(hi, _mm512_max_ps(lo, x));
+                if (tail->residual) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, tail->residual + r * tail->ldr + 16 * v));
+            }
             _mm512_mask_storeu_ps(q, m, x);
         }
 }
 
 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma")))
 static void avx512_kernel(int rows, long kc, const float *ap, long lda, const float *bp, long ldb, float *c, long ldc, float alpha, float beta,
-                          int read_c, int cols) {
+                          int read_c, int cols, const gemm_tail *tail) {
     switch (rows) {
     GEMM_CASE(avx512, 14)
     GEMM_CASE(avx512, 13)
@@ -371,7 +409,21 @@ typedef struct {
     long block_rows, row_blocks, panels_per_group;
     /// L2's size as the OS reports it.
     long l2;
+    /// What each tile of C is finished with once its last chunk of terms is in (none where
+    /// `finish` is 0): a bias per row, a clamp, a residual.
+    int finish;
+    const float *bias, *residual;
+    float lo, hi;
+    long ldr;
 } gemm_job;
+
+/// The tail for C's tile at row `i`, column `j` (NULL where nothing finishes it).
+static inline const gemm_tail *gemm_tail_at(const gemm_job *job, long i, long j, gemm_tail *tail) {
+    if (!job->finish) return NULL;
+    *tail = (gemm_tail){job->bias ? job->bias + i : NULL, job->lo, job->hi, job->residual ? job->residual + i * job->ldr + j : NULL,
+                        job->ldr};
+    return tail;
+}
 
 static void gemm_pack_b_band(void *context, long band) {
     gemm_job *job = context;
@@ -414,8 +466,10 @@ static void gemm_compute_band(void *context, long band) {
             const long j = q * nr;
             const int cols = (int)(job->cols - j < nr ? job->cols - j : nr);
             float *c = job->c + (r_first + r) * job->ldc + job->j0 + j;
+            gemm_tail tail;
+            const gemm_tail *t = job->p0 + kc >= job->k ? gemm_tail_at(job, r_first + r, job->j0 + j, &tail) : NULL;
             job->path.kernel(rows, kc, ap, in_place ? job->lda : 0, job->packed_b + q * nr * kc, nr, c, job->ldc, job->alpha, beta,
-                             read_c, cols);
+                             read_c, cols, t);
         }
     }
 }
@@ -450,8 +504,10 @@ static void gemm_direct_rows(const gemm_job *job, long first, long rows) {
                 const int height = (int)(first + rows - i < mr ? first + rows - i : mr);
                 const int cols = (int)(n - q * nr < nr ? n - q * nr : nr);
                 const float *bp = q < full ? job->b + p0 * job->ldb + q * nr : edge;
+                gemm_tail tail;
+                const gemm_tail *t = p0 + terms >= job->k ? gemm_tail_at(job, i, q * nr, &tail) : NULL;
                 job->path.kernel(height, terms, job->a + i * job->lda + p0, job->lda, bp, q < full ? job->ldb : nr,
-                                 job->c + i * job->ldc + q * nr, job->ldc, job->alpha, beta, read_c, cols);
+                                 job->c + i * job->ldc + q * nr, job->ldc, job->alpha, beta, read_c, cols, t);
             }
         }
     }
@@ -470,15 +526,29 @@ static void gemm_run(long bands, int threads, strata_band_fn body, gemm_job *job
 
 void strata_gemm(int isa, int threads, long m, long n, long k, float alpha, const float *a, long lda, int trans_a,
                  const float *b, long ldb, int trans_b, float beta, float *c, long ldc) {
+    strata_gemm_finished(isa, threads, m, n, k, alpha, a, lda, trans_a, b, ldb, trans_b, beta, c, ldc, 0, NULL, 0, 0, NULL, 0);
+}
+
+void strata_gemm_finished(int isa, int threads, long m, long n, long k, float alpha, const float *a, long lda, int trans_a,
+                          const float *b, long ldb, int trans_b, float beta, float *c, long ldc, int finish, const float *bias,
+                          float lo, float hi, const float *residual, long ldr) {
     if (m <= 0 || n <= 0) return;
+    gemm_job job = {.path = gemm_path_for(isa), .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta, .a = a, .b = b,
+                    .lda = lda, .ldb = ldb, .ldc = ldc, .ta = trans_a, .tb = trans_b, .c = c,
+                    .finish = finish, .bias = bias, .residual = residual, .lo = lo, .hi = hi, .ldr = ldr};
     if (k <= 0 || alpha == 0.0f) {
         // No terms: C = beta · C (0 where beta is 0, whatever C held).
         for (long i = 0; i < m; i++)
             for (long j = 0; j < n; j++) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+        if (finish)
+            for (long i = 0; i < m; i++)
+                for (long j = 0; j < n; j++) {
+                    float x = c[i * ldc + j] + (bias ? bias[i] : 0.0f);
+                    x = x < lo ? lo : (x > hi ? hi : x);
+                    c[i * ldc + j] = residual ? x + residual[i * ldr + j] : x;
+                }
         return;
     }
-    gemm_job job = {.path = gemm_path_for(isa), .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta, .a = a, .b = b,
-                    .lda = lda, .ldb = ldb, .ldc = ldc, .ta = trans_a, .tb = trans_b, .c = c};
     long mr, nr;
     gemm_blocking(isa, k, &mr, &nr, &job.kc, &job.nc);
     if (threads < 1) threads = 1;

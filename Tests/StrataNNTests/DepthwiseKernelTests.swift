@@ -3,13 +3,28 @@ import StrataCore
 import XCTest
 @testable import StrataNN
 
-/// The AVX2 depthwise kernel against the portable loop, over windows, strides, dilations,
-/// pads and plane sizes below, at and past its 32-output blocks.
+/// The depthwise kernels (AVX2, and AVX-512 at column strides 1 and 2) against the portable
+/// loop, over windows, strides, dilations, pads and plane sizes below, at and past their
+/// blocks (8 and 16 outputs a register, up to four registers a row), with a bias, a clamp
+/// and a residual.
 final class DepthwiseKernelTests: XCTestCase {
-    func testVectorKernelMatchesThePortableLoop() throws {
-        guard ConvOps.hasVectorDepthwise else { throw XCTSkip("the AVX2 kernels are not selected (no AVX2 and FMA here, or STRATA_ISA=generic): only the portable loop runs") }
+    func testVectorKernelsMatchThePortableLoop() throws {
+        let saved = KernelISA.selected
+        defer { KernelISA.selected = saved }
+        let paths = [KernelISA.avx2, .avx512].filter { $0.rawValue <= KernelISA.supported.rawValue }
+        guard !paths.isEmpty, saved != .generic else {
+            throw XCTSkip("the vector kernels are not selected (no AVX2 and FMA here, or STRATA_ISA=generic): only the portable loop runs")
+        }
+        if paths.count < 2 { print("DepthwiseKernelTests: \(KernelISA.supported) is this processor's best; the AVX-512 path not run") }
+        for isa in paths {
+            KernelISA.selected = isa
+            try compareWithTheLoop(isa)
+        }
+    }
+
+    func compareWithTheLoop(_ isa: KernelISA) throws {
         var cases = 0
-        for (h, w) in [(5, 7), (8, 8), (9, 16), (16, 16), (17, 24), (17, 33), (32, 32), (40, 71)] {
+        for (h, w) in [(5, 7), (8, 8), (9, 16), (16, 16), (17, 24), (17, 33), (32, 32), (40, 71), (12, 130)] {
             for k in [1, 3, 5, 7] {
                 for stride in [1, 2, 3] {
                     for dilation in [1, 2] where (k - 1) * dilation < min(h, w) {
@@ -22,14 +37,32 @@ final class DepthwiseKernelTests: XCTestCase {
                             let weights = (0..<(channels * k * k)).map { Float(($0 * 13) % 17) / 8 - 1 }
                             let outputCount = channels * window.output.h * window.output.w
                             var vector = [Float](repeating: .nan, count: outputCount), loop = vector
+                            // Every other case with the epilogue: a bias, a clamp and a residual.
+                            let residual = (0..<outputCount).map { Float(($0 * 11) % 7) / 4 }
+                            let epilogue = cases % 2 == 0 ? ConvOps.Epilogue(bias: nil, activation: .none)
+                                : ConvOps.Epilogue(bias: (0..<channels).map { Float($0) / 3 - 0.4 }, activation: .clip(-0.8, 1.5))
                             x.withUnsafeBufferPointer { px in
                                 weights.withUnsafeBufferPointer { pw in
-                                    vector.withUnsafeMutableBufferPointer { ConvOps.depthwise(px.baseAddress!, pw.baseAddress!, $0.baseAddress!, channels: channels, window, vector: true) }
+                                    vector.withUnsafeMutableBufferPointer { y in
+                                        residual.withUnsafeBufferPointer { r in
+                                            var e = epilogue
+                                            if cases % 2 == 1 { (e.residual, e.output) = (r.baseAddress!, y.baseAddress!) }
+                                            ConvOps.depthwise(px.baseAddress!, pw.baseAddress!, y.baseAddress!, channels: channels, window, vector: true, epilogue: e)
+                                        }
+                                    }
                                     loop.withUnsafeMutableBufferPointer { ConvOps.depthwise(px.baseAddress!, pw.baseAddress!, $0.baseAddress!, channels: channels, window, vector: false) }
                                 }
                             }
+                            if cases % 2 == 1 {
+                                // The portable loop's sums, finished by hand.
+                                let plane = window.output.h * window.output.w
+                                for i in 0..<outputCount {
+                                    let bias = epilogue.bias![i / plane]
+                                    loop[i] = min(max(loop[i] + bias, -0.8), 1.5) + residual[i]
+                                }
+                            }
                             let worst = zip(vector, loop).map { abs($0 - $1) }.max() ?? 0
-                            XCTAssertLessThan(worst, 1e-4, "\(h)x\(w) k\(k) s\(stride) d\(dilation) p\(pad)")
+                            XCTAssertLessThan(worst, 1e-4, "\(isa): \(h)x\(w) k\(k) s\(stride) d\(dilation) p\(pad)")
                             cases += 1
                         }
                     }

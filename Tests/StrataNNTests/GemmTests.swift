@@ -102,6 +102,42 @@ final class GemmTests: XCTestCase {
         }
     }
 
+    /// A finished product (a convolution's epilogue inside the GEMM): each row plus its bias,
+    /// clamped, plus a strided residual, on every path — unpacked operands, packed ones with
+    /// k past a chunk (finished once, after the last), A in place — and without a bias.
+    func testFinishedProductsAddTheBiasClampAndAddTheResidual() {
+        for isa in paths {
+            for (m, n, k, withBias) in [(20, 30, 10, true), (40, 300, 800, true), (30, 40, 900, false), (64, 4100, 70, true), (3, 9, 0, true)] {
+                let (lda, ldb, ldc, ldr) = (k + 1, n + 3, n + 2, n + 5)
+                let a = (0..<(m * lda)).map { Float(($0 * 37 + m) % 29) / 14 - 1 }
+                let b = (0..<(max(1, k) * ldb)).map { Float(($0 * 13 + n) % 31) / 15 - 1 }
+                let bias = (0..<m).map { Float($0 % 7) / 3 - 1 }
+                let residual = (0..<(m * ldr)).map { Float(($0 * 5) % 9) / 4 - 1 }
+                let (lo, hi): (Float, Float) = (-1.5, 2)
+                var c = [Float](repeating: .nan, count: m * ldc)
+                a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+                bias.withUnsafeBufferPointer { pbias in residual.withUnsafeBufferPointer { pr in
+                    Gemm.block(m: m, n: n, k: k, a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb, c: pc.baseAddress!, ldc: ldc, isa: isa,
+                               finish: Gemm.Finish(bias: withBias ? pbias.baseAddress! : nil, lo: lo, hi: hi, residual: pr.baseAddress!, ldr: ldr))
+                } } } } }
+                var worst = 0.0
+                for i in 0..<m {
+                    for j in 0..<n {
+                        var sum = 0.0, magnitude = 0.0
+                        for p in 0..<k {
+                            sum += Double(a[i * lda + p]) * Double(b[p * ldb + j])
+                            magnitude += abs(Double(a[i * lda + p]) * Double(b[p * ldb + j]))
+                        }
+                        let exact = min(max(sum + (withBias ? Double(bias[i]) : 0), Double(lo)), Double(hi)) + Double(residual[i * ldr + j])
+                        worst = max(worst, abs(exact - Double(c[i * ldc + j])) / (1e-6 * Double(k + 4) * (magnitude + 4)))
+                    }
+                    for j in n..<ldc { XCTAssertTrue(c[i * ldc + j].isNaN, "\(isa) \(m)×\(n)×\(k): padding of row \(i) written") }
+                }
+                XCTAssertLessThanOrEqual(worst, 1, "\(isa) \(m)×\(n)×\(k), bias \(withBias)")
+            }
+        }
+    }
+
     /// No terms: C = beta · C (0 where beta is 0, even over NaN), and an empty C untouched.
     func testEmptyProducts() {
         var c: [Float] = [.nan, 2, .nan, 4]

@@ -84,16 +84,17 @@ void strata_fluid_compose8(const void *moved, int bits, const uint16_t *stillQ, 
                            const int32_t *region, long count, int grey, int width, long stride, uint8_t *out);
 
 
-/// Depthwise convolution of `channels` planes on a processor with AVX2 and FMA only:
+/// Depthwise convolution of `channels` planes on a processor with AVX2 and FMA at least:
 /// plane c of `y` (`oh` × `ow`) = the `kh` × `kw` filter c of `w` (both at most 16) slid
 /// over plane c of `x` (`ih` × `iw`) with strides `sh`, `sw`, dilations `dh`, `dw` and
 /// leading pads `pt`, `pl` (taps outside `x` read zero), then given `bias[c]` (or none),
 /// clamped to [`lo`, `hi`] and given `residual` (laid out as `y`, or none). Every output is
-/// computed in registers, eight at a time, from a zero-padded copy of the plane that the
-/// calling thread keeps for its next call.
+/// computed in registers: on the AVX-512 path (`isa`, at column strides 1 and 2) sixteen at
+/// a time from the plane in place, its edges masked; otherwise eight at a time from a
+/// zero-padded copy of the plane that the calling thread keeps for its next call.
 void strata_depthwise_planes(const float *x, int channels, int ih, int iw, const float *w, int kh, int kw,
                              int sh, int sw, int dh, int dw, int pt, int pl, float *y, int oh, int ow,
-                             const float *bias, float lo, float hi, const float *residual);
+                             const float *bias, float lo, float hi, const float *residual, int isa);
 
 /// Copies the planes of `x` (`channels` × `ih` × `iw`) into `padded` (`channels` × `ph` ×
 /// `pw`) with their first row at `pt` and first column at `pl` (≥ 0), zeros around them.
@@ -125,6 +126,13 @@ void strata_gelu(int isa, const float *x, float *y, long count);
 /// the pool is busy). Where beta is 0, C is written without being read.
 void strata_gemm(int isa, int threads, long m, long n, long k, float alpha, const float *a, long lda, int trans_a,
                  const float *b, long ldb, int trans_b, float beta, float *c, long ldc);
+
+/// strata_gemm, then, where `finish` is not 0, each tile of C finished while it is still in
+/// cache: row i plus `bias`[i] (unless NULL), clamped to [`lo`, `hi`], plus the residual
+/// (unless NULL; row i at `residual` + i · `ldr`), as a convolution ends.
+void strata_gemm_finished(int isa, int threads, long m, long n, long k, float alpha, const float *a, long lda, int trans_a,
+                          const float *b, long ldb, int trans_b, float beta, float *c, long ldc, int finish, const float *bias,
+                          float lo, float hi, const float *residual, long ldr);
 
 /// Regroups convolution weights `w` (`m` × `channels` × `kh` × `kw`) for
 /// `strata_conv_direct_rows`: blocks of four output channels interleaved per tap, then the

@@ -25,10 +25,25 @@ enum Gemm {
     }
 
     /// C = A · B on the calling thread alone (row-major, no transposes): for kernels that
-    /// already split their work across threads.
+    /// already split their work across threads. With `finish`, each tile of C is finished
+    /// as it is written, while in cache (`strata_gemm_finished`).
     @inline(__always)
     static func block(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                      c: UnsafeMutablePointer<Float>, ldc: Int, isa: KernelISA = .selected) {
-        strata_gemm(isa.rawValue, 1, m, n, k, 1, a, lda, 0, b, ldb, 0, 0, c, ldc)
+                      c: UnsafeMutablePointer<Float>, ldc: Int, isa: KernelISA = .selected, finish: Finish? = nil) {
+        if let finish {
+            strata_gemm_finished(isa.rawValue, 1, m, n, k, 1, a, lda, 0, b, ldb, 0, 0, c, ldc, 1, finish.bias, finish.lo, finish.hi,
+                                 finish.residual, finish.ldr)
+        } else {
+            strata_gemm(isa.rawValue, 1, m, n, k, 1, a, lda, 0, b, ldb, 0, 0, c, ldc)
+        }
+    }
+
+    /// What a product's rows end with, a convolution's epilogue: row i of C plus `bias`[i],
+    /// clamped to [`lo`, `hi`], plus the residual's row i (`ldr` apart).
+    struct Finish {
+        var bias: UnsafePointer<Float>?
+        var lo: Float, hi: Float
+        var residual: UnsafePointer<Float>?
+        var ldr: Int
     }
 }
