@@ -41,6 +41,7 @@ bench: deps
 	bash Benchmarks/nn.sh
 	bash Benchmarks/nn_process.sh
 	bash Benchmarks/gemm.sh
+	.build/release/strata-bench depthwise
 
 clean:
 	rm -rf .build out Benchmarks/work

@@ -18,6 +18,7 @@ import StrataSphere
 ///     strata-bench fluid WIDTH HEIGHT FRAMES       (see FluidBench.swift)
 ///     strata-bench fluid-video STILL WIDTH HEIGHT FRAMES OUT.mp4 FRAMES.rgb
 ///     strata-bench gemm M N K [TA TB]              (see GemmBench.swift)
+///     strata-bench depthwise                       (see DepthwiseBench.swift)
 @main
 enum StrataBench {
     static func main() throws {
@@ -67,6 +68,10 @@ enum StrataBench {
            let k = Int(arguments[4]) {
             GemmBench.run(m: m, n: n, k: k, transposeA: arguments.count == 7 && arguments[5] == "1",
                           transposeB: arguments.count == 7 && arguments[6] == "1")
+            return
+        }
+        if arguments.count == 2, arguments[1] == "depthwise" {
+            DepthwiseBench.run()
             return
         }
         if arguments.count == 4, arguments[1] == "runner-memory", let frames = Int(arguments[2]), let size = Int(arguments[3]) {
