@@ -153,29 +153,57 @@ struct PopUpPrior {
         let unit = 1 / Float(h)
         let least = unit * 0.25
         func groundDisparity(_ y: Int) -> Float { max(least, (Float(y) + 0.5 - horizon.row) * unit) }
-        var disparity = Image(width: w, height: h, channels: 1)
-        var confidence = Image(width: w, height: h, channels: 1)
-        for x in 0..<w {
-            // Where each column's verticals stand: the ground just below them (the image's
-            // bottom row when they reach it).
-            var contact = groundDisparity(h - 1)
-            for y in Swift.stride(from: h - 1, through: 0, by: -1) {
-                let k = y * w + x
-                switch surface[Int(regions.labels[k])] {
-                case .ground:
-                    contact = groundDisparity(y)
-                    disparity.pixels[k] = contact
-                    confidence.pixels[k] = 0.9
-                case .vertical:
-                    disparity.pixels[k] = contact
-                    confidence.pixels[k] = 0.6
-                case .ceiling:
-                    disparity.pixels[k] = max(least, (horizon.row - Float(y) - 0.5) * unit)
-                    confidence.pixels[k] = 0.5
-                case .sky:
-                    disparity.pixels[k] = least
-                    confidence.pixels[k] = 0.9
+        func depths(_ surface: [Surface]) -> (disparity: Image, confidence: Image) {
+            var disparity = Image(width: w, height: h, channels: 1)
+            var confidence = Image(width: w, height: h, channels: 1)
+            for x in 0..<w {
+                // Where each column's verticals stand: the ground just below them (the image's
+                // bottom row when they reach it).
+                var contact = groundDisparity(h - 1)
+                for y in Swift.stride(from: h - 1, through: 0, by: -1) {
+                    let k = y * w + x
+                    switch surface[Int(regions.labels[k])] {
+                    case .ground:
+                        contact = groundDisparity(y)
+                        disparity.pixels[k] = contact
+                        confidence.pixels[k] = 0.9
+                    case .vertical:
+                        disparity.pixels[k] = contact
+                        confidence.pixels[k] = 0.6
+                    case .ceiling:
+                        disparity.pixels[k] = max(least, (horizon.row - Float(y) - 0.5) * unit)
+                        confidence.pixels[k] = 0.5
+                    case .sky:
+                        disparity.pixels[k] = least
+                        confidence.pixels[k] = 0.9
+                    }
                 }
+            }
+            return (disparity, confidence)
+        }
+        var (disparity, confidence) = depths(surface)
+        // How far the layout can be trusted: real photographs often defeat the colour
+        // growth (it stops at a kerb, a rail, a shadow, a rug) and the vote for the horizon.
+        // Then the verticals would all stand on the image's bottom row, a wall at the
+        // camera's feet. So the layout is blended, as far as either is unsure, with the
+        // ramp-like ground prior: every region below the horizon taken as ground.
+        var below = 0, grounded = 0
+        for y in 0..<h where Float(y) > horizon.row {
+            for x in 0..<w {
+                below += 1
+                if surface[Int(regions.labels[y * w + x])] == .ground { grounded += 1 }
+            }
+        }
+        let groundShare = below > 0 ? Float(grounded) / Float(below) : 1
+        let trust = min(1, max(0, (groundShare - 0.25) / 0.25)) * min(1, max(0, (horizon.confidence - 0.3) / 0.3))
+        if trust < 1 {
+            var fallback = surface
+            for r in 0..<count where rowSum[r] > horizon.row && fallback[r] == .vertical { fallback[r] = .ground }
+            let plain = depths(fallback)
+            for k in disparity.pixels.indices {
+                disparity.pixels[k] = trust * disparity.pixels[k] + (1 - trust) * plain.disparity.pixels[k]
+                // The confidence says so: lower as far as the layout is not trusted.
+                confidence.pixels[k] *= 0.5 + 0.5 * trust
             }
         }
         // Confidence also follows how sure the horizon was.

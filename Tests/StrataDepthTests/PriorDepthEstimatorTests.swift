@@ -62,6 +62,36 @@ final class PriorDepthEstimatorTests: XCTestCase {
     }
 }
 
+/// Where the prior cannot tell its layout (no vanishing lines, a ground whose colour varies
+/// from patch to patch, as real floors and roads do), it falls back to the ground prior.
+final class PriorFallbackTests: XCTestCase {
+    func testAnUnsurePriorIsTheGroundRampNotAWallAtTheCamerasFeet() {
+        // Blocks of random colours: no two neighbours share a colour, so the ground's growth
+        // from the bottom border stops at once (the horizon is what the blocks' corners vote).
+        let (w, h, block) = (96, 72, 6)
+        var seed: UInt64 = 7
+        let colours = (0..<((w / block) * (h / block) * 3)).map { _ -> Float in
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Float(seed >> 40 & 0xFF) / 255
+        }
+        let image = Image(width: w, height: h, channels: 3) { c, y, x in colours[((y / block) * (w / block) + x / block) * 3 + c] }
+        let prior = PopUpPrior(image)
+        let (layout, horizon) = (prior.layout(), prior.horizon())
+        // Below the horizon the disparity grows towards the camera in every column, as the
+        // ground's does. The layout before the fallback stood everything on the bottom row:
+        // one disparity for the whole lower part of most columns.
+        XCTAssertLessThan(horizon.row, Float(h - 4))
+        for x in 0..<w {
+            for y in (Int(horizon.row) + 1)..<(h - 1) {
+                XCTAssertGreaterThan(layout.disparity.pixels[(y + 1) * w + x], layout.disparity.pixels[y * w + x], "(\(x), \(y))")
+            }
+        }
+        // And the confidence says it is a guess: below what the same horizon gives a trusted
+        // layout (the ground's 0.9 times the horizon's certainty), by at least a quarter.
+        XCTAssertLessThan(layout.confidence.pixels.max()!, 0.75 * 0.9 * (0.5 + 0.5 * horizon.confidence))
+    }
+}
+
 final class EstimatorContractTests: XCTestCase {
     func testBatchesEqualFramesOneByOneAndTinyFramesAreRefusedByName() throws {
         let frames = (0..<2).map { k in Image(width: 40, height: 30, channels: 3) { c, y, x in Float((x + y * k + c) % 7) / 7 } }
