@@ -87,8 +87,7 @@ struct RoomBoxPrior {
         for x in 0..<w where ceilingRows[x].strength > 0.04 {
             ratios.append(tan(latitude(ceilingRows[x].row)) * box.distance(longitude(x)))
         }
-        ratios.sort()
-        let up = ratios.isEmpty ? 1 : min(3, max(0.3, ratios[ratios.count / 2]))
+        let up = RoomBoxPrior.ceilingHeight(ratios)
         for x in 0..<w {
             let wall = box.distance(longitude(x))
             for y in 0..<h {
@@ -108,6 +107,22 @@ struct RoomBoxPrior {
             }
         }
         return PriorLayout(disparity: disparity, confidence: confidence)
+    }
+
+    /// The ceiling's height above the camera, in camera heights, from the columns' estimates:
+    /// their median where they agree, drawn towards a common room's (0.7: a camera at 1.6 m
+    /// under a 2.7 m ceiling) as they scatter. A boundary found on a lamp, an arch or a
+    /// picture frame instead of the ceiling's edge scatters them; the log of the spread
+    /// between their quartiles is 0.5 on a plain StrataSynth room and 1.6 on a furnished real
+    /// one, where the median was 1.16 against a true 0.61.
+    static func ceilingHeight(_ ratios: [Double]) -> Double {
+        let typical = 0.7
+        let usable = ratios.filter { $0.isFinite && $0 > 0 }.sorted()
+        guard usable.count >= 8 else { return typical }
+        let median = min(3, max(0.3, usable[usable.count / 2]))
+        let spread = log(usable[3 * usable.count / 4] / usable[usable.count / 4])
+        let trust = min(1, max(0, (1.2 - spread) / 0.6))
+        return exp(trust * log(median) + (1 - trust) * log(typical))
     }
 
     /// A rectangle around the camera: its orientation and the distance of each wall.

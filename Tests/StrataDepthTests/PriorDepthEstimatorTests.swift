@@ -92,6 +92,26 @@ final class PriorFallbackTests: XCTestCase {
     }
 }
 
+/// The room box's ceiling height: the columns' median where they agree, a common room's
+/// where they scatter or are too few, and in between a geometric blend.
+final class CeilingHeightTests: XCTestCase {
+    func testAgreeingColumnsGiveTheirMedianScatteredOnesACommonRoom() {
+        let tight = (0..<40).map { 1.2 + 0.002 * Double($0) }          // quartiles within 3%
+        XCTAssertEqual(RoomBoxPrior.ceilingHeight(tight), tight.sorted()[20], accuracy: 1e-12)
+        let scattered = (0..<40).map { 0.3 * pow(20, Double($0) / 39) }  // 0.3 to 6: log spread 1.5
+        XCTAssertEqual(RoomBoxPrior.ceilingHeight(scattered), 0.7, accuracy: 1e-12)
+        XCTAssertEqual(RoomBoxPrior.ceilingHeight([1.5, 1.6, 1.4]), 0.7, "too few columns")
+        XCTAssertEqual(RoomBoxPrior.ceilingHeight([]), 0.7)
+        // A log spread of 0.9 (between 0.6 and 1.2) trusts the median by half.
+        let between = (0..<40).map { 2 * exp(1.8 * (Double($0) / 39 - 0.5)) }
+        let sorted = between.sorted(), spread = log(sorted[30] / sorted[10])
+        let trust = (1.2 - spread) / 0.6
+        XCTAssertGreaterThan(trust, 0.1)
+        XCTAssertLessThan(trust, 0.9)
+        XCTAssertEqual(RoomBoxPrior.ceilingHeight(between), exp(trust * log(sorted[20]) + (1 - trust) * log(0.7)), accuracy: 1e-12)
+    }
+}
+
 final class EstimatorContractTests: XCTestCase {
     func testBatchesEqualFramesOneByOneAndTinyFramesAreRefusedByName() throws {
         let frames = (0..<2).map { k in Image(width: 40, height: 30, channels: 3) { c, y, x in Float((x + y * k + c) % 7) / 7 } }
