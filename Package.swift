@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "StrataNN", targets: ["StrataNN"]),
         .library(name: "StrataLayers", targets: ["StrataLayers"]),
         .library(name: "StrataFluid", targets: ["StrataFluid"]),
+        .library(name: "StrataMotion", targets: ["StrataMotion"]),
         .executable(name: "strata", targets: ["strata"]),
     ],
     dependencies: [
@@ -34,6 +35,12 @@ let package = Package(
 
         // Library modules, each depending only on those above it.
         .target(name: "CStrataKernels"),
+        // OpenCV's tracking and two-view geometry behind a C API (Debian's component packages;
+        // they ship no pkg-config file, hence the header path).
+        .target(name: "CStrataVision",
+                cxxSettings: [.unsafeFlags(["-I/usr/include/opencv4"])],
+                linkerSettings: [.linkedLibrary("opencv_core"), .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_video"),
+                                 .linkedLibrary("opencv_calib3d"), .linkedLibrary("opencv_features2d")]),
         .target(name: "StrataCore", dependencies: ["CStrataKernels"]),
         .target(name: "StrataIO", dependencies: ["StrataCore", "CStrataCodecs", "CFFmpeg"]),
         .target(name: "StrataSynth", dependencies: ["StrataCore"]),  // writes files only through the CLI
@@ -42,6 +49,7 @@ let package = Package(
         .target(name: "StrataDepth", dependencies: ["StrataCore", "StrataSphere", "StrataNN", "COpenBLAS"]),
         .target(name: "StrataLayers", dependencies: ["StrataCore"]),
         .target(name: "StrataFluid", dependencies: ["StrataCore", "CStrataKernels"]),
+        .target(name: "StrataMotion", dependencies: ["StrataCore", "CStrataVision"]),
         .target(name: "StrataPipeline", dependencies: ["StrataCore"]),
         .target(name: "StrataStages", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataSphere", "StrataDepth", "StrataLayers", "StrataFluid", "StrataPipeline"]),
 
@@ -65,6 +73,7 @@ let package = Package(
         .testTarget(name: "StrataSynthTests", dependencies: ["StrataCore", "StrataSynth"]),
         .testTarget(name: "StrataLayersTests", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataLayers"]),
         .testTarget(name: "StrataFluidTests", dependencies: ["StrataCore", "StrataFluid", "CStrataKernels"]),
+        .testTarget(name: "StrataMotionTests", dependencies: ["StrataCore", "StrataSynth", "StrataMotion"]),
         .testTarget(name: "StrataNNTests", dependencies: ["StrataCore", "StrataIO", "StrataNN", "StrataSphere", "StrataSynth",
                                                           .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                     resources: [.copy("Fixtures")]),

@@ -1,0 +1,61 @@
+import CStrataVision
+import Foundation
+import StrataCore
+
+/// A failure to recover camera motion, saying what was missing.
+public struct MotionError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The motion of a pinhole camera between two frames, from the frames alone: corners of the
+/// first tracked into the second (Shi–Tomasi corners, pyramidal Lucas–Kanade with a
+/// forward–backward check), then the essential matrix by the five-point algorithm in
+/// RANSAC and the one of its four decompositions that puts the points in front of both
+/// cameras (OpenCV's, through `CStrataVision`). The translation's length is unknown (one
+/// pair of views fixes only its direction).
+public struct RelativePose: Sendable, Equatable {
+    /// R, row-major: a point's camera coordinates in the second view are R · X₀ + t.
+    /// Camera coordinates are OpenCV's: x right, y down, z forward.
+    public var rotation: [Double]
+    /// t, of unit length.
+    public var translation: SIMD3<Double>
+    /// Corners tracked from the first frame into the second, and how many the pose explains.
+    public var tracked: Int, inliers: Int
+
+    /// The rotation's angle, in degrees.
+    public var rotationDegrees: Double {
+        let trace = rotation[0] + rotation[4] + rotation[8]
+        return acos(min(1, max(-1, (trace - 1) / 2))) * 180 / .pi
+    }
+
+    /// The pose of `second` relative to `first` (both of `intrinsics`' size; colour or grey).
+    /// - Parameters:
+    ///   - features: corners to track, at most.
+    ///   - threshold: RANSAC's distance to an epipolar line, in pixels.
+    /// - Throws: ``MotionError`` when the frames differ in size from the intrinsics, too few
+    ///   corners survive tracking, or no pose explains them.
+    public static func estimate(_ first: Image, _ second: Image, intrinsics k: PinholeIntrinsics, features: Int = 1500,
+                                threshold: Double = 1) throws -> RelativePose {
+        for (name, frame) in [("first", first), ("second", second)] where frame.width != k.width || frame.height != k.height {
+            throw MotionError("the \(name) frame is \(frame.width)x\(frame.height), the camera \(k.width)x\(k.height)")
+        }
+        let (a, b) = (gray8(first), gray8(second))
+        var p0 = [Float](repeating: 0, count: 2 * features), p1 = p0
+        let tracked = Int(strata_vision_track(a, b, Int32(k.width), Int32(k.height), Int32(features), 0.01, Double(max(4, k.width / 100)),
+                                              &p0, &p1))
+        guard tracked >= 0 else { throw MotionError("OpenCV failed while tracking corners") }
+        guard tracked >= 8 else { throw MotionError("only \(tracked) corners could be tracked from one frame to the next (8 at least)") }
+        var rotation = [Double](repeating: 0, count: 9), t = [Double](repeating: 0, count: 3)
+        // Strata's pixel centres sit at half-integers, OpenCV's at integers.
+        let inliers = Int(strata_vision_relative_pose(p0, p1, Int32(tracked), k.fx, k.fy, k.cx - 0.5, k.cy - 0.5, threshold, &rotation, &t, nil))
+        guard inliers >= 0 else { throw MotionError("OpenCV failed while estimating the essential matrix") }
+        guard inliers >= 8 else { throw MotionError("no camera motion explains the \(tracked) tracked corners (\(inliers) agree)") }
+        return RelativePose(rotation: rotation, translation: SIMD3(t[0], t[1], t[2]), tracked: tracked, inliers: inliers)
+    }
+
+    /// The frame's luma as bytes, rounded as Strata's 8-bit conversion rounds.
+    static func gray8(_ image: Image) -> [UInt8] {
+        image.grayscale().pixels.map { UInt8((min(max($0, 0), 1) * 255).rounded()) }
+    }
+}

@@ -1,0 +1,43 @@
+import StrataCore
+import StrataSynth
+import XCTest
+@testable import StrataMotion
+
+/// Camera motion from two StrataSynth frames whose poses are exact.
+final class RelativePoseTests: XCTestCase {
+    /// The room seen from two points half a metre apart along the view, the second turned
+    /// 4° about the vertical: the rotation's angle comes back within 0.5°, and the
+    /// translation's direction within 4° of the step's (X₁ = R·X₀ + t with t = −R·c, c the
+    /// second camera's centre in the first's frame: straight ahead). Measured: 3.72° and
+    /// 2.4° here (320×240, 422 of 432 corners inliers); at 640×480, 3.66° and 3.7°, so the
+    /// estimate leans low by a bias, not by noise (to be traced: issue 21).
+    func testAStepAndATurnComeBackFromTheFramesAlone() throws {
+        let k = PinholeIntrinsics(horizontalFOV: 70, width: 320, height: 240)
+        let start = Vector3(0.3, 1.5, -3.2)
+        let first = Renderer.render(.indoorRoom, camera: Camera(model: .pinhole(k), position: start), supersampling: 1).color
+        let second = Renderer.render(.indoorRoom, camera: Camera(model: .pinhole(k), position: start + Vector3(0, 0, 0.5), rotation: Rotation(yaw: 4)),
+                                     supersampling: 1).color
+        let pose = try RelativePose.estimate(first, second, intrinsics: k)
+        XCTAssertGreaterThan(pose.inliers, 50, "tracked \(pose.tracked)")
+        XCTAssertEqual(pose.rotationDegrees, 4, accuracy: 0.5)
+        // The second camera's centre lies straight ahead of the first (+z in both conventions),
+        // so t points along −z, rotated by R.
+        let r = pose.rotation
+        let expected = -SIMD3(r[2], r[5], r[8])
+        let cosine = (pose.translation * expected).sum() / ((pose.translation * pose.translation).sum().squareRoot())
+        XCTAssertGreaterThan(cosine, cos(4 * Double.pi / 180), "t \(pose.translation)")
+    }
+
+    /// Frames of another size than the camera, and a frame with nothing to track, are
+    /// refused by name.
+    func testMismatchedAndFeaturelessFramesAreRefused() {
+        let k = PinholeIntrinsics(horizontalFOV: 60, width: 64, height: 48)
+        let flat = Image(width: 64, height: 48, channels: 3, fill: 0.5)
+        XCTAssertThrowsError(try RelativePose.estimate(flat, Image(width: 32, height: 48, channels: 3), intrinsics: k)) {
+            XCTAssertEqual("\($0)", "the second frame is 32x48, the camera 64x48")
+        }
+        XCTAssertThrowsError(try RelativePose.estimate(flat, flat, intrinsics: k)) {
+            XCTAssertEqual("\($0)", "only 0 corners could be tracked from one frame to the next (8 at least)")
+        }
+    }
+}
