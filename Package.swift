@@ -62,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "strata-bench",
             dependencies: ["StrataCore", "StrataIO", "StrataNN", "StrataDepth", "StrataPipeline", "StrataSphere", "StrataSynth", "StrataFluid",
-                           "CStrataKernels", "COpenBLAS", "CStrataBench"],
+                           "StrataMotion", "CStrataKernels", "COpenBLAS", "CStrataBench"],
             path: "Benchmarks/StrataBench"
         ),
         .target(name: "CStrataBench", path: "Benchmarks/CStrataBench"),

@@ -19,6 +19,7 @@ import StrataSphere
 ///     strata-bench fluid-video STILL WIDTH HEIGHT FRAMES OUT.mp4 FRAMES.rgb
 ///     strata-bench gemm M N K [TA TB]              (see GemmBench.swift)
 ///     strata-bench depthwise                       (see DepthwiseBench.swift)
+///     strata-bench motion FIRST SECOND FX FY CX CY (see MotionBench.swift)
 @main
 enum StrataBench {
     static func main() throws {
@@ -68,6 +69,11 @@ enum StrataBench {
            let k = Int(arguments[4]) {
             GemmBench.run(m: m, n: n, k: k, transposeA: arguments.count == 7 && arguments[5] == "1",
                           transposeB: arguments.count == 7 && arguments[6] == "1")
+            return
+        }
+        if arguments.count == 8, arguments[1] == "motion", let fx = Double(arguments[4]), let fy = Double(arguments[5]),
+           let cx = Double(arguments[6]), let cy = Double(arguments[7]) {
+            try MotionBench.run(arguments[2], arguments[3], fx: fx, fy: fy, cx: cx, cy: cy)
             return
         }
         if arguments.count == 2, arguments[1] == "depthwise" {
