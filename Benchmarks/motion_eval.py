@@ -1,6 +1,7 @@
 """StrataMotion's relative pose on real RGB-D frames with a trajectory (`../shared/devdata/
 rgbd/open3d/`, development data: never committed): every pair of its five frames, the
-rotation's error (the angle of R_est · R_trueᵀ) and the translation's direction error.
+rotation's error (the angle of R_est · R_trueᵀ), the translation's direction error (none
+where the pair is taken as a pure turn), and the parallax left after the best pure turn.
 
     python3 Benchmarks/motion_eval.py STRATA_BENCH [DEVDATA]
 
@@ -30,13 +31,13 @@ for i in range(0, len(lines) - 4, 5):
 frames = sorted(os.listdir(os.path.join(folder, "color")))
 # Strata's pixel centres sit at half-integers: OpenCV's 319.5 is Strata's 320.
 fx, fy, cx, cy = 525.0, 525.0, 320.0, 240.0
-print("| frames | baseline | true rotation | rotation error | translation direction error | inliers / tracked |")
-print("|---|---|---|---|---|---|")
+print("| frames | baseline | true rotation | rotation error | translation direction error | parallax | inliers / tracked |")
+print("|---|---|---|---|---|---|---|")
 for i, j in itertools.combinations(range(len(frames)), 2):
     out = subprocess.run([bench, "motion", os.path.join(folder, "color", frames[i]), os.path.join(folder, "color", frames[j]),
                           str(fx), str(fy), str(cx), str(cy)], capture_output=True, text=True)
     if out.returncode != 0:
-        print(f"| {i}→{j} | | | {out.stderr.strip()[:80]} | | |")
+        print(f"| {i}→{j} | | | {out.stderr.strip()[:80]} | | | |")
         continue
     est = json.loads(out.stdout)
     r_est = np.array(est["rotation"]).reshape(3, 3)
@@ -47,6 +48,9 @@ for i, j in itertools.combinations(range(len(frames)), 2):
     t_true = rj.T @ (ci - cj)
     baseline = np.linalg.norm(t_true)
     angle = lambda m: np.degrees(np.arccos(np.clip((np.trace(m) - 1) / 2, -1, 1)))
-    direction = np.degrees(np.arccos(np.clip(t_est @ t_true / baseline, -1, 1)))
-    print(f"| {i}→{j} | {100 * baseline:.1f} cm | {angle(r_true):.2f}° | {angle(r_est @ r_true.T):.2f}° | {direction:.1f}° | "
-          f"{est['inliers']} / {est['tracked']} |")
+    if est["rotation_only"]:
+        direction = "— (taken as a pure turn)"
+    else:
+        direction = f"{np.degrees(np.arccos(np.clip(t_est @ t_true / baseline, -1, 1))):.1f}°"
+    print(f"| {i}→{j} | {100 * baseline:.1f} cm | {angle(r_true):.2f}° | {angle(r_est @ r_true.T):.2f}° | {direction} | "
+          f"{est['parallax']:.2f} px | {est['inliers']} / {est['tracked']} |")

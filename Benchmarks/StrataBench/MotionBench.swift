@@ -18,7 +18,8 @@ enum MotionBench {
         let pose = try threshold.map { try RelativePose.estimate(a, b, intrinsics: k, threshold: $0) } ?? RelativePose.estimate(a, b, intrinsics: k)
         let seconds = StrataBench.seconds(since: start)
         let rotation = pose.rotation.map { String(format: "%.9f", $0) }.joined(separator: ", ")
-        print(String(format: "{\"rotation\": [%@], \"translation\": [%.9f, %.9f, %.9f], \"tracked\": %d, \"inliers\": %d, \"seconds\": %.3f}",
-                     rotation, pose.translation.x, pose.translation.y, pose.translation.z, pose.tracked, pose.inliers, seconds))
+        print(String(format: "{\"rotation\": [%@], \"translation\": [%.9f, %.9f, %.9f], \"tracked\": %d, \"inliers\": %d, \"parallax\": %.3f, \"rotation_only\": %@, \"seconds\": %.3f}",
+                     rotation, pose.translation.x, pose.translation.y, pose.translation.z, pose.tracked, pose.inliers, pose.parallax,
+                     pose.isRotationOnly ? "true" : "false", seconds))
     }
 }

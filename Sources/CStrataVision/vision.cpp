@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/video/tracking.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -71,6 +72,42 @@ int strata_vision_relative_pose(const float *points0, const float *points1, int 
         if (inliers)
             for (int i = 0; i < count; i++) inliers[i] = mask.at<uchar>(i) ? 1 : 0;
         return good;
+    } catch (...) {
+        return -1;
+    }
+}
+
+int strata_vision_rotation_only(const float *points0, const float *points1, int count, double fx, double fy, double cx, double cy,
+                                double threshold, double *rotation, double *median_error) {
+    try {
+        if (count < 4) return 0;
+        std::vector<cv::Point2d> p0(count), p1(count);
+        for (int i = 0; i < count; i++) {
+            p0[i] = cv::Point2d(points0[2 * i], points0[2 * i + 1]);
+            p1[i] = cv::Point2d(points1[2 * i], points1[2 * i + 1]);
+        }
+        cv::Mat mask;
+        const cv::Mat h = cv::findHomography(p0, p1, cv::RANSAC, threshold, mask);
+        if (h.empty()) return 0;
+        std::vector<double> errors(count);
+        for (int i = 0; i < count; i++) {
+            const cv::Mat x = (cv::Mat_<double>(3, 1) << p0[i].x, p0[i].y, 1.0);
+            const cv::Mat y = h * x;
+            const double w = y.at<double>(2);
+            const double dx = y.at<double>(0) / w - p1[i].x, dy = y.at<double>(1) / w - p1[i].y;
+            errors[i] = std::sqrt(dx * dx + dy * dy);
+        }
+        std::nth_element(errors.begin(), errors.begin() + count / 2, errors.end());
+        *median_error = errors[count / 2];
+        // K⁻¹·H·K is a rotation up to scale for a pure turn: its nearest rotation by SVD.
+        const cv::Mat k = (cv::Mat_<double>(3, 3) << fx, 0, cx, 0, fy, cy, 0, 0, 1);
+        const cv::Mat m = k.inv() * h * k;
+        cv::SVD svd(m);
+        cv::Mat r = svd.u * svd.vt;
+        if (cv::determinant(r) < 0) r = -r;
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++) rotation[3 * i + j] = r.at<double>(i, j);
+        return cv::countNonZero(mask);
     } catch (...) {
         return -1;
     }

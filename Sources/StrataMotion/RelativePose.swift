@@ -13,7 +13,8 @@ public struct MotionError: Error, CustomStringConvertible, Sendable {
 /// forward–backward check), then the essential matrix by the five-point algorithm in
 /// RANSAC and the one of its four decompositions that puts the points in front of both
 /// cameras (OpenCV's, through `CStrataVision`). The translation's length is unknown (one
-/// pair of views fixes only its direction).
+/// pair of views fixes only its direction). A pair whose corners one homography explains
+/// to within a pixel is a pure turn (``isRotationOnly``): no depth comes from it.
 public struct RelativePose: Sendable, Equatable {
     /// R, row-major: a point's camera coordinates in the second view are R · X₀ + t.
     /// Camera coordinates are OpenCV's: x right, y down, z forward.
@@ -22,6 +23,18 @@ public struct RelativePose: Sendable, Equatable {
     public var translation: SIMD3<Double>
     /// Corners tracked from the first frame into the second, and how many the pose explains.
     public var tracked: Int, inliers: Int
+    /// The median distance, in pixels, of the tracked corners from what a pure turn of the
+    /// camera predicts (the rotation-only homography): the parallax left for depth.
+    public var parallax: Double
+    /// The camera only turned, or moved too little for its scene (`parallax` below
+    /// ``rotationOnlyParallax``): `rotation` is then the turn's (from the homography) and
+    /// `translation` is zero. Depth from motion needs another frame.
+    public var isRotationOnly: Bool { translation == .zero }
+
+    /// Below this median parallax, in pixels, two views are taken as a pure turn: above the
+    /// tracking noise (a pure 6° turn of StrataSynth's room: 0.68), below a step's (half a
+    /// metre there: 2.9).
+    public static let rotationOnlyParallax = 1.0
 
     /// The rotation's angle, in degrees.
     public var rotationDegrees: Double {
@@ -48,12 +61,21 @@ public struct RelativePose: Sendable, Equatable {
                                               &p0, &p1))
         guard tracked >= 0 else { throw MotionError("OpenCV failed while tracking corners") }
         guard tracked >= 8 else { throw MotionError("only \(tracked) corners could be tracked from one frame to the next (8 at least)") }
-        var rotation = [Double](repeating: 0, count: 9), t = [Double](repeating: 0, count: 3)
         // Strata's pixel centres sit at half-integers, OpenCV's at integers.
-        let inliers = Int(strata_vision_relative_pose(p0, p1, Int32(tracked), k.fx, k.fy, k.cx - 0.5, k.cy - 0.5, threshold, &rotation, &t, nil))
+        let (cx, cy) = (k.cx - 0.5, k.cy - 0.5)
+        // A pure turn first: its essential matrix is degenerate (any translation fits), so the
+        // homography decides, as COLMAP and ORB-SLAM choose their first pair.
+        var turn = [Double](repeating: 0, count: 9), parallax = 0.0
+        let turnInliers = Int(strata_vision_rotation_only(p0, p1, Int32(tracked), k.fx, k.fy, cx, cy, threshold, &turn, &parallax))
+        guard turnInliers >= 0 else { throw MotionError("OpenCV failed while fitting a homography") }
+        if turnInliers >= 8, parallax < rotationOnlyParallax {
+            return RelativePose(rotation: turn, translation: .zero, tracked: tracked, inliers: turnInliers, parallax: parallax)
+        }
+        var rotation = [Double](repeating: 0, count: 9), t = [Double](repeating: 0, count: 3)
+        let inliers = Int(strata_vision_relative_pose(p0, p1, Int32(tracked), k.fx, k.fy, cx, cy, threshold, &rotation, &t, nil))
         guard inliers >= 0 else { throw MotionError("OpenCV failed while estimating the essential matrix") }
         guard inliers >= 8 else { throw MotionError("no camera motion explains the \(tracked) tracked corners (\(inliers) agree)") }
-        return RelativePose(rotation: rotation, translation: SIMD3(t[0], t[1], t[2]), tracked: tracked, inliers: inliers)
+        return RelativePose(rotation: rotation, translation: SIMD3(t[0], t[1], t[2]), tracked: tracked, inliers: inliers, parallax: parallax)
     }
 
     /// The frame's luma as bytes, rounded as Strata's 8-bit conversion rounds.

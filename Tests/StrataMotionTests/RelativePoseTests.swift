@@ -19,6 +19,7 @@ final class RelativePoseTests: XCTestCase {
         let second = Renderer.render(.indoorRoom, camera: Camera(model: .pinhole(k), position: start + Vector3(0, 0, 0.5), rotation: Rotation(yaw: 4)),
                                      supersampling: 1).color
         let pose = try RelativePose.estimate(first, second, intrinsics: k)
+        XCTAssertFalse(pose.isRotationOnly, "parallax \(pose.parallax) px")
         XCTAssertGreaterThan(pose.inliers, 50, "tracked \(pose.tracked)")
         XCTAssertEqual(pose.rotationDegrees, 4, accuracy: 0.1)
         // The second camera's centre lies straight ahead of the first (+z in both conventions),
@@ -27,6 +28,24 @@ final class RelativePoseTests: XCTestCase {
         let expected = -SIMD3(r[2], r[5], r[8])
         let cosine = (pose.translation * expected).sum() / ((pose.translation * pose.translation).sum().squareRoot())
         XCTAssertGreaterThan(cosine, cos(1 * Double.pi / 180), "t \(pose.translation)")
+    }
+
+    /// The camera turning 6° (yaw) and 2° (pitch) where it stands: taken as a pure turn, with
+    /// the turn's angle from the homography, and no translation; the step above is not.
+    /// Rendered anti-aliased (2× supersampling): on the aliased render the tracks' noise is
+    /// 0.68 pixel and the turn reads 6.01° for 6.32°; at 3× it reads within 0.02°.
+    func testATurnWhereTheCameraStandsIsDetectedAndMeasured() throws {
+        let k = PinholeIntrinsics(horizontalFOV: 70, width: 320, height: 240)
+        let start = Vector3(0.3, 1.5, -3.2)
+        let first = Renderer.render(.indoorRoom, camera: Camera(model: .pinhole(k), position: start), supersampling: 2).color
+        let second = Renderer.render(.indoorRoom, camera: Camera(model: .pinhole(k), position: start, rotation: Rotation(yaw: 6, pitch: 2)),
+                                     supersampling: 2).color
+        let pose = try RelativePose.estimate(first, second, intrinsics: k)
+        XCTAssertTrue(pose.isRotationOnly, "parallax \(pose.parallax) px")
+        XCTAssertLessThan(pose.parallax, RelativePose.rotationOnlyParallax)
+        // The composed turn: yaw 6° then pitch 2° about the new x axis.
+        let expected = acos((Rotation(yaw: 6, pitch: 2).rows[0].x + Rotation(yaw: 6, pitch: 2).rows[1].y + Rotation(yaw: 6, pitch: 2).rows[2].z - 1) / 2) * 180 / .pi
+        XCTAssertEqual(pose.rotationDegrees, expected, accuracy: 0.1)
     }
 
     /// Frames of another size than the camera, and a frame with nothing to track, are

@@ -29,6 +29,15 @@ int strata_vision_track(const uint8_t *gray0, const uint8_t *gray1, int width, i
 int strata_vision_relative_pose(const float *points0, const float *points1, int count, double fx, double fy, double cx, double cy,
                                 double threshold, double *rotation, double *translation, uint8_t *inliers);
 
+/// The rotation-only model of two pinhole views (a camera that turned without moving, or
+/// whose step is too small against the scene's depth): the homography H = K·R·K⁻¹ fitted in
+/// RANSAC (`threshold` pixels), R the rotation nearest K⁻¹·H·K (row-major 3 × 3, X₁ = R·X₀),
+/// and `median_error` the median distance, in pixels, of all the second view's points from
+/// where H sends the first's: near the tracking noise when nothing but a turn is seen.
+/// Returns the homography's inlier count, 0 when none is found, −1 if OpenCV failed.
+int strata_vision_rotation_only(const float *points0, const float *points1, int count, double fx, double fy, double cx, double cy,
+                                double threshold, double *rotation, double *median_error);
+
 #ifdef __cplusplus
 }
 #endif
