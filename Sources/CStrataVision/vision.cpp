@@ -11,6 +11,13 @@
 #include <cmath>
 #include <vector>
 
+/// `count` points given as x, y pairs.
+static std::vector<cv::Point2d> pairs(const float *xy, int count) {
+    std::vector<cv::Point2d> points(count);
+    for (int i = 0; i < count; i++) points[i] = cv::Point2d(xy[2 * i], xy[2 * i + 1]);
+    return points;
+}
+
 int strata_vision_track(const uint8_t *gray0, const uint8_t *gray1, int width, int height, int max_points, double quality,
                         double min_distance, float *points0, float *points1) {
     try {
@@ -51,11 +58,7 @@ int strata_vision_relative_pose(const float *points0, const float *points1, int 
                                 double threshold, double *rotation, double *translation, uint8_t *inliers) {
     try {
         if (count < 5) return 0;
-        std::vector<cv::Point2d> p0(count), p1(count);
-        for (int i = 0; i < count; i++) {
-            p0[i] = cv::Point2d(points0[2 * i], points0[2 * i + 1]);
-            p1[i] = cv::Point2d(points1[2 * i], points1[2 * i + 1]);
-        }
+        const std::vector<cv::Point2d> p0 = pairs(points0, count), p1 = pairs(points1, count);
         const cv::Mat k = (cv::Mat_<double>(3, 3) << fx, 0, cx, 0, fy, cy, 0, 0, 1);
         cv::Mat mask;
         const cv::Mat e = cv::findEssentialMat(p0, p1, k, cv::RANSAC, 0.999, threshold, mask);
@@ -81,11 +84,7 @@ int strata_vision_rotation_only(const float *points0, const float *points1, int 
                                 double threshold, double *rotation, double *median_error) {
     try {
         if (count < 4) return 0;
-        std::vector<cv::Point2d> p0(count), p1(count);
-        for (int i = 0; i < count; i++) {
-            p0[i] = cv::Point2d(points0[2 * i], points0[2 * i + 1]);
-            p1[i] = cv::Point2d(points1[2 * i], points1[2 * i + 1]);
-        }
+        const std::vector<cv::Point2d> p0 = pairs(points0, count), p1 = pairs(points1, count);
         cv::Mat mask;
         const cv::Mat h = cv::findHomography(p0, p1, cv::RANSAC, threshold, mask);
         if (h.empty()) return 0;
