@@ -26,9 +26,9 @@ enum FluidBench {
         let loop = try FluidLoop(frames: frames).render(still, field: field, alpha: FluidMask.feathered(fluid, width: w, feather: 4, wrap: false), bits: 8)
         let start = DispatchTime.now()
         let writer = try VideoWriter(url: URL(fileURLWithPath: mp4), width: w, height: h, options: .init(frameRate: 24))
-        // Each frame composed into the writer's own rows, over the frame before.
+        // Each frame composed into the writer's own rows, over an earlier frame of the loop.
         for t in 0..<frames {
-            try writer.append(rgb24Rows: { rows, stride in loop.rgb24(t, into: rows, stride: stride, overFrame: t > 0) })
+            try writer.append(rgb24Rows: { rows, stride, held in loop.rgb24(t, into: rows, stride: stride, overFrame: held != nil) })
         }
         try writer.finish()
         let encode = StrataBench.seconds(since: start)
@@ -45,6 +45,32 @@ enum FluidBench {
         try file.close()
         print(String(format: "{\"width\": %d, \"height\": %d, \"frames\": %d, \"encoder\": \"%@\", \"compose_and_encode_s\": %.3f, \"compose_s\": %.3f}",
                      w, h, frames, writer.encoderName, encode, compose))
+    }
+
+    /// The writer alone on raw RGB24 frames read into memory first (x264, CRF 20, preset
+    /// medium, 24 fps), for the same comparison with ffmpeg without a loop rendered before.
+    static func encode(raw: String, width w: Int, height h: Int, mp4: String) throws {
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: raw))
+        let frameBytes = w * h * 3, frames = bytes.count / frameBytes
+        // IMAGES=1: the frames as Images, which the writer converts to RGB bytes itself.
+        let images = ProcessInfo.processInfo.environment["IMAGES"] == "1" ? bytes.withUnsafeBytes { all in
+            (0..<frames).map { t in
+                Image(width: w, height: h, channels: 3) { c, y, x in Float(all.load(fromByteOffset: t * frameBytes + (y * w + x) * 3 + c, as: UInt8.self)) / 255 }
+            }
+        } : nil
+        let start = DispatchTime.now()
+        let writer = try VideoWriter(url: URL(fileURLWithPath: mp4), width: w, height: h, options: .init(frameRate: 24))
+        if let images {
+            for image in images { try writer.append(image) }
+        } else { try bytes.withUnsafeBytes { all in
+            for t in 0..<frames {
+                try writer.append(rgb24Rows: { rows, stride, _ in
+                    for y in 0..<h { (rows + y * stride).update(from: all.baseAddress!.assumingMemoryBound(to: UInt8.self) + t * frameBytes + y * w * 3, count: w * 3) }
+                })
+            }
+        } }
+        try writer.finish()
+        print(String(format: "{\"frames\": %d, \"encode_s\": %.3f}", frames, StrataBench.seconds(since: start)))
     }
 
     static func run(width w: Int, height h: Int, frames: Int) throws {

@@ -17,6 +17,7 @@ import StrataSphere
 ///     strata-bench pano speed|quality WIDTH HEIGHT [VIEWSIZE REPEATS]  (see PanoBench.swift)
 ///     strata-bench fluid WIDTH HEIGHT FRAMES       (see FluidBench.swift)
 ///     strata-bench fluid-video STILL WIDTH HEIGHT FRAMES OUT.mp4 FRAMES.rgb
+///     strata-bench encode FRAMES.rgb WIDTH HEIGHT OUT.mp4  (VideoWriter alone, see FluidBench.swift)
 ///     strata-bench gemm M N K [TA TB]              (see GemmBench.swift)
 ///     strata-bench depthwise                       (see DepthwiseBench.swift)
 ///     strata-bench motion FIRST SECOND FX FY CX CY (see MotionBench.swift)
@@ -58,6 +59,10 @@ enum StrataBench {
         if arguments.count == 8, arguments[1] == "fluid-video", let width = Int(arguments[3]), let height = Int(arguments[4]),
            let frames = Int(arguments[5]) {
             try FluidBench.video(still: arguments[2], width: width, height: height, frames: frames, mp4: arguments[6], raw: arguments[7])
+            return
+        }
+        if arguments.count == 6, arguments[1] == "encode", let width = Int(arguments[3]), let height = Int(arguments[4]) {
+            try FluidBench.encode(raw: arguments[2], width: width, height: height, mp4: arguments[5])
             return
         }
         if arguments.count == 5, arguments[1] == "fluid", let width = Int(arguments[2]), let height = Int(arguments[3]),

@@ -88,7 +88,7 @@ public struct FluidFrames: Sendable {
     }
 
     /// Frame `t` as 8-bit RGB rows, `stride` bytes apart from `rows` on (a video writer's own
-    /// buffer: ``VideoWriter/append(rgb24Rows:)``). Over a frame of this loop
+    /// buffer: ``VideoWriter/append(rgb24Rows:)``). Over any frame of this loop
     /// (`overFrame`) only the fluid's pixels are written, as every frame is the still
     /// elsewhere: at 1080p that spares two copies of the whole frame.
     public func rgb24(_ t: Int, into rows: UnsafeMutablePointer<UInt8>, stride: Int, overFrame: Bool) {

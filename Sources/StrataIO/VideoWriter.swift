@@ -82,10 +82,19 @@ public final class VideoWriter {
     private var packet: UnsafeMutablePointer<AVPacket>?
     private var scaler: OpaquePointer?
     private var finished = false
-    /// RGB rows with aligned strides and a spare row, as swscale's SIMD paths need (they may
-    /// read past a row's end), kept from frame to frame: a fresh 6 MB a 1080p frame would be
-    /// fresh pages for the kernel to zero each time.
-    private var padded: UnsafeMutableRawPointer?
+    /// Two sets of RGB rows with aligned strides and a spare row, as swscale's SIMD paths need
+    /// (they may read past a row's end), kept from frame to frame: a fresh 6 MB a 1080p frame
+    /// would be fresh pages for the kernel to zero each time. The caller fills one while the
+    /// encoder takes the other.
+    private var rows: [UnsafeMutableRawPointer] = []
+    /// The frame each set of rows holds (nil: zeros, or a fill that failed).
+    private var held: [Int?] = [nil, nil]
+    /// Frames are converted and encoded here, one behind the caller: encoders such as x264
+    /// leave a core partly idle between their own threads' frames, and the caller's next
+    /// frame (a depth map to colour, a loop frame to compose) fills it.
+    private let encoding = DispatchQueue(label: "strata.video.encode")
+    /// The first error the encoding thread met; written there, read after waiting for it.
+    private var encodingFailure: MediaError?
 
     /// Whether this FFmpeg build has the libx264 encoder.
     public static var hasH264Encoder: Bool { isAvailable(.h264) }
@@ -226,12 +235,13 @@ public final class VideoWriter {
     }
 
     deinit {
+        encoding.sync {}
         if !finished, let format = formatContext {
             if format.pointee.pb != nil { avio_closep(&format.pointee.pb) }
             unlink(temporary.path)
         }
         sws_freeContext(scaler)
-        padded?.deallocate()
+        for set in rows { set.deallocate() }
         av_frame_free(&frame)
         av_packet_free(&packet)
         avcodec_free_context(&codecContext)
@@ -258,7 +268,7 @@ public final class VideoWriter {
             throw MediaError(path: url.path, .unsupported("frame has \(samples.count) bytes, the video \(width)x\(height)x3"), frame: frameCount)
         }
         let rowBytes = width * 3
-        try append(rgb24Rows: { rows, stride in
+        try append(rgb24Rows: { rows, stride, _ in
             samples.withUnsafeBytes { src in
                 for y in 0..<height { (rows + y * stride).update(from: src.baseAddress!.assumingMemoryBound(to: UInt8.self) + y * rowBytes, count: rowBytes) }
             }
@@ -266,47 +276,74 @@ public final class VideoWriter {
     }
 
     /// Encodes one frame that `fill` writes straight into the writer's own 8-bit RGB rows:
-    /// `fill(rows, stride)` gets `height` rows of `width` × 3 bytes (interleaved RGB),
-    /// `stride` bytes apart, that still hold the frame before (zeros before the first). A
+    /// `fill(rows, stride, held)` gets `height` rows of `width` × 3 bytes (interleaved RGB),
+    /// `stride` bytes apart, that hold frame `held` of this video (two frames back: the
+    /// writer encodes one frame while the next is filled), or zeros when `held` is nil. A
     /// caller whose frames differ in a few pixels writes only those, and no frame is copied.
-    public func append(rgb24Rows fill: (UnsafeMutablePointer<UInt8>, Int) throws -> Void) throws {
-        guard !finished, let frame, let scaler else {
+    public func append(rgb24Rows fill: (UnsafeMutablePointer<UInt8>, Int, Int?) throws -> Void) throws {
+        guard !finished, frame != nil, scaler != nil else {
             throw MediaError(path: url.path, .notWritable("the video is already finished"), frame: frameCount)
         }
-        var code = av_frame_make_writable(frame)
-        guard code >= 0 else { throw MediaError(path: url.path, .notWritable(FFmpegError(code: code).description), frame: frameCount) }
-        // Rows 64-byte aligned for the scaler's vector loads, and one spare row it may read past.
-        let stride = (width * 3 + 63) & ~63
-        if self.padded == nil {
-            let padded = UnsafeMutableRawPointer.allocate(byteCount: stride * (height + 1), alignment: 64)
-            padded.initializeMemory(as: UInt8.self, repeating: 0, count: stride * (height + 1))
-            self.padded = padded
+        let stride = rowStride
+        if rows.isEmpty {
+            rows = (0..<2).map { _ in
+                let set = UnsafeMutableRawPointer.allocate(byteCount: stride * (height + 1), alignment: 64)
+                set.initializeMemory(as: UInt8.self, repeating: 0, count: stride * (height + 1))
+                return set
+            }
         }
-        let padded = self.padded!
-        try fill(padded.assumingMemoryBound(to: UInt8.self), stride)
-        var planes: [UnsafePointer<UInt8>?] = [UnsafePointer(padded.assumingMemoryBound(to: UInt8.self)), nil, nil, nil]
-        var strides: [Int32] = [Int32(stride), 0, 0, 0]
-        withUnsafeMutablePointer(to: &frame.pointee.data) { data in
-            data.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { out in
-                withUnsafePointer(to: &frame.pointee.linesize) { lines in
-                    lines.withMemoryRebound(to: Int32.self, capacity: 8) { outStrides in
-                        _ = sws_scale(scaler, &planes, &strides, 0, Int32(height), out, outStrides)
+        // Frame k - 1 may still be encoding from the other set; k - 2 is done with this one.
+        let slot = frameCount & 1, before = held[slot]
+        held[slot] = nil
+        try fill(rows[slot].assumingMemoryBound(to: UInt8.self), stride, before)
+        held[slot] = frameCount
+        try waitForEncoder()
+        let job = UncheckedSendable((writer: self, slot: slot, index: frameCount))
+        encoding.async { job.value.writer.encode(slot: job.value.slot, index: job.value.index) }
+        frameCount += 1
+    }
+
+    /// Bytes from one RGB row to the next: 64-byte aligned for the scaler's vector loads.
+    private var rowStride: Int { (width * 3 + 63) & ~63 }
+
+    /// Waits for the frame in the encoder, and throws what went wrong there.
+    private func waitForEncoder() throws {
+        encoding.sync {}
+        if let encodingFailure { throw encodingFailure }
+    }
+
+    /// Converts a set of rows to the encoder's YUV and sends it; on the encoding queue.
+    private func encode(slot: Int, index: Int) {
+        guard encodingFailure == nil, let frame, let scaler else { return }
+        do {
+            var code = av_frame_make_writable(frame)
+            guard code >= 0 else { throw MediaError(path: url.path, .notWritable(FFmpegError(code: code).description), frame: index) }
+            var planes: [UnsafePointer<UInt8>?] = [UnsafePointer(rows[slot].assumingMemoryBound(to: UInt8.self)), nil, nil, nil]
+            var strides: [Int32] = [Int32(rowStride), 0, 0, 0]
+            withUnsafeMutablePointer(to: &frame.pointee.data) { data in
+                data.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { out in
+                    withUnsafePointer(to: &frame.pointee.linesize) { lines in
+                        lines.withMemoryRebound(to: Int32.self, capacity: 8) { outStrides in
+                            _ = sws_scale(scaler, &planes, &strides, 0, Int32(height), out, outStrides)
+                        }
                     }
                 }
             }
+            frame.pointee.pts = Int64(index)
+            code = avcodec_send_frame(codecContext, frame)
+            guard code >= 0 else { throw MediaError(path: url.path, .notWritable("encoding failed (\(FFmpegError(code: code)))"), frame: index) }
+            try drainPackets(frame: index)
+        } catch {
+            encodingFailure = error as? MediaError ?? MediaError(path: url.path, .notWritable("\(error)"), frame: index)
         }
-        frame.pointee.pts = Int64(frameCount)
-        code = avcodec_send_frame(codecContext, frame)
-        guard code >= 0 else { throw MediaError(path: url.path, .notWritable("encoding failed (\(FFmpegError(code: code)))"), frame: frameCount) }
-        try drainPackets()
-        frameCount += 1
     }
 
     /// Flushes the encoder, writes the trailer and moves the file into place.
     public func finish() throws {
         guard !finished, let format = formatContext else { return }
+        try waitForEncoder()
         avcodec_send_frame(codecContext, nil)
-        try drainPackets()
+        try drainPackets(frame: frameCount)
         var code = av_write_trailer(format)
         guard code >= 0 else { throw MediaError(path: url.path, .notWritable("cannot finish the file (\(FFmpegError(code: code)))")) }
         code = avio_closep(&format.pointee.pb)
@@ -315,17 +352,17 @@ public final class VideoWriter {
         try AtomicFile.commit(temporary, to: url)
     }
 
-    private func drainPackets() throws {
+    private func drainPackets(frame index: Int) throws {
         guard let codec = codecContext, let packet, let format = formatContext, let stream else { return }
         while true {
             let code = avcodec_receive_packet(codec, packet)
             if code == FFmpegError.again.code || code == FFmpegError.endOfFile.code { return }
-            guard code >= 0 else { throw MediaError(path: url.path, .notWritable("encoding failed (\(FFmpegError(code: code)))"), frame: frameCount) }
+            guard code >= 0 else { throw MediaError(path: url.path, .notWritable("encoding failed (\(FFmpegError(code: code)))"), frame: index) }
             av_packet_rescale_ts(packet, codec.pointee.time_base, stream.pointee.time_base)
             packet.pointee.stream_index = stream.pointee.index
             let written = av_interleaved_write_frame(format, packet)
             av_packet_unref(packet)
-            guard written >= 0 else { throw MediaError(path: url.path, .notWritable(FFmpegError(code: written).description), frame: frameCount) }
+            guard written >= 0 else { throw MediaError(path: url.path, .notWritable(FFmpegError(code: written).description), frame: index) }
         }
     }
 }

@@ -265,13 +265,15 @@ final class VideoTests: XCTestCase {
         for frame in frames { try b.append(rgb24: frame.interleaved8()) }
         try b.finish()
         XCTAssertEqual(try Data(contentsOf: images), try Data(contentsOf: bytes))
-        // Written into the writer's own rows: the first frame whole, then only the pixels
-        // that changed, over the frame before.
+        // Written into the writer's own rows: a frame whole where they hold none, else only
+        // the pixels that differ from the frame they hold (two back).
         let rows = folder.appendingPathComponent("rows.mp4")
         let c = try VideoWriter(url: rows, width: 64, height: 48, options: .init(codec: .mpeg4))
         for (t, frame) in frames.enumerated() {
-            let bytes = frame.interleaved8(), before = t > 0 ? frames[t - 1].interleaved8() : nil
-            try c.append(rgb24Rows: { out, stride in
+            let bytes = frame.interleaved8()
+            try c.append(rgb24Rows: { out, stride, held in
+                XCTAssertEqual(held, t >= 2 ? t - 2 : nil)
+                let before = held.map { frames[$0].interleaved8() }
                 for y in 0..<48 {
                     for i in 0..<(64 * 3) where before == nil || before![y * 64 * 3 + i] != bytes[y * 64 * 3 + i] {
                         out[y * stride + i] = bytes[y * 64 * 3 + i]
