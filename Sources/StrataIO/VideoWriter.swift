@@ -94,7 +94,7 @@ public final class VideoWriter {
     /// frame (a depth map to colour, a loop frame to compose) fills it.
     private let encoding = DispatchQueue(label: "strata.video.encode")
     /// The first error the encoding thread met; written there, read after waiting for it.
-    private var encodingFailure: MediaError?
+    private let encodingFailure = FailureBox()
 
     /// Whether this FFmpeg build has the libx264 encoder.
     public static var hasH264Encoder: Bool { isAvailable(.h264) }
@@ -281,7 +281,7 @@ public final class VideoWriter {
     /// writer encodes one frame while the next is filled), or zeros when `held` is nil. A
     /// caller whose frames differ in a few pixels writes only those, and no frame is copied.
     public func append(rgb24Rows fill: (UnsafeMutablePointer<UInt8>, Int, Int?) throws -> Void) throws {
-        guard !finished, frame != nil, scaler != nil else {
+        guard !finished, let frame, let scaler, let codecContext, let formatContext, let stream, let packet else {
             throw MediaError(path: url.path, .notWritable("the video is already finished"), frame: frameCount)
         }
         let stride = rowStride
@@ -298,8 +298,12 @@ public final class VideoWriter {
         try fill(rows[slot].assumingMemoryBound(to: UInt8.self), stride, before)
         held[slot] = frameCount
         try waitForEncoder()
-        let job = UncheckedSendable((writer: self, slot: slot, index: frameCount))
-        encoding.async { job.value.writer.encode(slot: job.value.slot, index: job.value.index) }
+        // The job holds the encoder's pointers, not the writer: a writer dropped while its
+        // last frame encodes waits for it in `deinit`, on the caller's thread.
+        let job = UncheckedSendable(EncodeJob(path: url.path, height: height, rows: rows[slot], stride: stride, index: frameCount,
+                                              codec: codecContext, format: formatContext, stream: stream, frame: frame,
+                                              packet: packet, scaler: scaler, failure: encodingFailure))
+        encoding.async { job.value.run() }
         frameCount += 1
     }
 
@@ -309,17 +313,53 @@ public final class VideoWriter {
     /// Waits for the frame in the encoder, and throws what went wrong there.
     private func waitForEncoder() throws {
         encoding.sync {}
-        if let encodingFailure { throw encodingFailure }
+        if let failure = encodingFailure.error { throw failure }
     }
 
-    /// Converts a set of rows to the encoder's YUV and sends it; on the encoding queue.
-    private func encode(slot: Int, index: Int) {
-        guard encodingFailure == nil, let frame, let scaler else { return }
+    /// Flushes the encoder, writes the trailer and moves the file into place.
+    public func finish() throws {
+        guard !finished, let format = formatContext, let codecContext, let stream, let packet else { return }
+        try waitForEncoder()
+        avcodec_send_frame(codecContext, nil)
+        try EncodeJob.drain(codecContext, format, stream, packet, path: url.path, frame: frameCount)
+        var code = av_write_trailer(format)
+        guard code >= 0 else { throw MediaError(path: url.path, .notWritable("cannot finish the file (\(FFmpegError(code: code)))")) }
+        code = avio_closep(&format.pointee.pb)
+        guard code >= 0 else { throw MediaError(path: url.path, .notWritable(FFmpegError(code: code).description)) }
+        finished = true
+        try AtomicFile.commit(temporary, to: url)
+    }
+
+}
+
+/// The first error met on a writer's encoding queue.
+private final class FailureBox: @unchecked Sendable {
+    var error: MediaError?
+}
+
+/// One frame to convert from a set of RGB rows to the encoder's YUV and to encode, on the
+/// writer's encoding queue.
+private struct EncodeJob {
+    let path: String
+    let height: Int
+    let rows: UnsafeMutableRawPointer
+    let stride: Int
+    let index: Int
+    let codec: UnsafeMutablePointer<AVCodecContext>
+    let format: UnsafeMutablePointer<AVFormatContext>
+    let stream: UnsafeMutablePointer<AVStream>
+    let frame: UnsafeMutablePointer<AVFrame>
+    let packet: UnsafeMutablePointer<AVPacket>
+    let scaler: OpaquePointer
+    let failure: FailureBox
+
+    func run() {
+        guard failure.error == nil else { return }
         do {
             var code = av_frame_make_writable(frame)
-            guard code >= 0 else { throw MediaError(path: url.path, .notWritable(FFmpegError(code: code).description), frame: index) }
-            var planes: [UnsafePointer<UInt8>?] = [UnsafePointer(rows[slot].assumingMemoryBound(to: UInt8.self)), nil, nil, nil]
-            var strides: [Int32] = [Int32(rowStride), 0, 0, 0]
+            guard code >= 0 else { throw MediaError(path: path, .notWritable(FFmpegError(code: code).description), frame: index) }
+            var planes: [UnsafePointer<UInt8>?] = [UnsafePointer(rows.assumingMemoryBound(to: UInt8.self)), nil, nil, nil]
+            var strides: [Int32] = [Int32(stride), 0, 0, 0]
             withUnsafeMutablePointer(to: &frame.pointee.data) { data in
                 data.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { out in
                     withUnsafePointer(to: &frame.pointee.linesize) { lines in
@@ -330,39 +370,27 @@ public final class VideoWriter {
                 }
             }
             frame.pointee.pts = Int64(index)
-            code = avcodec_send_frame(codecContext, frame)
-            guard code >= 0 else { throw MediaError(path: url.path, .notWritable("encoding failed (\(FFmpegError(code: code)))"), frame: index) }
-            try drainPackets(frame: index)
+            code = avcodec_send_frame(codec, frame)
+            guard code >= 0 else { throw MediaError(path: path, .notWritable("encoding failed (\(FFmpegError(code: code)))"), frame: index) }
+            try Self.drain(codec, format, stream, packet, path: path, frame: index)
         } catch {
-            encodingFailure = error as? MediaError ?? MediaError(path: url.path, .notWritable("\(error)"), frame: index)
+            failure.error = error as? MediaError ?? MediaError(path: path, .notWritable("\(error)"), frame: index)
         }
     }
 
-    /// Flushes the encoder, writes the trailer and moves the file into place.
-    public func finish() throws {
-        guard !finished, let format = formatContext else { return }
-        try waitForEncoder()
-        avcodec_send_frame(codecContext, nil)
-        try drainPackets(frame: frameCount)
-        var code = av_write_trailer(format)
-        guard code >= 0 else { throw MediaError(path: url.path, .notWritable("cannot finish the file (\(FFmpegError(code: code)))")) }
-        code = avio_closep(&format.pointee.pb)
-        guard code >= 0 else { throw MediaError(path: url.path, .notWritable(FFmpegError(code: code).description)) }
-        finished = true
-        try AtomicFile.commit(temporary, to: url)
-    }
-
-    private func drainPackets(frame index: Int) throws {
-        guard let codec = codecContext, let packet, let format = formatContext, let stream else { return }
+    /// Writes the packets the encoder has ready.
+    static func drain(_ codec: UnsafeMutablePointer<AVCodecContext>, _ format: UnsafeMutablePointer<AVFormatContext>,
+                      _ stream: UnsafeMutablePointer<AVStream>, _ packet: UnsafeMutablePointer<AVPacket>,
+                      path: String, frame index: Int) throws {
         while true {
             let code = avcodec_receive_packet(codec, packet)
             if code == FFmpegError.again.code || code == FFmpegError.endOfFile.code { return }
-            guard code >= 0 else { throw MediaError(path: url.path, .notWritable("encoding failed (\(FFmpegError(code: code)))"), frame: index) }
+            guard code >= 0 else { throw MediaError(path: path, .notWritable("encoding failed (\(FFmpegError(code: code)))"), frame: index) }
             av_packet_rescale_ts(packet, codec.pointee.time_base, stream.pointee.time_base)
             packet.pointee.stream_index = stream.pointee.index
             let written = av_interleaved_write_frame(format, packet)
             av_packet_unref(packet)
-            guard written >= 0 else { throw MediaError(path: url.path, .notWritable(FFmpegError(code: written).description), frame: index) }
+            guard written >= 0 else { throw MediaError(path: path, .notWritable(FFmpegError(code: written).description), frame: index) }
         }
     }
 }
