@@ -6,7 +6,8 @@
 
 PACKAGES := libpng-dev zlib1g-dev libjpeg-dev libavformat-dev libavcodec-dev libswscale-dev \
             libavutil-dev libopenblas-dev libonnx-testdata pkg-config \
-            libopencv-core-dev libopencv-imgproc-dev libopencv-video-dev libopencv-calib3d-dev libopencv-features2d-dev
+            libopencv-core-dev libopencv-imgproc-dev libopencv-video-dev libopencv-calib3d-dev libopencv-features2d-dev \
+            libceres-dev
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 SAMPLE := samples/mandelbrot-320x180.mp4
 

@@ -35,12 +35,12 @@ let package = Package(
 
         // Library modules, each depending only on those above it.
         .target(name: "CStrataKernels"),
-        // OpenCV's tracking and two-view geometry behind a C API (Debian's component packages;
-        // they ship no pkg-config file, hence the header path).
+        // OpenCV's tracking and multi-view geometry and Ceres's bundle adjustment behind a C API
+        // (Debian's component packages; OpenCV's ship no pkg-config file, hence the header paths).
         .target(name: "CStrataVision",
-                cxxSettings: [.unsafeFlags(["-I/usr/include/opencv4"])],
+                cxxSettings: [.unsafeFlags(["-I/usr/include/opencv4", "-I/usr/include/eigen3"])],
                 linkerSettings: [.linkedLibrary("opencv_core"), .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_video"),
-                                 .linkedLibrary("opencv_calib3d"), .linkedLibrary("opencv_features2d")]),
+                                 .linkedLibrary("opencv_calib3d"), .linkedLibrary("opencv_features2d"), .linkedLibrary("ceres"), .linkedLibrary("glog")]),
         .target(name: "StrataCore", dependencies: ["CStrataKernels"]),
         .target(name: "StrataIO", dependencies: ["StrataCore", "CStrataCodecs", "CFFmpeg"]),
         .target(name: "StrataSynth", dependencies: ["StrataCore"]),  // writes files only through the CLI
@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "StrataSynthTests", dependencies: ["StrataCore", "StrataSynth"]),
         .testTarget(name: "StrataLayersTests", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataLayers"]),
         .testTarget(name: "StrataFluidTests", dependencies: ["StrataCore", "StrataFluid", "CStrataKernels"]),
-        .testTarget(name: "StrataMotionTests", dependencies: ["StrataCore", "StrataSynth", "StrataMotion"]),
+        .testTarget(name: "StrataMotionTests", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataMotion"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataNNTests", dependencies: ["StrataCore", "StrataIO", "StrataNN", "StrataSphere", "StrataSynth",
                                                           .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                     resources: [.copy("Fixtures")]),

@@ -21,6 +21,8 @@ import StrataSphere
 ///     strata-bench gemm M N K [TA TB]              (see GemmBench.swift)
 ///     strata-bench depthwise                       (see DepthwiseBench.swift)
 ///     strata-bench motion FIRST SECOND FX FY CX CY (see MotionBench.swift)
+///     strata-bench walk FRAMES WIDTH HEIGHT        (see MotionBench.swift)
+///     strata-bench sfm FOLDER FX FY CX CY          (see MotionBench.swift)
 @main
 enum StrataBench {
     static func main() throws {
@@ -59,6 +61,16 @@ enum StrataBench {
         if arguments.count == 8, arguments[1] == "fluid-video", let width = Int(arguments[3]), let height = Int(arguments[4]),
            let frames = Int(arguments[5]) {
             try FluidBench.video(still: arguments[2], width: width, height: height, frames: frames, mp4: arguments[6], raw: arguments[7])
+            return
+        }
+        if arguments.count == 5, arguments[1] == "walk", let frames = Int(arguments[2]), let width = Int(arguments[3]),
+           let height = Int(arguments[4]) {
+            try MotionBench.walk(frames: frames, width: width, height: height)
+            return
+        }
+        if arguments.count == 7, arguments[1] == "sfm", let fx = Double(arguments[3]), let fy = Double(arguments[4]),
+           let cx = Double(arguments[5]), let cy = Double(arguments[6]) {
+            try MotionBench.sfm(arguments[2], fx: fx, fy: fy, cx: cx, cy: cy)
             return
         }
         if arguments.count == 6, arguments[1] == "encode", let width = Int(arguments[3]), let height = Int(arguments[4]) {

@@ -62,17 +62,23 @@ public struct RelativePose: Sendable, Equatable {
         guard tracked >= 0 else { throw MotionError("OpenCV failed while tracking corners") }
         guard tracked >= 8 else { throw MotionError("only \(tracked) corners could be tracked from one frame to the next (8 at least)") }
         // Strata's pixel centres sit at half-integers, OpenCV's at integers.
-        let (cx, cy) = (k.cx - 0.5, k.cy - 0.5)
+        return try estimate(p0, p1, count: tracked, fx: k.fx, fy: k.fy, cx: k.cx - 0.5, cy: k.cy - 0.5, threshold: threshold)
+    }
+
+    /// The pose from `count` matched points (x, y pairs, in the convention `cx` and `cy` are
+    /// given in); `inliers` (count bytes), when given, gets 1 for each point the pose explains.
+    static func estimate(_ p0: [Float], _ p1: [Float], count tracked: Int, fx: Double, fy: Double, cx: Double, cy: Double,
+                         threshold: Double, inliers mask: UnsafeMutablePointer<UInt8>? = nil) throws -> RelativePose {
         // A pure turn first: its essential matrix is degenerate (any translation fits), so the
         // homography decides, as COLMAP and ORB-SLAM choose their first pair.
         var turn = [Double](repeating: 0, count: 9), parallax = 0.0
-        let turnInliers = Int(strata_vision_rotation_only(p0, p1, Int32(tracked), k.fx, k.fy, cx, cy, threshold, &turn, &parallax))
+        let turnInliers = Int(strata_vision_rotation_only(p0, p1, Int32(tracked), fx, fy, cx, cy, threshold, &turn, &parallax))
         guard turnInliers >= 0 else { throw MotionError("OpenCV failed while fitting a homography") }
         if turnInliers >= 8, parallax < rotationOnlyParallax {
             return RelativePose(rotation: turn, translation: .zero, tracked: tracked, inliers: turnInliers, parallax: parallax)
         }
         var rotation = [Double](repeating: 0, count: 9), t = [Double](repeating: 0, count: 3)
-        let inliers = Int(strata_vision_relative_pose(p0, p1, Int32(tracked), k.fx, k.fy, cx, cy, threshold, &rotation, &t, nil))
+        let inliers = Int(strata_vision_relative_pose(p0, p1, Int32(tracked), fx, fy, cx, cy, threshold, &rotation, &t, mask))
         guard inliers >= 0 else { throw MotionError("OpenCV failed while estimating the essential matrix") }
         guard inliers >= 8 else { throw MotionError("no camera motion explains the \(tracked) tracked corners (\(inliers) agree)") }
         return RelativePose(rotation: rotation, translation: SIMD3(t[0], t[1], t[2]), tracked: tracked, inliers: inliers, parallax: parallax)

@@ -48,6 +48,22 @@ public struct Camera: Sendable, Equatable, Codable {
         }
     }
 
+    /// The camera's pose as OpenCV and COLMAP write it: world to camera, X_cam = R · X + t
+    /// (R row-major), with camera axes x right, y down, z forward, in a world that is
+    /// StrataSynth's with y turned downwards (so that both frames are right-handed).
+    public var openCVPose: (rotation: [Double], translation: Vector3) {
+        // R = F · Rcᵀ · F with F = diag(1, −1, 1): the camera's rows, y flipped on both sides.
+        let rc = rotation.rows
+        var r = [Double](repeating: 0, count: 9)
+        for i in 0..<3 {
+            for j in 0..<3 { r[3 * i + j] = rc[j][i] * (i == 1 ? -1 : 1) * (j == 1 ? -1 : 1) }
+        }
+        let centre = Vector3(position.x, -position.y, position.z)
+        let t = -Vector3(r[0] * centre.x + r[1] * centre.y + r[2] * centre.z, r[3] * centre.x + r[4] * centre.y + r[5] * centre.z,
+                         r[6] * centre.x + r[7] * centre.y + r[8] * centre.z)
+        return (r, t)
+    }
+
     /// The projection a depth map rendered by this camera carries.
     public var projection: Projection {
         switch model {

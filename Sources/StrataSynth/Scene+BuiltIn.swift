@@ -161,3 +161,20 @@ public struct CameraPath: Sendable, Equatable, Codable {
                         yaw: mix(a.yaw, b.yaw), pitch: mix(a.pitch, b.pitch), roll: mix(a.roll, b.roll))
     }
 }
+
+extension CameraPath {
+    /// A walk through ``Scene/indoorRoom``: 1.2 m forward from (0.3, 1.5, −3.2), swaying 10 cm
+    /// sideways and 5 cm up, turning from −5° to 10° while looking a little down. Ground
+    /// truth for camera motion and for depth from it.
+    public static let roomWalk = CameraPath(keyframes: [
+        .init(time: 0, position: Vector3(0.3, 1.5, -3.2), yaw: -5, pitch: -3),
+        .init(time: 0.5, position: Vector3(0.4, 1.55, -2.6), yaw: 2, pitch: -5),
+        .init(time: 1, position: Vector3(0.25, 1.5, -2.0), yaw: 10, pitch: -3),
+    ])
+
+    /// The camera of `model` at time `t` on the path.
+    public func camera(at t: Double, model: Camera.Model) -> Camera {
+        let pose = pose(at: t)
+        return Camera(model: model, position: pose.position, rotation: Rotation(yaw: pose.yaw, pitch: pose.pitch, roll: pose.roll))
+    }
+}

@@ -1,6 +1,13 @@
-// Strata's narrow C API over OpenCV's tracking and two-view geometry (Debian's
-// libopencv-{core,imgproc,video,calib3d,features2d}-dev 4.6): what camera motion needs
-// from a well-kept library, and nothing of OpenCV's types crosses it.
+// Strata's narrow C API over OpenCV's tracking and multi-view geometry (Debian's
+// libopencv-{core,imgproc,video,calib3d,features2d}-dev 4.6) and Ceres's bundle adjustment
+// (libceres-dev 2.1): what camera motion needs from well-kept libraries, and nothing of
+// their types crosses it.
+//
+// Poses are world-to-camera, 12 doubles: R row-major then t, with X_cam = R·X + t in
+// OpenCV's camera coordinates (x right, y down, z forward). Pixel coordinates come out of
+// the tracking functions with pixel centres at integers (OpenCV's convention); the geometry
+// takes points and principal point in any one convention (Strata passes its own, centres
+// at half-integers, with its own principal point).
 #ifndef CSTRATAVISION_H
 #define CSTRATAVISION_H
 
@@ -37,6 +44,49 @@ int strata_vision_relative_pose(const float *points0, const float *points1, int 
 /// Returns the homography's inlier count, 0 when none is found, −1 if OpenCV failed.
 int strata_vision_rotation_only(const float *points0, const float *points1, int count, double fx, double fy, double cx, double cy,
                                 double threshold, double *rotation, double *median_error);
+
+/// New corners of `gray` (Shi–Tomasi, sub-pixel), at most `max_points`, none within
+/// `min_distance` pixels of another or of the `existing_count` points of `existing` (x, y
+/// pairs). Writes x, y pairs into `points` and returns how many; −1 if OpenCV failed.
+int strata_vision_corners(const uint8_t *gray, int width, int height, int max_points, double quality, double min_distance,
+                          const float *existing, int existing_count, float *points);
+
+/// The `count` points of `points0` in `gray0` tracked into `gray1` (pyramidal Lucas–Kanade
+/// there and back): `points1` gets where each landed and `kept` 1 where it came back within
+/// half a pixel inside the image, else 0. Returns how many were kept; −1 if OpenCV failed.
+int strata_vision_flow(const uint8_t *gray0, const uint8_t *gray1, int width, int height, const float *points0, int count,
+                       float *points1, uint8_t *kept);
+
+/// The `count` points seen at `points0` by a camera at `pose0` and at `points1` by one at
+/// `pose1` (both of the given intrinsics), triangulated linearly (DLT): x, y, z for each in
+/// `xyz` (NaN for a point at infinity). Returns `count`; −1 if OpenCV failed.
+int strata_vision_triangulate(const double *pose0, const double *pose1, const float *points0, const float *points1, int count,
+                              double fx, double fy, double cx, double cy, double *xyz);
+
+/// The pose of a camera that sees the `count` world points `xyz` at `points`: EPnP in
+/// RANSAC (`threshold` pixels), or from the pose given in `rotation` and `translation` when
+/// `use_guess`, then refined by Levenberg–Marquardt on the inliers. Writes the pose back and
+/// 1 or 0 for each point into `inliers` (or NULL). Returns the inlier count, 0 when no pose
+/// is found, −1 if OpenCV failed.
+int strata_vision_absolute_pose(const double *xyz, const float *points, int count, double fx, double fy, double cx, double cy,
+                                double threshold, int use_guess, double *rotation, double *translation, uint8_t *inliers);
+
+/// The similarity (scale s, rotation R row-major, translation t) that best maps the `count`
+/// points `from` onto `to` (x, y, z each) in the least-squares sense: Umeyama's closed form.
+/// Returns 1, 0 when there are fewer than three points or they are degenerate, −1 if OpenCV failed.
+int strata_vision_similarity(const double *from, const double *to, int count, double *scale, double *rotation, double *translation);
+
+/// Bundle adjustment: the `camera_count` poses (12 doubles each, see above) and the
+/// `point_count` points (x, y, z) that minimise the squared reprojection errors of the
+/// `observation_count` observations (camera `observed_camera[i]` sees point
+/// `observed_point[i]` at `observed_xy[2i]`, `observed_xy[2i + 1]`), under a Huber loss of
+/// `huber` pixels (none if 0). Cameras with `fixed[c]` set stay where they are (they fix the
+/// gauge: at least two, or one and the scale). Intrinsics are fixed. Writes the refined poses
+/// and points back; returns the root mean square residual in pixels, −1 on failure.
+double strata_vision_bundle_adjust(double *poses, int camera_count, double *points, int point_count, const int32_t *observed_camera,
+                                   const int32_t *observed_point, const double *observed_xy, int observation_count, double fx,
+                                   double fy, double cx, double cy, const uint8_t *fixed, double huber, int max_iterations,
+                                   int threads);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,70 @@
+import Foundation
+import StrataCore
+
+/// A moving camera's path and the sparse scene it saw, recovered from feature tracks alone:
+/// keyframes where the tracks have moved enough, a first pair of keyframes by the
+/// five-point algorithm, points triangulated, every further keyframe placed by PnP on the
+/// points it sees, windowed bundle adjustment after each and a global one at the end (the
+/// incremental structure from motion of COLMAP and of SLAM back ends). Every other frame
+/// is then placed by PnP. The world is the first frame's camera (x right, y down, z forward),
+/// and the unit of length is the first pair's baseline: depth from motion is known up to
+/// one global scale.
+public struct CameraMotion: Sendable {
+    /// How keyframes are chosen and how strict the geometry is.
+    public struct Options: Sendable, Equatable {
+        /// A new keyframe once the tracks shared with the last have moved this fraction of
+        /// the frame's width (median), or fewer than 60% of its tracks are still seen.
+        public var keyframeMotion = 0.03
+        /// Pixels: RANSAC's threshold for the first pair (epipolar distance); twice this
+        /// for PnP and for keeping a point.
+        public var threshold = 0.5
+        /// Degrees: a point is triangulated only from rays at least this far apart.
+        public var minimumAngle = 1.5
+        /// Keyframes adjusted together after each new one.
+        public var window = 8
+
+        public init() {}
+    }
+
+    /// The camera's intrinsics.
+    public let intrinsics: PinholeIntrinsics
+    /// Each frame's pose, world to camera; nil for a frame that could not be placed.
+    public internal(set) var poses: [CameraPose?]
+    /// The frames the structure was built from, in order.
+    public internal(set) var keyframes: [Int]
+    /// The sparse points, in world coordinates.
+    public internal(set) var points: [Vector3]
+    /// Each point's colour where its track started, and its track's id.
+    public internal(set) var pointColors: [SIMD3<UInt8>]
+    public internal(set) var pointTracks: [Int32]
+    /// Root mean square reprojection error of the points in the keyframes, in pixels.
+    public internal(set) var rmsError: Double
+    /// The tracks it was recovered from (the observations the exports list).
+    public let tracks: FeatureTracks
+    /// No pair of frames showed parallax: a camera on a tripod, or one that only turned.
+    /// Depth cannot come from its motion; `poses` and `points` are then empty.
+    public internal(set) var isStatic: Bool
+
+    /// The motion of the camera that filmed `tracks`.
+    /// - Throws: ``MotionError`` for fewer than two frames, too few tracked corners, or a
+    ///   reconstruction that breaks off (the message names the frame).
+    public static func reconstruct(_ tracks: FeatureTracks, intrinsics: PinholeIntrinsics, options: Options = Options()) throws -> CameraMotion {
+        guard tracks.frames.count >= 2 else {
+            throw MotionError("\(tracks.frames.count) frame(s): camera motion needs two at least")
+        }
+        guard intrinsics.width == tracks.width, intrinsics.height == tracks.height else {
+            throw MotionError("the frames are \(tracks.width)x\(tracks.height), the camera \(intrinsics.width)x\(intrinsics.height)")
+        }
+        var reconstructor = Reconstructor(tracks: tracks, k: intrinsics, options: options)
+        return try reconstructor.run()
+    }
+
+    /// The reprojection of world point `x` in frame `frame` (Strata's pixel convention), or nil
+    /// behind the camera or for a frame without a pose.
+    public func project(_ x: Vector3, frame: Int) -> SIMD2<Double>? {
+        guard let pose = poses[frame] else { return nil }
+        let c = pose.transform(x)
+        guard c.z > 0 else { return nil }
+        return SIMD2(intrinsics.fx * c.x / c.z + intrinsics.cx, intrinsics.fy * c.y / c.z + intrinsics.cy)
+    }
+}
