@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "StrataDepth", dependencies: ["StrataCore", "StrataSphere", "StrataNN", "COpenBLAS"]),
         .target(name: "StrataLayers", dependencies: ["StrataCore"]),
         .target(name: "StrataFluid", dependencies: ["StrataCore", "CStrataKernels"]),
-        .target(name: "StrataMotion", dependencies: ["StrataCore", "CStrataVision"]),
+        .target(name: "StrataMotion", dependencies: ["StrataCore", "CStrataKernels", "CStrataVision"]),
         .target(name: "StrataPipeline", dependencies: ["StrataCore"]),
         .target(name: "StrataStages", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataSphere", "StrataDepth", "StrataLayers", "StrataFluid", "StrataPipeline"]),
 

@@ -1,5 +1,6 @@
 import Foundation
 import StrataCore
+import StrataDepth
 import StrataIO
 import StrataMotion
 import StrataSynth
@@ -48,12 +49,69 @@ enum MotionBench {
                                               motion.rmsError, motion.isStatic ? "true" : "false", tracking, reconstruction).data(using: .utf8)!)
     }
 
+    /// Depth from motion for the keyframes against the rendered z-depth, after one global
+    /// scale (the motion's unit is its first baseline): δ1 and AbsRel on the pixels the sweep
+    /// trusts, and on every pixel once the built-in prior fills the rest. One JSON line.
+    static func stereo(_ motion: CameraMotion, frames: [Image], truth: [Image]) throws {
+        let images = Dictionary(uniqueKeysWithValues: frames.enumerated().map { ($0, $1) })
+        var start = DispatchTime.now()
+        var results: [(frame: Int, depth: StereoDepth, filled: [Float], truth: [Float])] = []
+        var sweepSeconds = 0.0
+        for f in motion.keyframes {
+            start = DispatchTime.now()
+            let environment = ProcessInfo.processInfo.environment
+            var options = PlaneSweep.Options()
+            if let v = environment["MARGIN"].flatMap(Float.init) { options.distinctMargin = v }
+            if let v = environment["PLANES"].flatMap(Int.init) { options.planes = v }
+            if let v = environment["RADIUS"].flatMap(Int.init) { options.radius = v }
+            if let v = environment["P1"].flatMap(Float.init) { options.smallPenalty = v }
+            if let v = environment["P2"].flatMap(Float.init) { options.largePenalty = v }
+            guard let depth = try? PlaneSweep.depth(frame: f, images: images, motion: motion, options: options) else { continue }
+            sweepSeconds += StrataBench.seconds(since: start)
+            let prior = try PriorDepthEstimator().estimate(frames[f], projection: .pinhole(motion.intrinsics)).depth
+            var values = prior.values.resized(width: depth.width, height: depth.height).pixels
+            if prior.kind != .inverseRelative { values = values.map { $0 > 0 ? 1 / $0 : .nan } }
+            let t = truth[f].resized(width: depth.width, height: depth.height, filter: .nearest).pixels
+            results.append((f, depth, depth.filled(withDisparity: values), t))
+            if let dump = ProcessInfo.processInfo.environment["DUMP"] {
+                // Inverse depth (of the sweep, the filled depth and the truth) and the confidence, side by side.
+                let w = depth.width, h = depth.height
+                let panels = [depth.depth.map { 1 / $0 }, results.last!.filled.map { 1 / $0 }, t.map { 1 / $0 }]
+                let tops = panels.map { p -> Float in let v = p.filter(\.isFinite).sorted(); return v.isEmpty ? 1 : v[v.count * 98 / 100] }
+                let picture = Image(width: 4 * w, height: h, channels: 1) { _, y, x in
+                    let panel = x / w, i = y * w + x % w
+                    if panel == 3 { return depth.confidence[i] }
+                    let v = panels[panel][i]
+                    return v.isFinite ? min(1, v / tops[panel]) : 0
+                }
+                try PNG.write(picture, to: URL(fileURLWithPath: dump).appendingPathComponent(String(format: "depth%02d.png", f)))
+            }
+        }
+        // One scale for the whole video, from the trusted pixels.
+        var ratios = results.flatMap { r in r.depth.depth.indices.filter { r.depth.confidence[$0] >= 0.5 && r.truth[$0] > 0 }.map { Double(r.truth[$0] / r.depth.depth[$0]) } }
+        ratios.sort()
+        guard !ratios.isEmpty else { throw MotionError("no trusted pixel in any keyframe") }
+        let scale = ratios[ratios.count / 2]
+        func measure(_ pairs: [(Float, Float)]) -> (delta: Double, absRel: Double) {
+            let good = pairs.filter { $0.0 > 0 && $0.1 > 0 && $0.0.isFinite }
+            let delta = good.filter { max(Double($0.0) * scale / Double($0.1), Double($0.1) / (Double($0.0) * scale)) < 1.25 }.count
+            let absRel = good.reduce(0.0) { $0 + abs(Double($1.0) * scale - Double($1.1)) / Double($1.1) }
+            return (Double(delta) / Double(max(1, good.count)), absRel / Double(max(1, good.count)))
+        }
+        let trusted = measure(results.flatMap { r in r.depth.depth.indices.filter { r.depth.confidence[$0] >= 0.5 }.map { (r.depth.depth[$0], r.truth[$0]) } })
+        let all = measure(results.flatMap { r in zip(r.filled, r.truth).map { ($0, $1) } })
+        let coverage = results.reduce(0.0) { $0 + $1.depth.coverage() } / Double(max(1, results.count))
+        print(String(format: "{\"keyframes\": %d, \"coverage\": %.3f, \"trusted_delta1\": %.4f, \"trusted_absrel\": %.4f, \"filled_delta1\": %.4f, \"filled_absrel\": %.4f, \"sweep_s_per_frame\": %.3f}",
+                     results.count, coverage, trusted.delta, trusted.absRel, all.delta, all.absRel, sweepSeconds / Double(max(1, results.count))))
+    }
+
     static func walk(frames n: Int, width: Int, height: Int) throws {
         let k = PinholeIntrinsics(horizontalFOV: 70, width: width, height: height)
         let supersampling = ProcessInfo.processInfo.environment["SUPERSAMPLING"].flatMap(Int.init) ?? 2
         var start = DispatchTime.now()
         let cameras = (0..<n).map { CameraPath.roomWalk.camera(at: Double($0) / Double(max(1, n - 1)), model: .pinhole(k)) }
-        let frames = cameras.map { Renderer.render(.indoorRoom, camera: $0, supersampling: supersampling).color }
+        let renders = cameras.map { Renderer.render(.indoorRoom, camera: $0, supersampling: supersampling) }
+        let frames = renders.map(\.color)
         let render = StrataBench.seconds(since: start)
         start = DispatchTime.now()
         let tracker = FeatureTracker(width: width, height: height)
@@ -69,6 +127,9 @@ enum MotionBench {
         }
         let truth = cameras.map { camera in CameraPose(rotation: camera.openCVPose.rotation, translation: camera.openCVPose.translation) }
         let error = try TrajectoryError(motion.poses, truth: truth)
+        if ProcessInfo.processInfo.environment["STEREO"] == "1" {
+            try stereo(motion, frames: frames, truth: renders.map(\.depth.values))
+        }
         if let folder = ProcessInfo.processInfo.environment["WRITE"] {
             // The frames and both trajectories, for COLMAP and for Benchmarks/motion_walk.py.
             let url = URL(fileURLWithPath: folder)

@@ -162,3 +162,19 @@ void strata_winograd_input(const float *padded, int channels, int ph, int pw, in
 /// none), clamped to [`lo`, `hi`], plus `residual` (laid out as `y`, or none). AVX2 and FMA only.
 void strata_winograd_output(const float *mt, int m, long mstride, long column, int ty, int tiles, const float *bias, float lo, float hi,
                             const float *residual, float *y, int oh, int ow);
+
+/// One neighbour's matching costs for a plane sweep: for each of the `count` planes from
+/// `first` (of `planes`; threads take disjoint ranges), the
+/// neighbour (`width` × `height`, grey) is warped into the reference through the plane's
+/// homography (`homographies`, 9 doubles a plane, row-major, from a reference pixel index
+/// (x, y, 1) to the neighbour's), and 1 − ZNCC over (2·`radius` + 1)² windows is added to
+/// `cost_sum`[(y·w + x)·planes + d], with 1 added to `cost_count` there. Windows reaching
+/// outside the neighbour add nothing; windows flatter than `minimum_variance` (in either
+/// image) add the neutral 1.
+void strata_sweep_cost(const float *reference, const float *neighbour, int width, int height, const double *homographies, int planes,
+                       int first, int count, int radius, float minimum_variance, float *cost_sum, uint16_t *cost_count);
+
+/// Semi-global matching over a cost volume (`cost`[(y·w + x)·planes + d]): the sums over
+/// four paths (left, right, up, down) of path costs with a penalty `p1` for a step of one
+/// plane and `p2` for a larger jump, into `aggregated` (same layout).
+void strata_sgm(const float *cost, int width, int height, int planes, float p1, float p2, float *aggregated);
