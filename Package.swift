@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "StrataFluid", dependencies: ["StrataCore", "CStrataKernels"]),
         .target(name: "StrataMotion", dependencies: ["StrataCore", "CStrataKernels", "CStrataVision"]),
         .target(name: "StrataPipeline", dependencies: ["StrataCore"]),
-        .target(name: "StrataStages", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataSphere", "StrataDepth", "StrataLayers", "StrataFluid", "StrataPipeline"]),
+        .target(name: "StrataStages", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataSphere", "StrataDepth", "StrataLayers", "StrataFluid", "StrataMotion", "StrataPipeline"]),
 
         // The executable: a thin ArgumentParser layer.
         .executableTarget(

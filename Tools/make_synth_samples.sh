@@ -5,12 +5,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product strata >/dev/null
 S=.build/release/strata
-rm -rf samples/indoor-pano samples/street samples/walk360
+rm -rf samples/indoor-pano samples/street samples/walk360 samples/walk
 # Not hints.json: the arrows are written by hand.
 rm -f samples/water/*.png samples/water/*.npy samples/water/camera.json samples/water/depth.json samples/water-pano/*.png samples/water-pano/camera.json samples/water-pano/depth.json
 $S synth indoor --camera equirect --width 2048 --height 1024 --position 0,1.5,0 --no-npy --out samples/indoor-pano
 $S synth street --camera pinhole --width 640 --height 480 --fov 70 --position 0,1.6,-16 --out samples/street
 $S synth indoor --camera equirect --width 512 --height 256 --position 0,1.5,-2.5 --frames 36 --walk 3 --fps 12 --out samples/walk360
+# The perspective walk keeps only its video, poses and camera (Pipelines/video-depth-motion.json).
+$S synth indoor --camera pinhole --width 320 --height 240 --fov 70 --position 0.3,1.5,-3.2 --frames 24 --walk 1 --fps 12 --out samples/walk
+rm -rf samples/walk/color samples/walk/depth
 $S synth water --camera pinhole --width 640 --height 360 --fov 75 --position 0,2.5,-10 --pitch=-8 --out samples/water
 $S synth water --camera equirect --width 1024 --height 512 --position 0,2,10 --no-npy --out samples/water-pano
 du -sh samples

@@ -120,6 +120,12 @@ enum MotionBench {
         start = DispatchTime.now()
         let motion = try CameraMotion.reconstruct(tracker.tracks, intrinsics: k)
         let reconstruction = StrataBench.seconds(since: start)
+        if ProcessInfo.processInfo.environment["FOCAL"] != nil {
+            for fov in stride(from: 40.0, through: 100, by: 10) {
+                let guess = try CameraMotion.reconstruct(tracker.tracks, intrinsics: PinholeIntrinsics(horizontalFOV: fov, width: width, height: height))
+                FileHandle.standardError.write("fov \(fov): rms \(guess.rmsError) placed \(guess.poses.compactMap { $0 }.count) points \(guess.points.count)\n".data(using: .utf8)!)
+            }
+        }
         if ProcessInfo.processInfo.environment["VERBOSE"] != nil {
             let t = tracker.tracks
             FileHandle.standardError.write("survival \((1..<t.frames.count).map { String(format: "%.2f", Double(t.common($0 - 1, $0).count) / Double(t.frames[$0 - 1].ids.count)) })\n".data(using: .utf8)!)

@@ -30,6 +30,7 @@ public enum StageLibrary {
         registry.register(LayersRenderStage.descriptor) { .processor(try LayersRenderStage($0)) }
         registry.register(CameraPathStage.descriptor) { .source(try CameraPathStage($0)) }
         registry.register(FluidLoopStage.descriptor) { .source(try FluidLoopStage($0)) }
+        registry.register(MotionDepthStage.descriptor) { .source(try MotionDepthStage($0)) }
         return registry
     }()
 }

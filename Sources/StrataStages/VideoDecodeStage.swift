@@ -29,6 +29,8 @@ final class VideoDecodeStage: FrameSource {
     let frameCount: Int
     let bitDepth: Int?
     let summary: String?
+    /// Frames per second of a video input; nil for stills and sequences.
+    let frameRate: Double?
 
     init(_ context: StageContext) throws {
         step = try context.int("step")
@@ -37,13 +39,13 @@ final class VideoDecodeStage: FrameSource {
         if FramePattern.isPattern(path) {
             let reader = try FrameSequenceReader(pattern: try FramePattern(path))
             let first = try ImageFile.info(URL(fileURLWithPath: reader.pattern.path(reader.startNumber)))
-            (input, frameCount, bitDepth) = (.sequence(reader), reader.count, first.bitDepth)
+            (input, frameCount, bitDepth, frameRate) = (.sequence(reader), reader.count, first.bitDepth, nil)
             summary = "\(path): image sequence, \(reader.count) files from \(reader.startNumber), \(first.format.rawValue) \(first.width)x\(first.height)"
         } else if Self.isStill(url) {
             // A still is one frame (FFmpeg's image2 demuxer reads a JPEG as a stream of no
             // known length, which left nothing to process).
             let info = try ImageFile.info(url)
-            (input, frameCount, bitDepth) = (.still(url), 1, info.bitDepth)
+            (input, frameCount, bitDepth, frameRate) = (.still(url), 1, info.bitDepth, nil)
             summary = "\(path): still image (one frame), \(info.format.rawValue) \(info.width)x\(info.height), \(info.bitDepth)-bit"
         } else {
             let reader = try VideoReader(url: url, applyRotation: try context.bool("autorotate"))
@@ -51,7 +53,7 @@ final class VideoDecodeStage: FrameSource {
             let count = reader.info.frameCountIsEstimate ? try reader.countFrames() : reader.info.frameCount
             let i = reader.info
             let eye = try StereoEye(layout: try context.string("layout"), eye: try context.string("eye"), info: i, path: path)
-            (input, frameCount, bitDepth) = (.video(reader, eye), count, i.bitDepth)
+            (input, frameCount, bitDepth, frameRate) = (.video(reader, eye), count, i.bitDepth, i.frameRate)
             var line = "\(path): video, \(count) frames, \(i.codec) \(i.width)x\(i.height) \(i.pixelFormat), \(String(format: "%.3g", i.frameRate)) fps"
             if let spherical = i.spherical {
                 line += ", 360° \(spherical.projection)"

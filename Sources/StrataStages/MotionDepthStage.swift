@@ -1,0 +1,253 @@
+import Foundation
+import StrataCore
+import StrataDepth
+import StrataIO
+import StrataMotion
+import StrataPipeline
+
+/// `depth.motion`: depth of a moving camera's video from the camera's motion, with no
+/// weights: corners tracked through the whole video, the camera's path by incremental
+/// structure from motion (StrataMotion), each frame's depth by plane-sweep stereo against
+/// frames of the same video, and the pixels stereo cannot tell filled from a monocular
+/// estimator fitted to the ones it can. A camera that only turns or stands still, a video
+/// too short or featureless, or an equirect video (the spherical sweep is to come) takes
+/// the monocular path, as `depth.estimate` would; the log and the report say which.
+///
+/// The whole video is analysed once, before the first frame comes out, and the same way in
+/// every shard: each shard then sweeps only its own frames, so a sharded run writes what
+/// one machine would.
+final class MotionDepthStage: FrameSource, @unchecked Sendable {
+    static let descriptor = StageDescriptor(
+        name: "depth.motion", kind: .source,
+        doc: "Depth from a moving camera's motion (tracks, poses with bundle adjustment, plane-sweep stereo), filled from a monocular estimator where stereo is unsure; static or turning cameras and equirect videos take the monocular path. Also writes the camera path (TUM), a COLMAP text model and the sparse points (PLY).",
+        inputs: [PortSpec("source", .video, doc: "The video file (or a frame pattern).")],
+        outputs: [PortSpec("image", .image, doc: "Each frame, RGB 0…1."),
+                  PortSpec("depth", .depth, doc: "z-depth up to one scale for the whole video (relative) from motion; the monocular estimator's depth on its path."),
+                  PortSpec("confidence", .mask, doc: "From motion: 0.5…1 where stereo matched, under 0.5 where the monocular estimate filled in. On the monocular path: the estimator's.")],
+        params: VideoDecodeStage.descriptor.params + [ParamSpec("method", .choice(["auto", "motion", "monocular"]), default: .string("auto"),
+                           doc: "auto: from motion when the camera moves, else monocular; motion: from motion or fail; monocular: as depth.estimate."),
+                 ParamSpec("fov", .number(min: 0, max: 179), default: .number(0), unit: "deg",
+                           doc: "Horizontal field of view; 0: searched (40°…100°) from the tracks, and the run asks for it when the video cannot tell."),
+                 ParamSpec("model", .string, default: .string("builtin"),
+                           doc: "The monocular estimator: \"builtin\", or the path of an ONNX model (with a preset or MODEL.json sidecar)."),
+                 ParamSpec("preset", .choice(NetworkPreset.allCases.map(\.rawValue)), doc: "The network family's preprocessing and output."),
+                 ParamSpec("workingSize", .integer(min: 16, max: 4096), default: .number(256), unit: "px",
+                           doc: "Built-in prior: long side of the image it reasons on."),
+                 ParamSpec("maxWidth", .integer(min: 64, max: 4096), default: .number(640), unit: "px",
+                           doc: "Tracking and stereo run on frames at most this wide; depth comes back at the frame's size."),
+                 ParamSpec("planes", .integer(min: 8, max: 512), default: .number(64), doc: "Depth planes in the sweep."),
+                 ParamSpec("trajectory", .string, default: .string("camera-trajectory.txt"),
+                           doc: "The camera path as a TUM trajectory under the output folder (camera to world, stamped in seconds); empty: none."),
+                 ParamSpec("colmap", .string, default: .string("colmap"),
+                           doc: "A folder under the output folder for the COLMAP text model (cameras.txt, images.txt, points3D.txt); empty: none."),
+                 ParamSpec("points", .string, default: .string("sparse-points.ply"), doc: "The sparse points as a PLY under the output folder; empty: none."),
+                 ParamSpec("report", .string, default: .string("motion.json"),
+                           doc: "A JSON report under the output folder: the path taken and why, the field of view, keyframes, frames placed, reprojection error.")])
+
+    let frameCount: Int
+    let bitDepth: Int?
+    let summary: String?
+    private let frames: VideoDecodeStage
+    private let context: StageContext
+    private let method: String
+    private let fov: Double
+    private let maxWidth: Int, planes: Int
+    private let estimator: any DepthEstimator
+    private let outputs: (trajectory: URL?, colmap: URL?, points: URL?, report: URL?)
+    private let analysis = Mutex<Analysis?>(nil)
+
+    /// What the whole video gave: the motion (nil on the monocular path), the frames in grey
+    /// at the sweep's size, and why the path was taken.
+    private struct Analysis: @unchecked Sendable {
+        var motion: CameraMotion?
+        var grays: [Image]
+        var verdict: String
+        var fov: Double?
+    }
+
+    init(_ context: StageContext) throws {
+        self.context = context
+        frames = try VideoDecodeStage(context)
+        (frameCount, bitDepth, summary) = (frames.frameCount, frames.bitDepth, frames.summary)
+        method = try context.string("method")
+        fov = try context.double("fov")
+        maxWidth = try context.int("maxWidth")
+        planes = try context.int("planes")
+        let model = try context.string("model")
+        if model == "builtin" {
+            if try context.optionalString("preset") != nil { throw context.invalid("preset", "a preset needs a model file; the built-in prior has none") }
+            estimator = PriorDepthEstimator(workingSize: try context.int("workingSize"))
+        } else {
+            let preset = try context.optionalString("preset").flatMap(NetworkPreset.init(rawValue:))
+            estimator = try NetworkDepthEstimator(model: URL(fileURLWithPath: model), preset: preset, threads: context.threads)
+        }
+        func output(_ param: String) throws -> URL? {
+            let value = try context.string(param)
+            return value.isEmpty ? nil : try context.outputURL(value, param: param)
+        }
+        outputs = (try output("trajectory"), try output("colmap"), try output("points"), try output("report"))
+    }
+
+    /// Read in frame order by the runner; the first read analyses the whole video.
+    var isRandomAccess: Bool { false }
+
+    func selects(_ index: Int) -> Bool { frames.selects(index) }
+
+    func read(_ index: Int) throws -> PortValues {
+        let analysis = try analysed()
+        var values = try frames.read(index)
+        let image: Image = try values.get("image")
+        let fullView = PinholeIntrinsics(horizontalFOV: analysis.fov ?? 60, width: image.width, height: image.height)
+        guard let motion = analysis.motion, motion.poses.indices.contains(index), motion.poses[index] != nil else {
+            let projection: Projection = image.width == 2 * image.height ? .equirectangular : .pinhole(fullView)
+            let estimate = try estimator.estimate(image, projection: projection)
+            values["depth"] = estimate.depth
+            values["confidence"] = estimate.confidence
+            return values
+        }
+        // The frames around this one, for its neighbours.
+        var nearby: [Int: Image] = [:]
+        for n in max(0, index - 30)...min(analysis.grays.count - 1, index + 30) { nearby[n] = analysis.grays[n] }
+        let stereo: StereoDepth
+        do {
+            stereo = try PlaneSweep.depth(frame: index, images: nearby, motion: motion, options: sweepOptions)
+        } catch {
+            context.note("\(error): the monocular estimate alone", frame: FrameInfo(index: index, position: index, number: index + 1))
+            let estimate = try estimator.estimate(image, projection: .pinhole(fullView))
+            values["depth"] = estimate.depth
+            values["confidence"] = estimate.confidence
+            return values
+        }
+        let small = image.resized(width: stereo.width, height: stereo.height)
+        let monocular = try estimator.estimate(small, projection: .pinhole(stereo.intrinsics))
+        let disparity = monocular.depth.kind == .inverseRelative
+            ? monocular.depth.values.pixels : monocular.depth.values.pixels.map { $0 > 0 ? 1 / $0 : .nan }
+        let filled = stereo.filled(withDisparity: disparity)
+        // Stereo's confidence where it is trusted; a quarter of the estimator's elsewhere.
+        let confidence = stereo.confidence.indices.map { i in
+            stereo.confidence[i] >= 0.5 ? stereo.confidence[i] : 0.25 * monocular.confidence.pixels[i]
+        }
+        let depth = Image(width: stereo.width, height: stereo.height, channels: 1, pixels: filled).resized(width: image.width, height: image.height)
+        values["depth"] = DepthMap(values: depth, kind: .relative, quantity: .zDepth, projection: .pinhole(fullView))
+        values["confidence"] = Image(width: stereo.width, height: stereo.height, channels: 1, pixels: confidence)
+            .resized(width: image.width, height: image.height)
+        return values
+    }
+
+    private var sweepOptions: PlaneSweep.Options {
+        var options = PlaneSweep.Options()
+        options.planes = planes
+        options.maximumWidth = maxWidth
+        return options
+    }
+
+    /// The analysis, made on first use.
+    private func analysed() throws -> Analysis {
+        try analysis.withLock { stored in
+            if let stored { return stored }
+            let made = try analyse()
+            stored = made
+            return made
+        }
+    }
+
+    /// Tracks the whole video, recovers the camera's motion, and writes what it found.
+    private func analyse() throws -> Analysis {
+        // Its own reader: the runner's reads come after, from the start.
+        let reader = try VideoDecodeStage(context)
+        var grays: [Image] = []
+        var tracker: FeatureTracker?
+        var equirect = false
+        for index in 0..<frameCount where method != "monocular" {
+            let image: Image = try reader.read(index).get("image")
+            equirect = image.width == 2 * image.height
+            if equirect { break }
+            let scale = min(1, Double(maxWidth) / Double(image.width))
+            let (w, h) = (max(8, Int((Double(image.width) * scale).rounded())), max(8, Int((Double(image.height) * scale).rounded())))
+            let gray = image.grayscale()
+            let small = gray.width == w ? gray : gray.resized(width: w, height: h)
+            if tracker == nil { tracker = FeatureTracker(width: w, height: h) }
+            try tracker!.add(small)
+            grays.append(small)
+        }
+        var result = Analysis(motion: nil, grays: grays, verdict: "", fov: fov > 0 ? fov : nil)
+        if method == "monocular" {
+            result.verdict = "monocular: as asked"
+        } else if equirect {
+            result.verdict = "monocular: an equirect video (depth from motion takes perspective frames so far)"
+        } else if let tracks = tracker?.tracks {
+            do {
+                let (motion, chosen) = try reconstruct(tracks)
+                result.fov = chosen
+                if motion.isStatic {
+                    result.verdict = "monocular: no two frames show parallax (a camera on a tripod, or one that only turns)"
+                } else {
+                    result.motion = motion
+                    result.verdict = String(format: "motion: %d of %d frames placed, %d keyframes, %d points, %.2f px reprojection error",
+                                            motion.poses.compactMap { $0 }.count, motion.poses.count, motion.keyframes.count,
+                                            motion.points.count, motion.rmsError)
+                    try write(motion)
+                }
+            } catch let error as MotionError {
+                result.verdict = "monocular: \(error)"
+            }
+        } else {
+            result.verdict = "monocular: the video has no frames"
+        }
+        if method == "motion", result.motion == nil {
+            throw StageError("depth from motion failed: \(result.verdict.replacingOccurrences(of: "monocular: ", with: ""))")
+        }
+        context.note(result.verdict)
+        if let report = outputs.report {
+            var fields: [String: Any] = ["path": result.motion != nil ? "motion" : "monocular", "why": result.verdict, "frames": frameCount]
+            if let fov = result.fov { fields["fov"] = fov }
+            if let motion = result.motion {
+                fields["keyframes"] = motion.keyframes
+                fields["placed"] = motion.poses.compactMap { $0 }.count
+                fields["points"] = motion.points.count
+                fields["reprojectionError"] = motion.rmsError
+                fields["scale"] = "one unknown factor for the whole video: the first keyframe pair's baseline is 1"
+            }
+            try AtomicFile.write(try JSONSerialization.data(withJSONObject: fields, options: [.prettyPrinted, .sortedKeys]), to: report)
+        }
+        return result
+    }
+
+    /// The motion at the field of view given, or at the one a search over 40°…100° finds
+    /// clearly best (its reprojection error at least 10% under the next best's 20° or more
+    /// away); a search that cannot tell asks for the field of view.
+    private func reconstruct(_ tracks: FeatureTracks) throws -> (CameraMotion, Double) {
+        let intrinsics = { (fov: Double) in PinholeIntrinsics(horizontalFOV: fov, width: tracks.width, height: tracks.height) }
+        if fov > 0 { return (try CameraMotion.reconstruct(tracks, intrinsics: intrinsics(fov)), fov) }
+        var tried: [(fov: Double, motion: CameraMotion)] = []
+        for candidate in stride(from: 40.0, through: 100, by: 10) {
+            if let motion = try? CameraMotion.reconstruct(tracks, intrinsics: intrinsics(candidate)) {
+                if motion.isStatic { return (motion, candidate) }
+                tried.append((candidate, motion))
+            }
+        }
+        guard let best = tried.min(by: { $0.motion.rmsError < $1.motion.rmsError }) else {
+            throw MotionError("no field of view from 40° to 100° explains the tracks")
+        }
+        let rivals = tried.filter { abs($0.fov - best.fov) >= 20 }.map(\.motion.rmsError)
+        guard let rival = rivals.min(), best.motion.rmsError <= 0.9 * rival else {
+            throw StageError("the camera's field of view cannot be told from this video (reprojection error \(String(format: "%.3f", best.motion.rmsError)) px at \(Int(best.fov))°, no clear minimum from 40° to 100°): set the fov param (degrees across)", exitCode: 64)
+        }
+        return (best.motion, best.fov)
+    }
+
+    /// The trajectory, the COLMAP model and the points, where asked for.
+    private func write(_ motion: CameraMotion) throws {
+        if let url = outputs.trajectory {
+            try AtomicFile.write(Data(motion.tumTrajectory(fps: frames.frameRate ?? 30).utf8), to: url)
+        }
+        if let folder = outputs.colmap {
+            try AtomicFile.createFolder(folder)
+            let model = motion.colmapModel { String(format: "%05d.png", $0 + 1) }
+            try AtomicFile.write(Data(model.cameras.utf8), to: folder.appendingPathComponent("cameras.txt"))
+            try AtomicFile.write(Data(model.images.utf8), to: folder.appendingPathComponent("images.txt"))
+            try AtomicFile.write(Data(model.points.utf8), to: folder.appendingPathComponent("points3D.txt"))
+        }
+        if let url = outputs.points { try AtomicFile.write(motion.ply(), to: url) }
+    }
+}
