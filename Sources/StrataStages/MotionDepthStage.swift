@@ -22,7 +22,7 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
         doc: "Depth from a moving camera's motion (tracks, poses with bundle adjustment, plane-sweep stereo), filled from a monocular estimator where stereo is unsure; static or turning cameras and equirect videos take the monocular path. Also writes the camera path (TUM), a COLMAP text model and the sparse points (PLY).",
         inputs: [PortSpec("source", .video, doc: "The video file (or a frame pattern).")],
         outputs: [PortSpec("image", .image, doc: "Each frame, RGB 0…1."),
-                  PortSpec("depth", .depth, doc: "z-depth up to one scale for the whole video (relative) from motion; the monocular estimator's depth on its path."),
+                  PortSpec("depth", .depth, doc: "z-depth from motion, up to one scale for the whole video (relative), or in metres with cameraHeight or scale; the monocular estimator's depth on its path."),
                   PortSpec("confidence", .mask, doc: "From motion: 0.5…1 where stereo matched, under 0.5 where the monocular estimate filled in. On the monocular path: the estimator's.")],
         params: VideoDecodeStage.descriptor.params + [ParamSpec("method", .choice(["auto", "motion", "monocular"]), default: .string("auto"),
                            doc: "auto: from motion when the camera moves, else monocular; motion: from motion or fail; monocular: as depth.estimate."),
@@ -33,6 +33,10 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
                  ParamSpec("preset", .choice(NetworkPreset.allCases.map(\.rawValue)), doc: "The network family's preprocessing and output."),
                  ParamSpec("workingSize", .integer(min: 16, max: 4096), default: .number(256), unit: "px",
                            doc: "Built-in prior: long side of the image it reasons on."),
+                 ParamSpec("cameraHeight", .number(min: 0, max: 10_000), default: .number(0), unit: "m",
+                           doc: "The camera's height above the ground: depth, path and points in metres, the ground found among the sparse points; 0: up to one scale."),
+                 ParamSpec("scale", .number(min: 0, max: 1_000_000), default: .number(0), unit: "m",
+                           doc: "Metres in the motion's unit of length, its first keyframe pair's baseline (from a known distance); 0: up to one scale, or cameraHeight's."),
                  ParamSpec("maxWidth", .integer(min: 64, max: 4096), default: .number(640), unit: "px",
                            doc: "Tracking and stereo run on frames at most this wide; depth comes back at the frame's size."),
                  ParamSpec("planes", .integer(min: 8, max: 512), default: .number(64), doc: "Depth planes in the sweep."),
@@ -52,6 +56,7 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
     private let method: String
     private let fov: Double
     private let maxWidth: Int, planes: Int
+    private let cameraHeight: Double, scale: Double
     private let estimator: any DepthEstimator
     private let outputs: (trajectory: URL?, colmap: URL?, points: URL?, report: URL?)
     private let analysis = Mutex<Analysis?>(nil)
@@ -63,6 +68,8 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
         var grays: [Image]
         var verdict: String
         var fov: Double?
+        /// Metres per unit of length when a scale was given or found.
+        var metres: Double?
     }
 
     init(_ context: StageContext) throws {
@@ -73,6 +80,9 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
         fov = try context.double("fov")
         maxWidth = try context.int("maxWidth")
         planes = try context.int("planes")
+        cameraHeight = try context.double("cameraHeight")
+        scale = try context.double("scale")
+        if cameraHeight > 0, scale > 0 { throw context.invalid("scale", "give cameraHeight or scale, not both") }
         let model = try context.string("model")
         if model == "builtin" {
             if try context.optionalString("preset") != nil { throw context.invalid("preset", "a preset needs a model file; the built-in prior has none") }
@@ -128,7 +138,7 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
             stereo.confidence[i] >= 0.5 ? stereo.confidence[i] : 0.25 * monocular.confidence.pixels[i]
         }
         let depth = Image(width: stereo.width, height: stereo.height, channels: 1, pixels: filled).resized(width: image.width, height: image.height)
-        values["depth"] = DepthMap(values: depth, kind: .relative, quantity: .zDepth, projection: .pinhole(fullView))
+        values["depth"] = DepthMap(values: depth, kind: analysis.metres != nil ? .metric : .relative, quantity: .zDepth, projection: .pinhole(fullView))
         values["confidence"] = Image(width: stereo.width, height: stereo.height, channels: 1, pixels: confidence)
             .resized(width: image.width, height: image.height)
         return values
@@ -182,11 +192,21 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
                 if motion.isStatic {
                     result.verdict = "monocular: no two frames show parallax (a camera on a tripod, or one that only turns)"
                 } else {
-                    result.motion = motion
                     result.verdict = String(format: "motion: %d of %d frames placed, %d keyframes, %d points, %.2f px reprojection error",
                                             motion.poses.compactMap { $0 }.count, motion.poses.count, motion.keyframes.count,
                                             motion.points.count, motion.rmsError)
-                    try write(motion)
+                    if scale > 0 {
+                        result.metres = scale
+                    } else if cameraHeight > 0 {
+                        if let ground = motion.ground() {
+                            result.metres = cameraHeight / ground.height
+                            result.verdict += String(format: "; the ground under the camera (%d points) gives %.4g m a unit", ground.inliers, cameraHeight / ground.height)
+                        } else {
+                            result.verdict += "; no ground found among the sparse points: depth stays up to one scale"
+                        }
+                    }
+                    result.motion = result.metres.map { motion.scaled(by: $0) } ?? motion
+                    try write(result.motion!)
                 }
             } catch let error as MotionError {
                 result.verdict = "monocular: \(error)"
@@ -206,7 +226,12 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
                 fields["placed"] = motion.poses.compactMap { $0 }.count
                 fields["points"] = motion.points.count
                 fields["reprojectionError"] = motion.rmsError
-                fields["scale"] = "one unknown factor for the whole video: the first keyframe pair's baseline is 1"
+                if let metres = result.metres {
+                    fields["metresPerUnit"] = metres
+                    fields["scale"] = "metric: depth, path and points in metres"
+                } else {
+                    fields["scale"] = "one unknown factor for the whole video: the first keyframe pair's baseline is 1"
+                }
             }
             try AtomicFile.write(try JSONSerialization.data(withJSONObject: fields, options: [.prettyPrinted, .sortedKeys]), to: report)
         }
