@@ -118,7 +118,9 @@ enum MotionBench {
         for frame in frames { try tracker.add(frame) }
         let tracking = StrataBench.seconds(since: start)
         start = DispatchTime.now()
-        let motion = try CameraMotion.reconstruct(tracker.tracks, intrinsics: k)
+        var options = CameraMotion.Options()
+        if let threshold = ProcessInfo.processInfo.environment["THRESHOLD"].flatMap(Double.init) { options.threshold = threshold }
+        let motion = try CameraMotion.reconstruct(tracker.tracks, intrinsics: k, options: options)
         let reconstruction = StrataBench.seconds(since: start)
         if ProcessInfo.processInfo.environment["FOCAL"] != nil {
             for fov in stride(from: 40.0, through: 100, by: 10) {

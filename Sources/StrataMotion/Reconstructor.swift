@@ -21,6 +21,8 @@ struct Reconstructor {
     var pointTrack: [Int32] = []
     /// The keyframes that see each track.
     var seenBy: [Int32: [Int]] = [:]
+    /// First pairs already tried and given up.
+    var tried: Set<[Int]> = []
 
     init(tracks: FeatureTracks, k: PinholeIntrinsics, options: CameraMotion.Options) {
         self.tracks = tracks
@@ -33,20 +35,34 @@ struct Reconstructor {
         for f in keyframes {
             for id in tracks.frames[f].ids { seenBy[id, default: []].append(f) }
         }
-        guard try initialize() else {
-            return CameraMotion(intrinsics: k, poses: Array(repeating: nil, count: tracks.frames.count), keyframes: keyframes, points: [],
-                                pointColors: [], pointTracks: [], rmsError: 0, tracks: tracks, isStatic: true)
-        }
-        while let next = nextKeyframe() {
-            guard try place(next) else { break }
-            triangulate(in: next)
-            try adjust(Array(placed.suffix(options.window)))
+        // A first pair whose essential matrix was wrong (a sideways step read for a forward
+        // one fits small, noisy tracks too) gives a path that explains the tracks worse, or
+        // leaves keyframes that no pose explains. So two first pairs are always tried (three
+        // when the second also leaves keyframes out), and the attempt that placed most, then
+        // with the smaller reprojection error, is kept.
+        var best: (motion: CameraMotion, placed: Int)?
+        for attempt in 0..<3 {
+            guard try initialize() else { break }
+            let first = anchors
+            while let next = nextKeyframe() {
+                guard try place(next) else { break }
+                triangulate(in: next)
+                try adjust(Array(placed.suffix(options.window)))
+                prune()
+            }
+            let rms = try adjust(placed, iterations: 100)
             prune()
+            let placedKeyframes = placed.count
+            for f in 0..<tracks.frames.count where poses[f] == nil { _ = try place(f) }
+            if best == nil || placedKeyframes > best!.placed || (placedKeyframes == best!.placed && rms < best!.motion.rmsError) {
+                best = (finished(rms: rms), placedKeyframes)
+            }
+            if attempt >= 1, best!.placed * 5 >= keyframes.count * 4 { break }
+            tried.insert([first.0, first.1])
+            (poses, placed, pointOf, points, pointTrack) = ([:], [], [:], [], [])
         }
-        let rms = try adjust(placed, iterations: 100)
-        prune()
-        for f in 0..<tracks.frames.count where poses[f] == nil { _ = try place(f) }
-        return finished(rms: rms)
+        return best?.motion ?? CameraMotion(intrinsics: k, poses: Array(repeating: nil, count: tracks.frames.count), keyframes: keyframes,
+                                            points: [], pointColors: [], pointTracks: [], rmsError: 0, tracks: tracks, isStatic: true)
     }
 
     // MARK: Keyframes and the first pair
@@ -71,7 +87,7 @@ struct Reconstructor {
     /// and give enough points; false if none does.
     mutating func initialize() throws -> Bool {
         for (i, a) in keyframes.enumerated() {
-            for b in keyframes[(i + 1)...] {
+            for b in keyframes[(i + 1)...] where !tried.contains([a, b]) {
                 let shared = tracks.common(a, b)
                 guard shared.count >= 30 else { break }
                 let p0 = shared.flatMap { [$0.first.x, $0.first.y] }, p1 = shared.flatMap { [$0.second.x, $0.second.y] }

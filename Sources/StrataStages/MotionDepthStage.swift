@@ -22,7 +22,7 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
         doc: "Depth from a moving camera's motion (tracks, poses with bundle adjustment, plane-sweep stereo), filled from a monocular estimator where stereo is unsure; static or turning cameras and equirect videos take the monocular path. Also writes the camera path (TUM), a COLMAP text model and the sparse points (PLY).",
         inputs: [PortSpec("source", .video, doc: "The video file (or a frame pattern).")],
         outputs: [PortSpec("image", .image, doc: "Each frame, RGB 0…1."),
-                  PortSpec("depth", .depth, doc: "z-depth from motion, up to one scale for the whole video (relative), or in metres with cameraHeight or scale; the monocular estimator's depth on its path."),
+                  PortSpec("depth", .depth, doc: "z-depth from motion, up to one scale for the whole video (relative), or in metres with distance; the monocular estimator's depth on its path."),
                   PortSpec("confidence", .mask, doc: "From motion: 0.5…1 where stereo matched, under 0.5 where the monocular estimate filled in. On the monocular path: the estimator's.")],
         params: VideoDecodeStage.descriptor.params + [ParamSpec("method", .choice(["auto", "motion", "monocular"]), default: .string("auto"),
                            doc: "auto: from motion when the camera moves, else monocular; motion: from motion or fail; monocular: as depth.estimate."),
@@ -33,10 +33,8 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
                  ParamSpec("preset", .choice(NetworkPreset.allCases.map(\.rawValue)), doc: "The network family's preprocessing and output."),
                  ParamSpec("workingSize", .integer(min: 16, max: 4096), default: .number(256), unit: "px",
                            doc: "Built-in prior: long side of the image it reasons on."),
-                 ParamSpec("cameraHeight", .number(min: 0, max: 10_000), default: .number(0), unit: "m",
-                           doc: "The camera's height above the ground: depth, path and points in metres, the ground found among the sparse points; 0: up to one scale."),
-                 ParamSpec("scale", .number(min: 0, max: 1_000_000), default: .number(0), unit: "m",
-                           doc: "Metres in the motion's unit of length, its first keyframe pair's baseline (from a known distance); 0: up to one scale, or cameraHeight's."),
+                 ParamSpec("distance", .number(min: 0, max: 1_000_000), default: .number(0), unit: "m",
+                           doc: "How far apart, in metres, the camera stood at the first and the last frame (a measured walk): depth, path and points in metres; 0: up to one scale."),
                  ParamSpec("maxWidth", .integer(min: 64, max: 4096), default: .number(640), unit: "px",
                            doc: "Tracking and stereo run on frames at most this wide; depth comes back at the frame's size."),
                  ParamSpec("planes", .integer(min: 8, max: 512), default: .number(64), doc: "Depth planes in the sweep."),
@@ -56,7 +54,7 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
     private let method: String
     private let fov: Double
     private let maxWidth: Int, planes: Int
-    private let cameraHeight: Double, scale: Double
+    private let distance: Double
     private let estimator: any DepthEstimator
     private let outputs: (trajectory: URL?, colmap: URL?, points: URL?, report: URL?)
     private let analysis = Mutex<Analysis?>(nil)
@@ -80,9 +78,7 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
         fov = try context.double("fov")
         maxWidth = try context.int("maxWidth")
         planes = try context.int("planes")
-        cameraHeight = try context.double("cameraHeight")
-        scale = try context.double("scale")
-        if cameraHeight > 0, scale > 0 { throw context.invalid("scale", "give cameraHeight or scale, not both") }
+        distance = try context.double("distance")
         let model = try context.string("model")
         if model == "builtin" {
             if try context.optionalString("preset") != nil { throw context.invalid("preset", "a preset needs a model file; the built-in prior has none") }
@@ -195,14 +191,11 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
                     result.verdict = String(format: "motion: %d of %d frames placed, %d keyframes, %d points, %.2f px reprojection error",
                                             motion.poses.compactMap { $0 }.count, motion.poses.count, motion.keyframes.count,
                                             motion.points.count, motion.rmsError)
-                    if scale > 0 {
-                        result.metres = scale
-                    } else if cameraHeight > 0 {
-                        if let ground = motion.ground() {
-                            result.metres = cameraHeight / ground.height
-                            result.verdict += String(format: "; the ground under the camera (%d points) gives %.4g m a unit", ground.inliers, cameraHeight / ground.height)
+                    if distance > 0 {
+                        if let metres = motion.metresPerUnit(firstToLast: distance) {
+                            result.metres = metres
                         } else {
-                            result.verdict += "; no ground found among the sparse points: depth stays up to one scale"
+                            result.verdict += "; the first and last frames were not both placed apart: depth stays up to one scale"
                         }
                     }
                     result.motion = result.metres.map { motion.scaled(by: $0) } ?? motion

@@ -134,26 +134,20 @@ final class CameraMotionTests: XCTestCase {
     }
 }
 
-/// Metric scale from the ground under the camera.
+/// Metric scale from a known distance.
 final class CameraMotionScaleTests: XCTestCase {
-    /// The walk's camera holds 1.5–1.55 m above the floor: the floor found among the sparse
-    /// points gives the scale that the trajectory's best similarity gives, within 3%, and a
-    /// motion scaled by it is in metres (its centres then need no scale to match the truth).
-    func testTheGroundUnderTheWalkGivesItsScale() throws {
+    /// The walk's first and last positions lie 1.201 m apart: the scale they give matches the
+    /// one the trajectory's best similarity gives, within 1%, and the scaled motion is in
+    /// metres (its centres then match the truth with no scale).
+    func testAKnownDistancePutsTheWalkInMetres() throws {
         let (tracks, truth) = try CameraMotionTests.walk()
         let motion = try CameraMotion.reconstruct(tracks, intrinsics: CameraMotionTests.k)
-        let ground = try XCTUnwrap(motion.ground())
-        XCTAssertGreaterThan(ground.inliers, 30)
-        let heights = (0..<tracks.frames.count).map { CameraPath.roomWalk.pose(at: Double($0) / Double(tracks.frames.count - 1)).position.y }
-        let trueHeight = heights.reduce(0, +) / Double(heights.count)
-        let scale = trueHeight / ground.height
-        let similarity = try TrajectoryError(motion.poses, truth: truth).scale
-        XCTAssertEqual(scale / similarity, 1, accuracy: 0.03, "from the ground \(scale), from the path \(similarity)")
-        // The floor is level in the world: its normal is the cameras' up, within a few degrees.
-        let up = -(motion.poses.compactMap { $0?.transposed(Vector3(0, 1, 0)) }.reduce(Vector3.zero, +).unit)
-        XCTAssertGreaterThan((ground.normal * up).sum(), cos(10 * Double.pi / 180))
-        let metric = motion.scaled(by: scale)
-        XCTAssertEqual(try TrajectoryError(metric.poses, truth: truth).scale, 1, accuracy: 0.03)
-        XCTAssertEqual(metric.points[0], motion.points[0] * scale)
+        let apart = (truth.last!.centre - truth.first!.centre).norm
+        let metres = try XCTUnwrap(motion.metresPerUnit(firstToLast: apart))
+        XCTAssertEqual(metres / (try TrajectoryError(motion.poses, truth: truth).scale), 1, accuracy: 0.01)
+        let metric = motion.scaled(by: metres)
+        XCTAssertEqual(try TrajectoryError(metric.poses, truth: truth).scale, 1, accuracy: 0.01)
+        XCTAssertEqual(metric.points[0], motion.points[0] * metres)
+        XCTAssertNil(motion.metresPerUnit(firstToLast: 0))
     }
 }

@@ -83,26 +83,32 @@ final class MotionDepthStageTests: XCTestCase {
         }
     }
 
-    /// With the camera's height (1.5 m) the depth, the path and the points come out in
-    /// metres: the walk's first and last centres lie its true 1.20 m apart, within 5%, and
-    /// the depth is written as metric.
-    func testTheCamerasHeightMakesEverythingMetric() throws {
-        let data = Data("""
-        { "version": 1, "inputs": { "video": { "type": "video" } }, "nodes": [
-          { "id": "depth", "stage": "depth.motion", "inputs": { "source": "$inputs.video" }, "params": { "fov": 70, "planes": 32, "cameraHeight": 1.5 } },
-          { "id": "save", "stage": "depth.write", "inputs": { "depth": "depth.depth" }, "params": { "pattern": "d/%05d.npy" } }
-        ] }
-        """.utf8)
-        XCTAssertEqual(try PipelineRun(data: data, registry: StageLibrary.registry, options: options("metric") { $0.frames = FrameRange(first: 8, last: 8) }).run().processed, 1)
-        let out = folder.appendingPathComponent("metric")
-        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("motion.json"))) as! [String: Any]
-        XCTAssertEqual(report["scale"] as? String, "metric: depth, path and points in metres", "\(report)")
-        let centres = try String(contentsOf: out.appendingPathComponent("camera-trajectory.txt"), encoding: .utf8).split(separator: "\n")
-            .filter { !$0.hasPrefix("#") }.map { $0.split(separator: " ").compactMap { Double($0) } }
-        let (first, last) = (centres.first!, centres.last!)
-        let walked = ((last[1] - first[1]) * (last[1] - first[1]) + (last[2] - first[2]) * (last[2] - first[2]) + (last[3] - first[3]) * (last[3] - first[3])).squareRoot()
-        XCTAssertEqual(walked, (0.05 * 0.05 + 1.2 * 1.2).squareRoot(), accuracy: 0.06)
-        let sidecar = try XCTUnwrap(try DepthSidecar.read(inFolder: out.appendingPathComponent("d")))
-        XCTAssertEqual(sidecar.kind, .metric)
+    /// A measured distance from the first frame to the last makes the depth, the path and
+    /// the points metric: the report and the sidecar say so, and the path's ends lie that
+    /// far apart.
+    func testAKnownDistanceMakesDepthMetric() throws {
+        func run(_ out: String, _ params: String) throws -> (report: [String: Any], sidecar: DepthSidecar, walked: Double) {
+            let data = Data("""
+            { "version": 1, "inputs": { "video": { "type": "video" } }, "nodes": [
+              { "id": "depth", "stage": "depth.motion", "inputs": { "source": "$inputs.video" }, "params": { "fov": 70, "planes": 16, \(params) } },
+              { "id": "save", "stage": "depth.write", "inputs": { "depth": "depth.depth" }, "params": { "pattern": "d/%05d.npy" } }
+            ] }
+            """.utf8)
+            XCTAssertEqual(try PipelineRun(data: data, registry: StageLibrary.registry, options: options(out) { $0.frames = FrameRange(first: 8, last: 8) }).run().processed, 1)
+            let folder = self.folder.appendingPathComponent(out)
+            let report = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("motion.json"))) as! [String: Any]
+            let centres = try String(contentsOf: folder.appendingPathComponent("camera-trajectory.txt"), encoding: .utf8).split(separator: "\n")
+                .filter { !$0.hasPrefix("#") }.map { $0.split(separator: " ").compactMap { Double($0) } }
+            let (a, b) = (centres.first!, centres.last!)
+            let walked = ((b[1] - a[1]) * (b[1] - a[1]) + (b[2] - a[2]) * (b[2] - a[2]) + (b[3] - a[3]) * (b[3] - a[3])).squareRoot()
+            return (report, try XCTUnwrap(try DepthSidecar.read(inFolder: folder.appendingPathComponent("d"))), walked)
+        }
+        let unit = try run("unit", #""distance": 0"#)
+        XCTAssertEqual(unit.sidecar.kind, .relative)
+        let metric = try run("metric", #""distance": 1.2"#)
+        XCTAssertEqual(metric.report["scale"] as? String, "metric: depth, path and points in metres", "\(metric.report)")
+        XCTAssertEqual(metric.sidecar.kind, .metric)
+        XCTAssertEqual(metric.walked, 1.2, accuracy: 1e-6)
+        XCTAssertEqual(metric.report["metresPerUnit"] as! Double, 1.2 / unit.walked, accuracy: 1e-9)
     }
 }
