@@ -83,14 +83,13 @@ public enum PlaneSweep {
         var cost = [Float](repeating: 1, count: sums.count)
         var matched = [Float](repeating: 0, count: w * h)
         let everyone = Float(neighbours.count)
-        for i in 0..<(w * h) {
-            var seen = false
-            for d in 0..<options.planes where counts[i * options.planes + d] > 0 {
-                let j = i * options.planes + d
-                cost[j] = (sums[j] + everyone - Float(counts[j])) / everyone
-                seen = true
+        // The sums come plane by plane; SGM wants each pixel's planes together.
+        let n = w * h
+        for d in 0..<options.planes {
+            for i in 0..<n where counts[d * n + i] > 0 {
+                cost[i * options.planes + d] = (sums[d * n + i] + everyone - Float(counts[d * n + i])) / everyone
+                matched[i] = 1
             }
-            matched[i] = seen ? 1 : 0
         }
         var aggregated = [Float](repeating: 0, count: cost.count)
         strata_sgm(cost, Int32(w), Int32(h), Int32(options.planes), options.smallPenalty, options.largePenalty, &aggregated)

@@ -168,7 +168,8 @@ void strata_winograd_output(const float *mt, int m, long mstride, long column, i
 /// neighbour (`width` × `height`, grey) is warped into the reference through the plane's
 /// homography (`homographies`, 9 doubles a plane, row-major, from a reference pixel index
 /// (x, y, 1) to the neighbour's), and 1 − ZNCC over (2·`radius` + 1)² windows is added to
-/// `cost_sum`[(y·w + x)·planes + d], with 1 added to `cost_count` there. Windows reaching
+/// `cost_sum`[d·w·h + y·w + x] (plane by plane: each plane's sums are contiguous), with 1
+/// added to `cost_count` there. Windows reaching
 /// outside the neighbour add nothing; windows flatter than `minimum_variance` (in either
 /// image) add the neutral 1.
 void strata_sweep_cost(const float *reference, const float *neighbour, int width, int height, const double *homographies, int planes,
