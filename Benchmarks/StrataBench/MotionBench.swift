@@ -18,7 +18,8 @@ import StrataSynth
 /// absolute trajectory error after a similarity alignment, in metres and as a share of the
 /// path's length.
 ///
-///     strata-bench walk FRAMES WIDTH HEIGHT                  (SUPERSAMPLING=n, default 2; WRITE=folder
+///     strata-bench walk FRAMES WIDTH HEIGHT                  (SUPERSAMPLING=n, default 2; FOCAL=1: each field of
+///                                                          view from 40° to 100°, refined; STEREO=1: depth; WRITE=folder
 ///                                                          writes frames/%05d.png, truth.txt and strata.txt
 ///                                                          as TUM trajectories)
 ///
@@ -124,8 +125,11 @@ enum MotionBench {
         let reconstruction = StrataBench.seconds(since: start)
         if ProcessInfo.processInfo.environment["FOCAL"] != nil {
             for fov in stride(from: 40.0, through: 100, by: 10) {
-                let guess = try CameraMotion.reconstruct(tracker.tracks, intrinsics: PinholeIntrinsics(horizontalFOV: fov, width: width, height: height))
-                FileHandle.standardError.write("fov \(fov): rms \(guess.rmsError) placed \(guess.poses.compactMap { $0 }.count) points \(guess.points.count)\n".data(using: .utf8)!)
+                var refine = CameraMotion.Options()
+                refine.refineFocal = true
+                let guess = try CameraMotion.reconstruct(tracker.tracks, intrinsics: PinholeIntrinsics(horizontalFOV: fov, width: width, height: height), options: refine)
+                let refined = 2 * atan(Double(width) / 2 / guess.intrinsics.fx) * 180 / .pi
+                FileHandle.standardError.write("fov \(fov) → \(refined): rms \(guess.rmsError) placed \(guess.poses.compactMap { $0 }.count) points \(guess.points.count)\n".data(using: .utf8)!)
             }
         }
         if ProcessInfo.processInfo.environment["VERBOSE"] != nil {

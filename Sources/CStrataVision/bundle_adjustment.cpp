@@ -16,14 +16,14 @@ namespace {
 struct Reprojection {
     double x, y, fx, fy, cx, cy;
 
-    template <typename T> bool operator()(const T *camera, const T *point, T *residual) const {
+    template <typename T> bool operator()(const T *camera, const T *point, const T *focal, T *residual) const {
         T p[3];
         ceres::AngleAxisRotatePoint(camera, point, p);
         p[0] += camera[3];
         p[1] += camera[4];
         p[2] += camera[5];
-        residual[0] = T(fx) * p[0] / p[2] + T(cx) - T(x);
-        residual[1] = T(fy) * p[1] / p[2] + T(cy) - T(y);
+        residual[0] = T(fx) * focal[0] * p[0] / p[2] + T(cx) - T(x);
+        residual[1] = T(fy) * focal[0] * p[1] / p[2] + T(cy) - T(y);
         return true;
     }
 };
@@ -33,7 +33,7 @@ struct Reprojection {
 double strata_vision_bundle_adjust(double *poses, int camera_count, double *points, int point_count, const int32_t *observed_camera,
                                    const int32_t *observed_point, const double *observed_xy, int observation_count, double fx,
                                    double fy, double cx, double cy, const uint8_t *fixed, double huber, int max_iterations,
-                                   int threads) {
+                                   int threads, double *focal_scale) {
     try {
         if (camera_count <= 0 || point_count <= 0 || observation_count <= 0) return -1;
         // Angle-axis and translation for each camera, converted from and back to R | t.
@@ -43,15 +43,17 @@ double strata_vision_bundle_adjust(double *poses, int camera_count, double *poin
             for (int i = 0; i < 3; i++) cameras[6 * c + 3 + i] = poses[12 * c + 9 + i];
         }
         ceres::Problem problem;
+        double focal = focal_scale ? *focal_scale : 1;
         for (int o = 0; o < observation_count; o++) {
             const int c = observed_camera[o], p = observed_point[o];
             if (c < 0 || c >= camera_count || p < 0 || p >= point_count) return -1;
-            auto *cost = new ceres::AutoDiffCostFunction<Reprojection, 2, 6, 3>(
+            auto *cost = new ceres::AutoDiffCostFunction<Reprojection, 2, 6, 3, 1>(
                 new Reprojection{observed_xy[2 * o], observed_xy[2 * o + 1], fx, fy, cx, cy});
-            problem.AddResidualBlock(cost, huber > 0 ? new ceres::HuberLoss(huber) : nullptr, &cameras[6 * c], points + 3 * p);
+            problem.AddResidualBlock(cost, huber > 0 ? new ceres::HuberLoss(huber) : nullptr, &cameras[6 * c], points + 3 * p, &focal);
         }
         for (int c = 0; c < camera_count; c++)
             if (fixed && fixed[c] && problem.HasParameterBlock(&cameras[6 * c])) problem.SetParameterBlockConstant(&cameras[6 * c]);
+        if (!focal_scale) problem.SetParameterBlockConstant(&focal);
         ceres::Solver::Options options;
         options.linear_solver_type = ceres::SPARSE_SCHUR;
         options.max_num_iterations = max_iterations;
@@ -67,6 +69,7 @@ double strata_vision_bundle_adjust(double *poses, int camera_count, double *poin
             for (int i = 0; i < 9; i++) poses[12 * c + i] = r[i];
             for (int i = 0; i < 3; i++) poses[12 * c + 9 + i] = cameras[6 * c + 3 + i];
         }
+        if (focal_scale) *focal_scale = focal;
         // The root mean square of the residuals, in pixels (the cost is half their squared sum).
         return std::sqrt(2 * summary.final_cost / observation_count);
     } catch (...) {

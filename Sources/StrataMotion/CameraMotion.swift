@@ -22,6 +22,9 @@ public struct CameraMotion: Sendable {
         public var minimumAngle = 1.5
         /// Keyframes adjusted together after each new one.
         public var window = 8
+        /// Refine the focal length (fx and fy by one factor) in the final bundle adjustment,
+        /// from the intrinsics given, as COLMAP does; the principal point stays.
+        public var refineFocal = false
 
         public init() {}
     }

@@ -5,7 +5,9 @@ import StrataCore
 /// The incremental reconstruction behind ``CameraMotion/reconstruct(_:intrinsics:options:)``.
 struct Reconstructor {
     let tracks: FeatureTracks
-    let k: PinholeIntrinsics
+    /// The intrinsics: given, or with the focal length refined by the final adjustment.
+    var k: PinholeIntrinsics
+    let given: PinholeIntrinsics
     let options: CameraMotion.Options
 
     /// Registered frames' poses.
@@ -27,6 +29,7 @@ struct Reconstructor {
     init(tracks: FeatureTracks, k: PinholeIntrinsics, options: CameraMotion.Options) {
         self.tracks = tracks
         self.k = k
+        self.given = k
         self.options = options
     }
 
@@ -42,6 +45,7 @@ struct Reconstructor {
         // with the smaller reprojection error, is kept.
         var best: (motion: CameraMotion, placed: Int)?
         for attempt in 0..<3 {
+            k = given
             guard try initialize() else { break }
             let first = anchors
             while let next = nextKeyframe() {
@@ -50,7 +54,7 @@ struct Reconstructor {
                 try adjust(Array(placed.suffix(options.window)))
                 prune()
             }
-            let rms = try adjust(placed, iterations: 100)
+            let rms = try adjust(placed, iterations: 100, focal: options.refineFocal)
             prune()
             let placedKeyframes = placed.count
             for f in 0..<tracks.frames.count where poses[f] == nil { _ = try place(f) }
@@ -244,7 +248,7 @@ struct Reconstructor {
     /// see those points hold still, and so do the first pair (they fix the world and its
     /// scale) unless `fixing` says otherwise. Returns the residual's root mean square.
     @discardableResult
-    mutating func adjust(_ free: [Int], fixing: Set<Int>? = nil, iterations: Int = 25) throws -> Double {
+    mutating func adjust(_ free: [Int], fixing: Set<Int>? = nil, iterations: Int = 25, focal: Bool = false) throws -> Double {
         let held = fixing ?? [anchors.0, anchors.1]
         var pointIndex: [Int: Int32] = [:], chosen: [Int] = []
         for f in free {
@@ -270,7 +274,11 @@ struct Reconstructor {
                 problem.observations.append((Int32(c), q, SIMD2(Double(frame.points[i].x), Double(frame.points[i].y))))
             }
         }
+        if focal { problem.focalScale = 1 }
         let rms = try problem.solve(k, huber: options.threshold, iterations: iterations)
+        if let scale = problem.focalScale {
+            k = PinholeIntrinsics(fx: k.fx * scale, fy: k.fy * scale, cx: k.cx, cy: k.cy, width: k.width, height: k.height)
+        }
         for (c, f) in cameras.enumerated() where cameraIndex[f] != nil && !problem.fixed[c] { poses[f] = problem.poses[c] }
         for (q, p) in chosen.enumerated() { points[p] = problem.points[q] }
         return rms

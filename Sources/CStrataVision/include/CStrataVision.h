@@ -81,12 +81,14 @@ int strata_vision_similarity(const double *from, const double *to, int count, do
 /// `observation_count` observations (camera `observed_camera[i]` sees point
 /// `observed_point[i]` at `observed_xy[2i]`, `observed_xy[2i + 1]`), under a Huber loss of
 /// `huber` pixels (none if 0). Cameras with `fixed[c]` set stay where they are (they fix the
-/// gauge: at least two, or one and the scale). Intrinsics are fixed. Writes the refined poses
-/// and points back; returns the root mean square residual in pixels, −1 on failure.
+/// gauge: at least two, or one and the scale). The principal point is fixed, and so is the
+/// focal length unless `focal_scale` is given: then fx and fy are both multiplied by it,
+/// starting from its value, and it comes back refined. Writes the refined poses and points
+/// back; returns the root mean square residual in pixels, −1 on failure.
 double strata_vision_bundle_adjust(double *poses, int camera_count, double *points, int point_count, const int32_t *observed_camera,
                                    const int32_t *observed_point, const double *observed_xy, int observation_count, double fx,
                                    double fy, double cx, double cy, const uint8_t *fixed, double huber, int max_iterations,
-                                   int threads);
+                                   int threads, double *focal_scale);
 
 #ifdef __cplusplus
 }
