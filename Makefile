@@ -29,6 +29,7 @@ demo: build
 	.build/release/strata convert $(SAMPLE) 'out/frames/%05d.png'
 	.build/release/strata run Pipelines/video-to-png.json --output-dir out/walk
 	.build/release/strata run Pipelines/video-depth.json --output-dir out/depth
+	.build/release/strata run Pipelines/video-depth-motion.json --output-dir out/motion
 
 test: deps
 	swift test --disable-swift-testing
