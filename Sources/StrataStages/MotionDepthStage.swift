@@ -261,6 +261,8 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
         }
         if let folder = outputs.colmap {
             try AtomicFile.createFolder(folder)
+            // Images named as a frame writer numbers them by default (frame index + 1); a run
+            // with --start-number or a --frames range that starts later numbers them otherwise.
             let model = motion.colmapModel { String(format: "%05d.png", $0 + 1) }
             try AtomicFile.write(Data(model.cameras.utf8), to: folder.appendingPathComponent("cameras.txt"))
             try AtomicFile.write(Data(model.images.utf8), to: folder.appendingPathComponent("images.txt"))
