@@ -49,11 +49,15 @@ public struct CameraMotion: Sendable {
     public internal(set) var isStatic: Bool
 
     /// The motion of the camera that filmed `tracks`.
-    /// - Throws: ``MotionError`` for fewer than two frames, too few tracked corners, or a
-    ///   reconstruction that breaks off (the message names the frame).
+    /// - Throws: ``MotionError`` for fewer than two frames, fewer than 30 corners tracked in
+    ///   every frame, or intrinsics of another size than the frames.
     public static func reconstruct(_ tracks: FeatureTracks, intrinsics: PinholeIntrinsics, options: Options = Options()) throws -> CameraMotion {
         guard tracks.frames.count >= 2 else {
             throw MotionError("\(tracks.frames.count) frame(s): camera motion needs two at least")
+        }
+        let most = tracks.frames.map(\.ids.count).max() ?? 0
+        guard most >= 30 else {
+            throw MotionError("at most \(most) corners were tracked in a frame: too few for camera motion (30 at least; a flat or blurred video)")
         }
         guard intrinsics.width == tracks.width, intrinsics.height == tracks.height else {
             throw MotionError("the frames are \(tracks.width)x\(tracks.height), the camera \(intrinsics.width)x\(intrinsics.height)")

@@ -133,8 +133,8 @@ final class CameraMotionTests: XCTestCase {
         XCTAssertTrue(motion.points.isEmpty)
     }
 
-    /// Too few frames, a frame of another size, and intrinsics of another size are refused
-    /// by name.
+    /// Too few frames, a frame of another size, flat frames with no corner, and intrinsics of
+    /// another size are refused by name.
     func testBadInputIsRefusedByName() throws {
         let tracker = FeatureTracker(width: 64, height: 48)
         try tracker.add(Image(width: 64, height: 48, channels: 3, fill: 0.5))
@@ -145,8 +145,12 @@ final class CameraMotionTests: XCTestCase {
             XCTAssertEqual("\($0)", "1 frame(s): camera motion needs two at least")
         }
         try tracker.add(Image(width: 64, height: 48, channels: 3, fill: 0.5))
-        XCTAssertThrowsError(try CameraMotion.reconstruct(tracker.tracks, intrinsics: PinholeIntrinsics(horizontalFOV: 60, width: 640, height: 480))) {
-            XCTAssertEqual("\($0)", "the frames are 64x48, the camera 640x480")
+        XCTAssertThrowsError(try CameraMotion.reconstruct(tracker.tracks, intrinsics: PinholeIntrinsics(horizontalFOV: 60, width: 64, height: 48))) {
+            XCTAssertEqual("\($0)", "at most 0 corners were tracked in a frame: too few for camera motion (30 at least; a flat or blurred video)")
+        }
+        let (tracks, _) = try Self.walk()
+        XCTAssertThrowsError(try CameraMotion.reconstruct(tracks, intrinsics: PinholeIntrinsics(horizontalFOV: 60, width: 640, height: 480))) {
+            XCTAssertEqual("\($0)", "the frames are 320x240, the camera 640x480")
         }
     }
 }

@@ -77,6 +77,15 @@ final class MotionDepthStageTests: XCTestCase {
         XCTAssertEqual(report["path"] as? String, "monocular")
         XCTAssertEqual(report["why"] as? String, "monocular: no two frames show parallax (a camera on a tripod, or one that only turns)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("auto/camera-trajectory.txt").path))
+        // Flat frames: nothing to track, said so, and the monocular path.
+        let flat = folder.appendingPathComponent("flat")
+        try FileManager.default.createDirectory(at: flat, withIntermediateDirectories: true)
+        for n in 0..<12 { try PNG.write(Image(width: 320, height: 240, channels: 3, fill: 0.4), to: flat.appendingPathComponent(String(format: "%05d.png", n))) }
+        XCTAssertEqual(try PipelineRun(data: pipeline(#""fov": 70"#), registry: StageLibrary.registry,
+                                       options: options("flat", source: flat.appendingPathComponent("%05d.png").path)).run().processed, 4)
+        let flatReport = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("flat/motion.json"))) as! [String: Any]
+        XCTAssertEqual(flatReport["why"] as? String,
+                       "monocular: at most 0 corners were tracked in a frame: too few for camera motion (30 at least; a flat or blurred video)")
         XCTAssertThrowsError(try PipelineRun(data: pipeline(#""fov": 70, "method": "motion""#), registry: StageLibrary.registry,
                                              options: options("required", source: source)).run()) {
             XCTAssertTrue("\($0)".contains("depth from motion failed: no two frames show parallax"), "\($0)")
