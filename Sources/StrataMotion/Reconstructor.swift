@@ -263,7 +263,6 @@ struct Reconstructor {
         for p in chosen {
             for f in seenBy[pointTrack[p]] ?? [] where poses[f] != nil && !cameras.contains(f) { cameras.append(f) }
         }
-        let cameraIndex = Dictionary(uniqueKeysWithValues: cameras.enumerated().map { ($1, Int32($0)) })
         let freeSet = Set(free)
         var problem = BundleAdjustment(poses: cameras.map { poses[$0]! }, fixed: cameras.map { !freeSet.contains($0) || held.contains($0) },
                                        points: chosen.map { points[$0] })
@@ -279,7 +278,7 @@ struct Reconstructor {
         if let scale = problem.focalScale {
             k = PinholeIntrinsics(fx: k.fx * scale, fy: k.fy * scale, cx: k.cx, cy: k.cy, width: k.width, height: k.height)
         }
-        for (c, f) in cameras.enumerated() where cameraIndex[f] != nil && !problem.fixed[c] { poses[f] = problem.poses[c] }
+        for (c, f) in cameras.enumerated() where !problem.fixed[c] { poses[f] = problem.poses[c] }
         for (q, p) in chosen.enumerated() { points[p] = problem.points[q] }
         return rms
     }
