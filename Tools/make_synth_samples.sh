@@ -11,9 +11,15 @@ rm -f samples/water/*.png samples/water/*.npy samples/water/camera.json samples/
 $S synth indoor --camera equirect --width 2048 --height 1024 --position 0,1.5,0 --no-npy --out samples/indoor-pano
 $S synth street --camera pinhole --width 640 --height 480 --fov 70 --position 0,1.6,-16 --out samples/street
 $S synth indoor --camera equirect --width 512 --height 256 --position 0,1.5,-2.5 --frames 36 --walk 3 --fps 12 --out samples/walk360
-# The perspective walk keeps only its video, poses and camera (Pipelines/video-depth-motion.json).
-$S synth indoor --camera pinhole --width 320 --height 240 --fov 70 --position 0.3,1.5,-3.2 --frames 24 --walk 1 --fps 12 --out samples/walk
-rm -rf samples/walk/color samples/walk/depth
+# The perspective walk (Pipelines/video-depth-motion.json): CameraPath.roomWalk, 24 frames
+# at 320×240, 70° across, as an H.264 video, with its exact path as a TUM trajectory.
+swift build -c release --product strata-bench >/dev/null
+walk=$(mktemp -d)
+WRITE="$walk" .build/release/strata-bench walk 24 320 240 >/dev/null
+mkdir -p samples/walk
+$S convert "$walk/frames/%05d.png" samples/walk/color.mp4 --fps 12 --crf 18
+cp "$walk/truth.txt" samples/walk/camera-trajectory-truth.txt
+rm -rf "$walk"
 $S synth water --camera pinhole --width 640 --height 360 --fov 75 --position 0,2.5,-10 --pitch=-8 --out samples/water
 $S synth water --camera equirect --width 1024 --height 512 --position 0,2,10 --no-npy --out samples/water-pano
 du -sh samples

@@ -110,7 +110,11 @@ enum MotionBench {
         let k = PinholeIntrinsics(horizontalFOV: 70, width: width, height: height)
         let supersampling = ProcessInfo.processInfo.environment["SUPERSAMPLING"].flatMap(Int.init) ?? 2
         var start = DispatchTime.now()
-        let cameras = (0..<n).map { CameraPath.roomWalk.camera(at: Double($0) / Double(max(1, n - 1)), model: .pinhole(k)) }
+        // STRAIGHT=1: 1 m straight ahead, level (what `strata synth --walk 1` renders), instead of the swaying, turning walk.
+        let path = ProcessInfo.processInfo.environment["STRAIGHT"] == "1"
+            ? CameraPath(keyframes: [.init(time: 0, position: Vector3(0.3, 1.5, -3.2)), .init(time: 1, position: Vector3(0.3, 1.5, -2.2))])
+            : CameraPath.roomWalk
+        let cameras = (0..<n).map { path.camera(at: Double($0) / Double(max(1, n - 1)), model: .pinhole(k)) }
         let renders = cameras.map { Renderer.render(.indoorRoom, camera: $0, supersampling: supersampling) }
         let frames = renders.map(\.color)
         let render = StrataBench.seconds(since: start)
