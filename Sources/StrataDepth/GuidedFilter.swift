@@ -33,11 +33,11 @@ public struct GuidedFilter: Sendable {
             }
             ii[k] = gk * gk
         }
-        let count = GuidedFilter.boxMean(valid, w, h, radius, normalise: false)
-        let meanI = GuidedFilter.boxMean(g, w, h, radius, normalise: true)
-        let meanII = GuidedFilter.boxMean(ii, w, h, radius, normalise: true)
-        let sumP = GuidedFilter.boxMean(p, w, h, radius, normalise: false)
-        let sumIP = GuidedFilter.boxMean(ip, w, h, radius, normalise: false)
+        let count = BoxFilter.mean(valid, w, h, radius, normalise: false)
+        let meanI = BoxFilter.mean(g, w, h, radius, normalise: true)
+        let meanII = BoxFilter.mean(ii, w, h, radius, normalise: true)
+        let sumP = BoxFilter.mean(p, w, h, radius, normalise: false)
+        let sumIP = BoxFilter.mean(ip, w, h, radius, normalise: false)
         var a = [Float](repeating: 0, count: n), b = [Float](repeating: 0, count: n)
         for k in 0..<n {
             guard count[k] > 0 else { b[k] = .nan; continue }
@@ -48,47 +48,11 @@ public struct GuidedFilter: Sendable {
             a[k] = covariance / (variance + eps)
             b[k] = mp - a[k] * meanI[k]
         }
-        let meanA = GuidedFilter.boxMean(a, w, h, radius, normalise: true, skipNaN: true)
-        let meanB = GuidedFilter.boxMean(b, w, h, radius, normalise: true, skipNaN: true)
+        let meanA = BoxFilter.mean(a, w, h, radius, normalise: true, skipNaN: true)
+        let meanB = BoxFilter.mean(b, w, h, radius, normalise: true, skipNaN: true)
         var out = Image(width: w, height: h, channels: 1)
         for k in 0..<n {
             out.pixels[k] = input.pixels[k].isFinite ? meanA[k] * g[k] + meanB[k] : .nan
-        }
-        return out
-    }
-
-    /// Window sums (or means over the window's in-image pixels) of radius `r`, through a
-    /// summed-area table in Double so long rows do not lose precision.
-    static func boxMean(_ x: [Float], _ w: Int, _ h: Int, _ r: Int, normalise: Bool, skipNaN: Bool = false) -> [Float] {
-        let stride = w + 1
-        var table = [Double](repeating: 0, count: (w + 1) * (h + 1))
-        var counts = skipNaN ? [Double](repeating: 0, count: (w + 1) * (h + 1)) : []
-        for y in 0..<h {
-            var row = 0.0, rowCount = 0.0
-            for xx in 0..<w {
-                let v = x[y * w + xx]
-                if skipNaN {
-                    if v.isFinite { row += Double(v); rowCount += 1 }
-                    counts[(y + 1) * stride + xx + 1] = counts[y * stride + xx + 1] + rowCount
-                } else {
-                    row += Double(v)
-                }
-                table[(y + 1) * stride + xx + 1] = table[y * stride + xx + 1] + row
-            }
-        }
-        var out = [Float](repeating: 0, count: w * h)
-        for y in 0..<h {
-            let y0 = max(0, y - r), y1 = min(h, y + r + 1)
-            for xx in 0..<w {
-                let x0 = max(0, xx - r), x1 = min(w, xx + r + 1)
-                let sum = table[y1 * stride + x1] - table[y0 * stride + x1] - table[y1 * stride + x0] + table[y0 * stride + x0]
-                if skipNaN {
-                    let c = counts[y1 * stride + x1] - counts[y0 * stride + x1] - counts[y1 * stride + x0] + counts[y0 * stride + x0]
-                    out[y * w + xx] = c > 0 ? Float(sum / c) : .nan
-                } else {
-                    out[y * w + xx] = normalise ? Float(sum / Double((y1 - y0) * (x1 - x0))) : Float(sum)
-                }
-            }
         }
         return out
     }

@@ -220,8 +220,8 @@ public struct StereoDepth: Sendable {
         }
         let radius = max(2, width / 16)
         for _ in 0..<3 {
-            weighted = Self.boxBlur(weighted, width: width, height: height, radius: radius)
-            weights = Self.boxBlur(weights, width: width, height: height, radius: radius)
+            weighted = BoxFilter.mean(weighted, width, height, radius, normalise: true)
+            weights = BoxFilter.mean(weights, width, height, radius, normalise: true)
         }
         // The nearest and farthest the trusted pixels reach bound the filled ones.
         let inverses = trusted.map { 1 / Double(depth[$0]) }
@@ -231,29 +231,5 @@ public struct StereoDepth: Sendable {
             let correction = weights[i] > 1e-4 ? Double(weighted[i] / weights[i]) : 0
             return Float(1 / min(hi, max(lo, a * Double(disparity[i]) + b + correction)))
         }
-    }
-
-    /// A (2·radius + 1)² box average, the window clamped to the image.
-    static func boxBlur(_ values: [Float], width w: Int, height h: Int, radius r: Int) -> [Float] {
-        var rows = [Float](repeating: 0, count: values.count), out = rows
-        for y in 0..<h {
-            var sum: Float = 0, count = 0
-            for x in 0..<min(r, w) { sum += values[y * w + x]; count += 1 }
-            for x in 0..<w {
-                if x + r < w { sum += values[y * w + x + r]; count += 1 }
-                if x - r - 1 >= 0 { sum -= values[y * w + x - r - 1]; count -= 1 }
-                rows[y * w + x] = sum / Float(count)
-            }
-        }
-        for x in 0..<w {
-            var sum: Float = 0, count = 0
-            for y in 0..<min(r, h) { sum += rows[y * w + x]; count += 1 }
-            for y in 0..<h {
-                if y + r < h { sum += rows[(y + r) * w + x]; count += 1 }
-                if y - r - 1 >= 0 { sum -= rows[(y - r - 1) * w + x]; count -= 1 }
-                out[y * w + x] = sum / Float(count)
-            }
-        }
-        return out
     }
 }
