@@ -7,7 +7,7 @@ invalid) after one scale for all frames (the motion's unit is its first baseline
 fill, and the built-in prior alone (`method` monocular, scale and shift fitted per frame
 in disparity, as the field measures monocular depth) for comparison.
 
-    python3 Benchmarks/motion_depth_eval.py STRATA [DEVDATA]
+    python3 Benchmarks/motion_depth_eval.py STRATA [DEVDATA]      (SWEEP=every: every frame swept)
 
 Needs numpy and opencv-python-headless.
 """
@@ -35,7 +35,7 @@ def run(method, work):
         "version": 1,
         "inputs": {"video": {"type": "video"}},
         "nodes": [
-            {"id": "depth", "stage": "depth.motion", "inputs": {"source": "$inputs.video"}, "params": {"fov": fov, "method": method}},
+            {"id": "depth", "stage": "depth.motion", "inputs": {"source": "$inputs.video"}, "params": {"fov": fov, "method": method, "sweep": os.environ.get("SWEEP", "keyframes")}},
             {"id": "save", "stage": "depth.write", "inputs": {"depth": "depth.depth"}, "params": {"pattern": "d/%05d.npy"}},
             {"id": "confidence", "stage": "image.write", "inputs": {"image": "depth.confidence"}, "params": {"pattern": "c/%05d.png", "bitDepth": 16}},
         ],

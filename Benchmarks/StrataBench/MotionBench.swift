@@ -58,16 +58,27 @@ enum MotionBench {
         var start = DispatchTime.now()
         var results: [(frame: Int, depth: StereoDepth, filled: [Float], truth: [Float])] = []
         var sweepSeconds = 0.0
-        for f in motion.keyframes {
+        let environment = ProcessInfo.processInfo.environment
+        var options = PlaneSweep.Options()
+        if let v = environment["MARGIN"].flatMap(Float.init) { options.distinctMargin = v }
+        if let v = environment["PLANES"].flatMap(Int.init) { options.planes = v }
+        if let v = environment["RADIUS"].flatMap(Int.init) { options.radius = v }
+        if let v = environment["P1"].flatMap(Float.init) { options.smallPenalty = v }
+        if let v = environment["P2"].flatMap(Float.init) { options.largePenalty = v }
+        // MODE: sweep (the keyframes' sweeps), checked (the keyframes after the consistency
+        // check), all (every placed frame by KeyframeStereo: keyframes checked, the rest
+        // reprojected), every (every placed frame swept).
+        let mode = environment["MODE"] ?? "sweep"
+        var keyframeOptions = KeyframeStereo.Options()
+        keyframeOptions.sweep = options
+        if let v = environment["TOLERANCE"].flatMap(Double.init) { keyframeOptions.tolerance = v }
+        let keyframeStereo = KeyframeStereo(motion: motion, options: keyframeOptions) { frames.indices.contains($0) ? frames[$0] : nil }
+        let placed = motion.poses.indices.filter { motion.poses[$0] != nil }
+        for f in ["all", "every"].contains(mode) ? placed : motion.keyframes {
             start = DispatchTime.now()
-            let environment = ProcessInfo.processInfo.environment
-            var options = PlaneSweep.Options()
-            if let v = environment["MARGIN"].flatMap(Float.init) { options.distinctMargin = v }
-            if let v = environment["PLANES"].flatMap(Int.init) { options.planes = v }
-            if let v = environment["RADIUS"].flatMap(Int.init) { options.radius = v }
-            if let v = environment["P1"].flatMap(Float.init) { options.smallPenalty = v }
-            if let v = environment["P2"].flatMap(Float.init) { options.largePenalty = v }
-            guard let depth = try? PlaneSweep.depth(frame: f, images: images, motion: motion, options: options) else { continue }
+            let made = ["checked", "all"].contains(mode)
+                ? try? keyframeStereo.depth(frame: f) : try? PlaneSweep.depth(frame: f, images: images, motion: motion, options: options)
+            guard let depth = made else { continue }
             sweepSeconds += StrataBench.seconds(since: start)
             let prior = try PriorDepthEstimator().estimate(frames[f], projection: .pinhole(motion.intrinsics)).depth
             var values = prior.values.resized(width: depth.width, height: depth.height).pixels
@@ -102,8 +113,8 @@ enum MotionBench {
         let trusted = measure(results.flatMap { r in r.depth.depth.indices.filter { r.depth.confidence[$0] >= 0.5 }.map { (r.depth.depth[$0], r.truth[$0]) } })
         let all = measure(results.flatMap { r in zip(r.filled, r.truth).map { ($0, $1) } })
         let coverage = results.reduce(0.0) { $0 + $1.depth.coverage() } / Double(max(1, results.count))
-        print(String(format: "{\"keyframes\": %d, \"coverage\": %.3f, \"trusted_delta1\": %.4f, \"trusted_absrel\": %.4f, \"filled_delta1\": %.4f, \"filled_absrel\": %.4f, \"sweep_s_per_frame\": %.3f}",
-                     results.count, coverage, trusted.delta, trusted.absRel, all.delta, all.absRel, sweepSeconds / Double(max(1, results.count))))
+        print(String(format: "{\"frames\": %d, \"coverage\": %.3f, \"trusted_delta1\": %.4f, \"trusted_absrel\": %.4f, \"filled_delta1\": %.4f, \"filled_absrel\": %.4f, \"seconds_per_frame\": %.3f, \"mode\": \"%@\"}",
+                     results.count, coverage, trusted.delta, trusted.absRel, all.delta, all.absRel, sweepSeconds / Double(max(1, results.count)), mode))
     }
 
     static func walk(frames n: Int, width: Int, height: Int) throws {

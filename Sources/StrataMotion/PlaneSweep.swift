@@ -96,7 +96,7 @@ public enum PlaneSweep {
 
         var depth = [Float](repeating: .nan, count: w * h), confidence = [Float](repeating: 0, count: w * h)
         let step = inverse.count > 1 ? inverse[1] - inverse[0] : 0
-        // Rivals lie at least a pixand a half of disparity away from the chosen plane (in the
+        // Rivals lie at least a pixel and a half of disparity away from the chosen plane (in the
         // neighbour with the longest baseline): nearer planes match nearly as well by nature.
         let baseline = neighbours.map { (motion.poses[$0]!.centre - reference.centre).norm }.max()!
         let pixelsPerPlane = small.fx * baseline * step
@@ -125,7 +125,7 @@ public enum PlaneSweep {
             let inside = best > 0 && best < options.planes - 1
             confidence[i] = matched[i] > 0 && inside ? max(0, min(1, zncc)) * max(0, min(1, margin / options.distinctMargin)) : 0
         }
-        return StereoDepth(width: w, height: h, intrinsics: small, depth: depth, confidence: confidence, neighbours: neighbours)
+        return StereoDepth(width: w, height: h, intrinsics: small, depth: depth, confidence: confidence, neighbours: neighbours, frame: f)
     }
 
     /// The placed frames to match `f` against: on each side, the one whose baseline is
@@ -180,8 +180,10 @@ public struct StereoDepth: Sendable {
     public var depth: [Float]
     /// How much to trust each pixel.
     public var confidence: [Float]
-    /// The frames it was matched against.
+    /// The frames it was matched against (for a reprojected frame: the keyframes it came from).
     public let neighbours: [Int]
+    /// The frame it is the depth of.
+    public let frame: Int
 
     /// Pixels whose confidence reaches `reliable`, as a share of all.
     public func coverage(reliable: Float = 0.5) -> Double {

@@ -7,19 +7,20 @@ import StrataPipeline
 
 /// `depth.motion`: depth of a moving camera's video from the camera's motion, with no
 /// weights: corners tracked through the whole video, the camera's path by incremental
-/// structure from motion (StrataMotion), each frame's depth by plane-sweep stereo against
-/// frames of the same video, and the pixels stereo cannot tell filled from a monocular
-/// estimator fitted to the ones it can. A camera that only turns or stands still, a video
+/// structure from motion (StrataMotion), each keyframe's depth by plane-sweep stereo
+/// against frames of the same video, checked against the keyframes beside it and
+/// reprojected into the frames between (``KeyframeStereo``; or every frame swept), and the
+/// pixels stereo cannot tell filled from a monocular estimator fitted to the ones it can. A camera that only turns or stands still, a video
 /// too short or featureless, or an equirect video (the spherical sweep is to come) takes
 /// the monocular path, as `depth.estimate` would; the log and the report say which.
 ///
 /// The whole video is analysed once, before the first frame comes out, and the same way in
-/// every shard: each shard then sweeps only its own frames, so a sharded run writes what
-/// one machine would.
+/// every shard: each shard then sweeps only the keyframes its own frames need, so a
+/// sharded run writes what one machine would.
 final class MotionDepthStage: FrameSource, @unchecked Sendable {
     static let descriptor = StageDescriptor(
         name: "depth.motion", kind: .source,
-        doc: "Depth from a moving camera's motion (tracks, poses with bundle adjustment, plane-sweep stereo), filled from a monocular estimator where stereo is unsure; static or turning cameras and equirect videos take the monocular path. Also writes the camera path (TUM), a COLMAP text model and the sparse points (PLY).",
+        doc: "Depth from a moving camera's motion (tracks, poses with bundle adjustment, plane-sweep stereo on the keyframes, checked against each other and reprojected between them), filled from a monocular estimator where stereo is unsure; static or turning cameras and equirect videos take the monocular path. Also writes the camera path (TUM), a COLMAP text model and the sparse points (PLY).",
         inputs: [PortSpec("source", .video, doc: "The video file (or a frame pattern).")],
         outputs: [PortSpec("image", .image, doc: "Each frame, RGB 0…1."),
                   PortSpec("depth", .depth, doc: "z-depth from motion, up to one scale for the whole video (relative), or in metres with distance; the monocular estimator's depth on its path."),
@@ -38,6 +39,8 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
                  ParamSpec("maxWidth", .integer(min: 64, max: 4096), default: .number(640), unit: "px",
                            doc: "Tracking and stereo run on frames at most this wide; depth comes back at the frame's size."),
                  ParamSpec("planes", .integer(min: 8, max: 512), default: .number(64), doc: "Depth planes in the sweep."),
+                 ParamSpec("sweep", .choice(["keyframes", "every"]), default: .string("keyframes"),
+                           doc: "keyframes: sweep the keyframes, check each against the keyframes beside it, and reproject them into the frames between (about 4× faster); every: sweep every frame."),
                  ParamSpec("trajectory", .string, default: .string("camera-trajectory.txt"),
                            doc: "The camera path as a TUM trajectory under the output folder (camera to world, stamped in seconds); empty: none."),
                  ParamSpec("colmap", .string, default: .string("colmap"),
@@ -54,6 +57,7 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
     private let method: String
     private let fov: Double
     private let maxWidth: Int, planes: Int
+    private let sweepEvery: Bool
     private let distance: Double
     private let estimator: any DepthEstimator
     private let outputs: (trajectory: URL?, colmap: URL?, points: URL?, report: URL?)
@@ -64,6 +68,8 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
     private struct Analysis: @unchecked Sendable {
         var motion: CameraMotion?
         var grays: [Image]
+        /// The keyframes' sweeps, checked and reprojected (with a motion).
+        var stereo: KeyframeStereo?
         var verdict: String
         var fov: Double?
         /// Metres per unit of length when a scale was given or found.
@@ -78,6 +84,7 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
         fov = try context.double("fov")
         maxWidth = try context.int("maxWidth")
         planes = try context.int("planes")
+        sweepEvery = try context.string("sweep") == "every"
         distance = try context.double("distance")
         let model = try context.string("model")
         if model == "builtin" {
@@ -111,12 +118,16 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
             values["confidence"] = estimate.confidence
             return values
         }
-        // The frames around this one, for its neighbours.
-        var nearby: [Int: Image] = [:]
-        for n in max(0, index - 30)...min(analysis.grays.count - 1, index + 30) { nearby[n] = analysis.grays[n] }
         let stereo: StereoDepth
         do {
-            stereo = try PlaneSweep.depth(frame: index, images: nearby, motion: motion, options: sweepOptions)
+            if sweepEvery {
+                // The frames around this one, for its neighbours.
+                var nearby: [Int: Image] = [:]
+                for n in max(0, index - 30)...min(analysis.grays.count - 1, index + 30) { nearby[n] = analysis.grays[n] }
+                stereo = try PlaneSweep.depth(frame: index, images: nearby, motion: motion, options: sweepOptions)
+            } else {
+                stereo = try analysis.stereo!.depth(frame: index)
+            }
         } catch {
             context.note("\(error): the monocular estimate alone", frame: FrameInfo(index: index, position: index, number: index + 1))
             let estimate = try estimator.estimate(image, projection: .pinhole(fullView))
@@ -176,7 +187,7 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
             try tracker!.add(small)
             grays.append(small)
         }
-        var result = Analysis(motion: nil, grays: grays, verdict: "", fov: fov > 0 ? fov : nil)
+        var result = Analysis(motion: nil, grays: grays, stereo: nil, verdict: "", fov: fov > 0 ? fov : nil)
         if method == "monocular" {
             result.verdict = "monocular: as asked"
         } else if equirect {
@@ -199,6 +210,9 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
                         }
                     }
                     result.motion = result.metres.map { motion.scaled(by: $0) } ?? motion
+                    var options = KeyframeStereo.Options()
+                    options.sweep = sweepOptions
+                    result.stereo = KeyframeStereo(motion: result.motion!, options: options) { [grays] in grays.indices.contains($0) ? grays[$0] : nil }
                     try write(result.motion!)
                 }
             } catch let error as MotionError {

@@ -73,12 +73,12 @@ final class PlaneSweepTests: XCTestCase {
             confidence[i] = 0
         }
         let stereo = StereoDepth(width: w, height: h, intrinsics: PinholeIntrinsics(horizontalFOV: 60, width: w, height: h),
-                                 depth: depth, confidence: confidence, neighbours: [1])
+                                 depth: depth, confidence: confidence, neighbours: [1], frame: 0)
         let filled = stereo.filled(withDisparity: truth.map { 3 * (1 / $0) + 0.7 })
         for i in filled.indices { XCTAssertEqual(filled[i], truth[i], accuracy: truth[i] * 1e-4, "pixel \(i)") }
         // Nothing trusted: nothing to fit, the depth comes back as it was.
         let none = StereoDepth(width: w, height: h, intrinsics: stereo.intrinsics, depth: depth, confidence: .init(repeating: 0, count: w * h),
-                               neighbours: [1])
+                               neighbours: [1], frame: 0)
         XCTAssertEqual(none.filled(withDisparity: truth), depth)
     }
 
