@@ -81,6 +81,9 @@ extension PipelineRun {
         if let failure { throw failure }
         let interrupted = done < pending.count
         if !interrupted {
+            for source in finishingSources {
+                do { try source.source.finish() } catch { throw FrameFailure(frame: nil, node: source.id, underlying: error) }
+            }
             for step in steps {
                 guard let sink = step.sink else { continue }
                 do { try sink.finish() } catch { throw FrameFailure(frame: nil, node: step.id, underlying: error) }

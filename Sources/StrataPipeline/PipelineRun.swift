@@ -55,6 +55,9 @@ public final class PipelineRun: @unchecked Sendable {
     }
 
     let sources: [Source]
+    /// The pipeline's own sources where this run writes final files (not a map shard's):
+    /// their `finish` runs after the last frame.
+    let finishingSources: [Source]
     let steps: [Step]
     /// What this run does of the pipeline: all of it, a shard's map step, or the finalize step.
     public let phase: RunPhase
@@ -215,6 +218,7 @@ public final class PipelineRun: @unchecked Sendable {
         self.steps = steps
         plan = try Self.plan(available: available, sources: sources, sinks: steps.compactMap { s in s.sink.map { (s.id, $0, s.once) } },
                              stateful: steps.contains { $0.keepsState }, options: options)
+        finishingSources = phase == .map ? [] : sources
         if phase == .finalize, let recordFolder {
             try Self.checkRecords(in: recordFolder, for: plan.pending)
             sources = [Source(id: Self.recordNode, source: FrameRecordSource(folder: recordFolder, frameCount: available), outputs: recordOutputs)]

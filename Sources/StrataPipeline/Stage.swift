@@ -88,6 +88,12 @@ public protocol FrameSource: AnyObject {
     var bitDepth: Int? { get }
     /// One line on what it read (`clip.ts: video, 88 frames, h264 1920x1080`), for the log.
     var summary: String? { get }
+    /// Called once after the last frame of a run that writes final files (a whole run, a
+    /// shard of a pipeline without a finalize step, `--finalize`), even when every frame
+    /// was already done: where a source writes what it learnt of the whole input (a camera
+    /// path). Not called for a shard whose frames a finalize step takes over, nor after a
+    /// failure or an interruption.
+    func finish() throws
 }
 
 extension FrameSource {
@@ -95,6 +101,7 @@ extension FrameSource {
     public func selects(_ index: Int) -> Bool { true }
     public var bitDepth: Int? { nil }
     public var summary: String? { nil }
+    public func finish() throws {}
 }
 
 /// A per-frame or stateful stage: inputs in, outputs out. Per-frame processors are called

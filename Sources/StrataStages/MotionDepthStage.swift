@@ -16,7 +16,9 @@ import StrataPipeline
 ///
 /// The whole video is analysed once, before the first frame comes out, and the same way in
 /// every shard: each shard then sweeps only the keyframes its own frames need, so a
-/// sharded run writes what one machine would.
+/// sharded run writes what one machine would. The files of the whole video (path, model,
+/// points, report) are written when the run ends (``finish()``): by every shard of a plain
+/// pipeline (the same bytes), and by the finalize step of one that has it.
 final class MotionDepthStage: FrameSource, @unchecked Sendable {
     static let descriptor = StageDescriptor(
         name: "depth.motion", kind: .source,
@@ -213,7 +215,6 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
                     var options = KeyframeStereo.Options()
                     options.sweep = sweepOptions
                     result.stereo = KeyframeStereo(motion: result.motion!, options: options) { [grays] in grays.indices.contains($0) ? grays[$0] : nil }
-                    try write(result.motion!)
                 }
             } catch let error as MotionError {
                 result.verdict = "monocular: \(error)"
@@ -225,23 +226,6 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
             throw StageError("depth from motion failed: \(result.verdict.replacingOccurrences(of: "monocular: ", with: ""))")
         }
         context.note(result.verdict)
-        if let report = outputs.report {
-            var fields: [String: Any] = ["path": result.motion != nil ? "motion" : "monocular", "why": result.verdict, "frames": frameCount]
-            if let fov = result.fov { fields["fov"] = fov }
-            if let motion = result.motion {
-                fields["keyframes"] = motion.keyframes
-                fields["placed"] = motion.poses.compactMap { $0 }.count
-                fields["points"] = motion.points.count
-                fields["reprojectionError"] = motion.rmsError
-                if let metres = result.metres {
-                    fields["metresPerUnit"] = metres
-                    fields["scale"] = "metric: depth, path and points in metres"
-                } else {
-                    fields["scale"] = "one unknown factor for the whole video: the first keyframe pair's baseline is 1"
-                }
-            }
-            try AtomicFile.write(try JSONSerialization.data(withJSONObject: fields, options: [.prettyPrinted, .sortedKeys]), to: report)
-        }
         return result
     }
 
@@ -266,6 +250,32 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
             throw StageError("the camera's field of view cannot be told from this video (reprojection error \(String(format: "%.3f", best.motion.rmsError)) px at \(Int(best.fov))°, no clear minimum from 40° to 100°): set the fov param (degrees across)", exitCode: 64)
         }
         return (best.motion, best.fov)
+    }
+
+    /// Writes what the whole video gave — the trajectory, the COLMAP model, the points and
+    /// the report, where asked for — once the run's frames are done (in `--finalize`, not
+    /// in the shards before it, where only frame records are written). The analysis is
+    /// made here if no frame was read (a finalize step, a resumed run with every frame done).
+    func finish() throws {
+        let analysis = try analysed()
+        if let motion = analysis.motion { try write(motion) }
+        if let report = outputs.report {
+            var fields: [String: Any] = ["path": analysis.motion != nil ? "motion" : "monocular", "why": analysis.verdict, "frames": frameCount]
+            if let fov = analysis.fov { fields["fov"] = fov }
+            if let motion = analysis.motion {
+                fields["keyframes"] = motion.keyframes
+                fields["placed"] = motion.poses.compactMap { $0 }.count
+                fields["points"] = motion.points.count
+                fields["reprojectionError"] = motion.rmsError
+                if let metres = analysis.metres {
+                    fields["metresPerUnit"] = metres
+                    fields["scale"] = "metric: depth, path and points in metres"
+                } else {
+                    fields["scale"] = "one unknown factor for the whole video: the first keyframe pair's baseline is 1"
+                }
+            }
+            try AtomicFile.write(try JSONSerialization.data(withJSONObject: fields, options: [.prettyPrinted, .sortedKeys]), to: report)
+        }
     }
 
     /// The trajectory, the COLMAP model and the points, where asked for.

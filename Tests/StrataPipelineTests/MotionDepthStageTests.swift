@@ -120,4 +120,45 @@ final class MotionDepthStageTests: XCTestCase {
         XCTAssertEqual(metric.walked, 1.2, accuracy: 1e-6)
         XCTAssertEqual(metric.report["metresPerUnit"] as! Double, 1.2 / unit.walked, accuracy: 1e-9)
     }
+
+    /// In a pipeline with a finalize step (depth.align after the stage), the shards write
+    /// only frame records, and `--finalize` writes the camera path, the COLMAP model, the
+    /// points and the report, the same bytes as one run. A run that finds every frame done
+    /// still writes them.
+    func testTheFinalizeStepWritesTheWholeVideosFiles() throws {
+        let data = Data("""
+        { "version": 1, "inputs": { "video": { "type": "video" } }, "nodes": [
+          { "id": "depth", "stage": "depth.motion", "inputs": { "source": "$inputs.video" }, "params": { "fov": 70, "planes": 16 } },
+          { "id": "align", "stage": "depth.align", "inputs": { "depth": "depth.depth", "confidence": "depth.confidence", "image": "depth.image" } },
+          { "id": "save", "stage": "depth.write", "inputs": { "depth": "align.depth" }, "params": { "pattern": "d/%05d.png", "min": 0, "max": 8 } }
+        ] }
+        """.utf8)
+        let limit = { (options: inout RunOptions) in options.frames = FrameRange(first: 8, last: 9) }
+        XCTAssertEqual(try PipelineRun(data: data, registry: StageLibrary.registry, options: options("whole", limit)).run().processed, 2)
+        let names = ["camera-trajectory.txt", "colmap/cameras.txt", "colmap/images.txt", "colmap/points3D.txt", "sparse-points.ply", "motion.json"]
+        let sharded = folder.appendingPathComponent("sharded")
+        for index in 0..<2 {
+            let run = try PipelineRun(data: data, registry: StageLibrary.registry, options: options("sharded") {
+                limit(&$0)
+                $0.shard = Shard(index: index, count: 2, chunk: 1)
+            })
+            XCTAssertEqual(try run.run().processed, 1)
+        }
+        for name in names { XCTAssertFalse(FileManager.default.fileExists(atPath: sharded.appendingPathComponent(name).path), "a shard wrote \(name)") }
+        XCTAssertEqual(try PipelineRun(data: data, registry: StageLibrary.registry, options: options("sharded") {
+            limit(&$0)
+            $0.finalize = true
+        }).run().processed, 2)
+        let whole = folder.appendingPathComponent("whole")
+        for name in names + ["d/00001.png", "d/00002.png"] {
+            XCTAssertEqual(try Data(contentsOf: sharded.appendingPathComponent(name)), try Data(contentsOf: whole.appendingPathComponent(name)), name)
+        }
+        // Every frame done: nothing to process, the files still written.
+        for name in names { try FileManager.default.removeItem(at: whole.appendingPathComponent(name)) }
+        XCTAssertEqual(try PipelineRun(data: data, registry: StageLibrary.registry, options: options("whole") {
+            limit(&$0)
+            $0.resume = true
+        }).run().processed, 0)
+        for name in names { XCTAssertTrue(FileManager.default.fileExists(atPath: whole.appendingPathComponent(name).path), name) }
+    }
 }
