@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "StrataDepth", dependencies: ["StrataCore", "StrataSphere", "StrataNN", "COpenBLAS"]),
         .target(name: "StrataLayers", dependencies: ["StrataCore"]),
         .target(name: "StrataFluid", dependencies: ["StrataCore", "CStrataKernels"]),
-        .target(name: "StrataMotion", dependencies: ["StrataCore", "CStrataKernels", "CStrataVision"]),
+        .target(name: "StrataMotion", dependencies: ["StrataCore", "StrataSphere", "CStrataKernels", "CStrataVision"]),
         .target(name: "StrataPipeline", dependencies: ["StrataCore"]),
         .target(name: "StrataStages", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataSphere", "StrataDepth", "StrataLayers", "StrataFluid", "StrataMotion", "StrataPipeline"]),
 
@@ -78,7 +78,7 @@ let package = Package(
                                                           .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataSphereTests", dependencies: ["StrataCore", "StrataIO", "StrataSynth", "StrataSphere"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "StrataPipelineTests", dependencies: ["StrataCore", "StrataIO", "StrataPipeline", "StrataSphere", "StrataStages"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "StrataPipelineTests", dependencies: ["StrataCore", "StrataIO", "StrataPipeline", "StrataSphere", "StrataStages", "StrataSynth"], resources: [.copy("Fixtures")]),
         .target(name: "CStrataTestSupport", path: "Tests/CStrataTestSupport"),
         .testTarget(name: "strataTests", dependencies: ["strata", "StrataCore", "StrataIO", "StrataNN", "StrataSphere", "StrataSynth", "CStrataTestSupport"]),
     ],

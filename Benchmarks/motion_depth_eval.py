@@ -8,6 +8,7 @@ fill, and the built-in prior alone (`method` monocular, scale and shift fitted p
 in disparity, as the field measures monocular depth) for comparison.
 
     python3 Benchmarks/motion_depth_eval.py STRATA [DEVDATA]      (SWEEP=every: every frame swept)
+    python3 Benchmarks/motion_depth_eval.py STRATA samples/walk360   (the 360° sample against its rendered depth)
 
 Needs numpy and opencv-python-headless.
 """
@@ -22,12 +23,21 @@ import numpy as np
 
 strata = sys.argv[1]
 devdata = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(__file__), "..", "..", "shared", "devdata")
-folder = os.path.join(devdata, "rgbd", "open3d")
-if not os.path.isdir(folder):
-    sys.exit(f"no development data at {folder}")
-frames = sorted(os.listdir(os.path.join(folder, "color")))
-truth = [cv2.imread(os.path.join(folder, "depth", name.replace(".jpg", ".png")), -1).astype(np.float64) / 1000 for name in frames]
-fov = np.degrees(2 * np.arctan(320 / 525))
+if os.path.exists(os.path.join(devdata, "color.mp4")):
+    # A StrataSynth sample with its rendered depth (samples/walk360: a 360° walk, ray distance in mm).
+    video = os.path.join(devdata, "color.mp4")
+    names = sorted(n for n in os.listdir(os.path.join(devdata, "depth")) if n.endswith(".png"))
+    truth = [cv2.imread(os.path.join(devdata, "depth", n), -1).astype(np.float64) / 1000 for n in names]
+    params = {}
+else:
+    folder = os.path.join(devdata, "rgbd", "open3d")
+    if not os.path.isdir(folder):
+        sys.exit(f"no development data at {folder}")
+    video = os.path.join(folder, "color", "%05d.jpg")
+    names = sorted(os.listdir(os.path.join(folder, "color")))
+    truth = [cv2.imread(os.path.join(folder, "depth", name.replace(".jpg", ".png")), -1).astype(np.float64) / 1000 for name in names]
+    params = {"fov": float(np.degrees(2 * np.arctan(320 / 525)))}
+frames = names
 
 
 def run(method, work):
@@ -35,7 +45,7 @@ def run(method, work):
         "version": 1,
         "inputs": {"video": {"type": "video"}},
         "nodes": [
-            {"id": "depth", "stage": "depth.motion", "inputs": {"source": "$inputs.video"}, "params": {"fov": fov, "method": method, "sweep": os.environ.get("SWEEP", "keyframes")}},
+            {"id": "depth", "stage": "depth.motion", "inputs": {"source": "$inputs.video"}, "params": {**params, "method": method, "sweep": os.environ.get("SWEEP", "keyframes")}},
             {"id": "save", "stage": "depth.write", "inputs": {"depth": "depth.depth"}, "params": {"pattern": "d/%05d.npy"}},
             {"id": "confidence", "stage": "image.write", "inputs": {"image": "depth.confidence"}, "params": {"pattern": "c/%05d.png", "bitDepth": 16}},
         ],
@@ -43,7 +53,7 @@ def run(method, work):
     path = os.path.join(work, f"{method}.json")
     json.dump(pipeline, open(path, "w"))
     out = os.path.join(work, method)
-    subprocess.run([strata, "run", path, "--input", "video=" + os.path.join(folder, "color", "%05d.jpg"), "--output-dir", out,
+    subprocess.run([strata, "run", path, "--input", "video=" + video, "--output-dir", out,
                     "--progress", "none"], check=True, capture_output=True)
     depth = [np.load(os.path.join(out, "d", f"{n:05d}.npy")).astype(np.float64).squeeze() for n in range(1, len(frames) + 1)]
     confidence = [cv2.imread(os.path.join(out, "c", f"{n:05d}.png"), -1).astype(np.float64) / 65535 for n in range(1, len(frames) + 1)]

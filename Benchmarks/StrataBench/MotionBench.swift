@@ -3,6 +3,7 @@ import StrataCore
 import StrataDepth
 import StrataIO
 import StrataMotion
+import StrataSphere
 import StrataSynth
 
 /// The relative pose of two frames (`StrataMotion.RelativePose`), for an evaluation script
@@ -117,7 +118,103 @@ enum MotionBench {
                      results.count, coverage, trusted.delta, trusted.absRel, all.delta, all.absRel, sweepSeconds / Double(max(1, results.count)), mode))
     }
 
+    /// The walk seen by a 360° camera (EQUIRECT=1): the path recovered in the forward
+    /// tracking view, the depth of every frame from the panorama's rig
+    /// (`PanoramaStereo`), against the rendered ray distance after one scale.
+    static func panoramaWalk(frames n: Int, width: Int, height: Int) throws {
+        let environment = ProcessInfo.processInfo.environment
+        let supersampling = environment["SUPERSAMPLING"].flatMap(Int.init) ?? 2
+        var start = DispatchTime.now()
+        let path = environment["STRAIGHT"] == "1"
+            ? CameraPath(keyframes: [.init(time: 0, position: Vector3(0.3, 1.5, -3.2)), .init(time: 1, position: Vector3(0.3, 1.5, -2.2))])
+            : CameraPath.roomWalk
+        let cameras = (0..<n).map { path.camera(at: Double($0) / Double(max(1, n - 1)), model: .equirectangular(width: width, height: height)) }
+        let renders = cameras.map { Renderer.render(.indoorRoom, camera: $0, supersampling: supersampling) }
+        let frames = renders.map(\.color)
+        let render = StrataBench.seconds(since: start)
+        start = DispatchTime.now()
+        let view = PanoramaStereo.trackingView(equirectWidth: width, maximumWidth: environment["TRACKING"].flatMap(Int.init) ?? 640)
+        let tracker = FeatureTracker(width: view.width, height: view.height)
+        for frame in frames { try tracker.add(frame.grayscale().equirectToPerspective(view)) }
+        let tracking = StrataBench.seconds(since: start)
+        start = DispatchTime.now()
+        let motion = try CameraMotion.reconstruct(tracker.tracks, intrinsics: view.intrinsics)
+        let reconstruction = StrataBench.seconds(since: start)
+        let truth = cameras.map { CameraPose(rotation: $0.openCVPose.rotation, translation: $0.openCVPose.translation) }
+        if let folder = environment["WRITE"] {
+            let url = URL(fileURLWithPath: folder)
+            try FileManager.default.createDirectory(at: url.appendingPathComponent("frames"), withIntermediateDirectories: true)
+            for (f, frame) in frames.enumerated() { try PNG.write(frame, to: url.appendingPathComponent(String(format: "frames/%05d.png", f))) }
+            try CameraMotion.tumTrajectory(truth, fps: 1).write(to: url.appendingPathComponent("truth.txt"), atomically: true, encoding: .utf8)
+            try motion.tumTrajectory(fps: 1).write(to: url.appendingPathComponent("strata.txt"), atomically: true, encoding: .utf8)
+        }
+        let error = try TrajectoryError(motion.poses, truth: truth)
+        let length = zip(truth.dropFirst(), truth).reduce(0) { $0 + (($1.0.centre - $1.1.centre) * ($1.0.centre - $1.1.centre)).sum().squareRoot() }
+        var line = String(format: "{\"frames\": %d, \"placed\": %d, \"keyframes\": %d, \"points\": %d, \"rms_px\": %.3f, \"ate_share\": %.5f, \"rotation_deg\": %.4f, \"tracking_view\": \"%dx%d\", \"render_s\": %.3f, \"tracking_s\": %.3f, \"reconstruction_s\": %.3f",
+                          n, motion.poses.compactMap { $0 }.count, motion.keyframes.count, motion.points.count, motion.rmsError,
+                          error.absolute / length, error.rotationDegrees, view.width, view.height, render, tracking, reconstruction)
+        if environment["STEREO"] == "1" {
+            start = DispatchTime.now()
+            let stereo = try PanoramaStereo(motion: motion, width: width, height: height) { frames.indices.contains($0) ? frames[$0] : nil }
+            var pairs: [(Float, Float, Float)] = []
+            var filledPairs: [(Float, Float)] = []
+            var facePairs: [(Int, Float, Float, Float)] = []
+            for f in frames.indices where motion.poses[f] != nil {
+                let (distance, confidence) = try stereo.depth(frame: f)
+                let prior = try PriorDepthEstimator().estimate(frames[f], projection: .equirectangular).depth
+                var disparity = prior.values.resized(width: width, height: height).pixels
+                if prior.kind != .inverseRelative { disparity = disparity.map { $0 > 0 ? 1 / $0 : .nan } }
+                let filled = StereoDepth.filled(distance, confidence: confidence, width: width, height: height, disparity: disparity)
+                let t = renders[f].depth.values.pixels
+                if let dump = environment["DUMP"] {
+                    // Inverse distance (from motion, up to its scale; the truth) and the confidence, stacked.
+                    let panels = [distance.map { 1 / $0 }, t.map { 1 / $0 }]
+                    let tops = panels.map { p -> Float in let v = p.filter(\.isFinite).sorted(); return v.isEmpty ? 1 : v[v.count * 98 / 100] }
+                    let picture = Image(width: width, height: 3 * height, channels: 1) { _, y, x in
+                        let panel = y / height, i = (y % height) * width + x
+                        if panel == 2 { return confidence[i] }
+                        let v = panels[panel][i]
+                        return v.isFinite ? min(1, v / tops[panel]) : 0
+                    }
+                    try PNG.write(picture, to: URL(fileURLWithPath: dump).appendingPathComponent(String(format: "pano%02d.png", f)))
+                }
+                for i in t.indices where t[i].isFinite && t[i] > 0 {
+                    pairs.append((distance[i], t[i], confidence[i]))
+                    let face = CubeFace.locate(Equirect.direction(x: Double(i % width), y: Double(i / width), width: width, height: height)).face.rawValue
+                    facePairs.append((face, distance[i], t[i], confidence[i]))
+                    filledPairs.append((filled[i], t[i]))
+                }
+            }
+            let seconds = StrataBench.seconds(since: start)
+            var ratios = pairs.filter { $0.2 >= 0.5 && $0.0 > 0 }.map { Double($0.1 / $0.0) }.sorted()
+            guard !ratios.isEmpty else { throw MotionError("no trusted pixel in any frame") }
+            let scale = ratios[ratios.count / 2]
+            func measure(_ p: [(Float, Float)]) -> (Double, Double) {
+                let good = p.filter { $0.0 > 0 && $0.0.isFinite }
+                let delta = good.filter { max(Double($0.0) * scale / Double($0.1), Double($0.1) / (Double($0.0) * scale)) < 1.25 }.count
+                let absRel = good.reduce(0.0) { $0 + abs(Double($1.0) * scale - Double($1.1)) / Double($1.1) }
+                return (Double(delta) / Double(max(1, good.count)), absRel / Double(max(1, good.count)))
+            }
+            let trusted = measure(pairs.filter { $0.2 >= 0.5 }.map { ($0.0, $0.1) })
+            if environment["VERBOSE"] != nil {
+                // δ1 of the trusted pixels by the cube face they come from.
+                for face in CubeFace.allCases {
+                    let mine = facePairs.filter { $0.0 == face.rawValue && $0.3 >= 0.5 }.map { ($0.1, $0.2) }
+                    let m = measure(mine)
+                    FileHandle.standardError.write(String(format: "face %@: %d trusted, δ1 %.3f, AbsRel %.3f\n", face.letter, mine.count, m.0, m.1).data(using: .utf8)!)
+                }
+            }
+            let all = measure(filledPairs)
+            ratios = []
+            line += String(format: ", \"coverage\": %.3f, \"trusted_delta1\": %.4f, \"trusted_absrel\": %.4f, \"filled_delta1\": %.4f, \"filled_absrel\": %.4f, \"depth_s_per_frame\": %.3f",
+                           Double(pairs.filter { $0.2 >= 0.5 }.count) / Double(max(1, pairs.count)), trusted.0, trusted.1, all.0, all.1,
+                           seconds / Double(frames.count))
+        }
+        print(line + "}")
+    }
+
     static func walk(frames n: Int, width: Int, height: Int) throws {
+        if ProcessInfo.processInfo.environment["EQUIRECT"] == "1" { return try panoramaWalk(frames: n, width: width, height: height) }
         let k = PinholeIntrinsics(horizontalFOV: 70, width: width, height: height)
         let supersampling = ProcessInfo.processInfo.environment["SUPERSAMPLING"].flatMap(Int.init) ?? 2
         var start = DispatchTime.now()

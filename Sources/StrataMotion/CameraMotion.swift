@@ -66,6 +66,26 @@ public struct CameraMotion: Sendable {
         return try reconstructor.run()
     }
 
+    /// The motion of a second camera fixed to this one (a face of a 360° rig): `axes`
+    /// holds its axes in this camera's (row-major, X_this = axes · X_other), `intrinsics`
+    /// its own. The keyframes, points and tracks stay this camera's.
+    public func rigged(axes m: [Double], intrinsics: PinholeIntrinsics) -> CameraMotion {
+        precondition(m.count == 9)
+        // X_other = axesᵀ · (R · X + t).
+        let turn = CameraPose(rotation: [m[0], m[3], m[6], m[1], m[4], m[7], m[2], m[5], m[8]], translation: .zero)
+        let turned = poses.map { pose in
+            pose.map { pose in
+                var r = [Double](repeating: 0, count: 9)
+                for i in 0..<3 {
+                    for j in 0..<3 { r[3 * i + j] = (0..<3).reduce(0) { $0 + turn.rotation[3 * i + $1] * pose.rotation[3 * $1 + j] } }
+                }
+                return CameraPose(rotation: r, translation: turn.rotated(pose.translation))
+            }
+        }
+        return CameraMotion(intrinsics: intrinsics, poses: turned, keyframes: keyframes, points: points, pointColors: pointColors,
+                            pointTracks: pointTracks, rmsError: rmsError, tracks: tracks, isStatic: isStatic)
+    }
+
     /// The reprojection of world point `x` in frame `frame` (Strata's pixel convention), or nil
     /// behind the camera or for a frame without a pose.
     public func project(_ x: Vector3, frame: Int) -> SIMD2<Double>? {

@@ -68,9 +68,7 @@ public final class KeyframeStereo: @unchecked Sendable {
         let result: Result<StereoDepth, MotionError>
         do {
             // The frames within 30 of it: the sweep picks its neighbours among them.
-            var images: [Int: Image] = [:]
-            for n in max(0, f - 30)...min(motion.poses.count - 1, f + 30) { images[n] = image(n) }
-            result = .success(try PlaneSweep.depth(frame: f, images: images, motion: motion, options: options.sweep))
+            result = .success(try PlaneSweep.depth(frame: f, image: { abs($0 - f) <= 30 ? self.image($0) : nil }, motion: motion, options: options.sweep))
         } catch let error as MotionError {
             result = .failure(error)
         }

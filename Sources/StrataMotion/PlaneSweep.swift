@@ -26,8 +26,18 @@ public enum PlaneSweep {
         /// lower than that of every plane a pixel and a half of disparity away; less, in
         /// proportion.
         public var distinctMargin: Float = 0.1
+        /// The depths to sweep and the scene's typical depth (for the neighbours'
+        /// baselines); nil: from the sparse points in front of the frame.
+        public var bounds: DepthBounds?
 
         public init() {}
+    }
+
+    /// The nearest and farthest z-depth a sweep covers, and the scene's median depth.
+    public struct DepthBounds: Sendable, Equatable {
+        public var near: Double, median: Double, far: Double
+
+        public init(near: Double, median: Double, far: Double) { (self.near, self.median, self.far) = (near, median, far) }
     }
 
     /// Depth for `frame`, from `images` (the video's frames by index: the reference and
@@ -35,15 +45,34 @@ public enum PlaneSweep {
     /// - Throws: ``MotionError`` when the frame has no pose, no neighbour with a pose and a
     ///   baseline, or no sparse point to bound the sweep.
     public static func depth(frame f: Int, images: [Int: Image], motion: CameraMotion, options: Options = Options()) throws -> StereoDepth {
-        guard f >= 0, f < motion.poses.count, let reference = motion.poses[f], let image = images[f] else {
+        try depth(frame: f, image: { images[$0] }, motion: motion, options: options)
+    }
+
+    /// Depth for `frame`, with the frames' images made on demand by `image` (nil for a
+    /// frame it does not have): only the frame and its chosen neighbours are asked for.
+    public static func depth(frame f: Int, image fetch: (Int) -> Image?, motion: CameraMotion, options: Options = Options()) throws -> StereoDepth {
+        var fetched: [Int: Image?] = [:]
+        func images(_ n: Int) -> Image? {
+            if let known = fetched[n] { return known }
+            let made = fetch(n)
+            fetched[n] = made
+            return made
+        }
+        guard f >= 0, f < motion.poses.count, let reference = motion.poses[f], let image = images(f) else {
             throw MotionError("frame \(f) has no pose or no image: no depth from motion there")
         }
         // The depths the frame's sparse points span.
-        var depths = motion.points.map { reference.transform($0).z }.filter { $0 > 0 }
-        guard depths.count >= 10 else { throw MotionError("frame \(f) sees \(depths.count) sparse points: too few to bound a sweep") }
-        depths.sort()
-        let near = depths[depths.count / 50] * 0.7, far = depths[depths.count * 49 / 50] * 1.5
-        let neighbours = neighbours(of: f, motion: motion, medianDepth: depths[depths.count / 2]).filter { images[$0] != nil }
+        let bounds: DepthBounds
+        if let given = options.bounds {
+            bounds = given
+        } else {
+            var depths = motion.points.map { reference.transform($0).z }.filter { $0 > 0 }
+            guard depths.count >= 10 else { throw MotionError("frame \(f) sees \(depths.count) sparse points: too few to bound a sweep") }
+            depths.sort()
+            bounds = DepthBounds(near: depths[depths.count / 50] * 0.7, median: depths[depths.count / 2], far: depths[depths.count * 49 / 50] * 1.5)
+        }
+        let (near, far) = (bounds.near, bounds.far)
+        let neighbours = neighbours(of: f, motion: motion, medianDepth: bounds.median).filter { images($0) != nil }
         guard !neighbours.isEmpty else { throw MotionError("frame \(f) has no neighbour with a pose and a baseline: no depth from motion there") }
 
         // The sweep's size, and the intrinsics scaled to it.
@@ -65,7 +94,7 @@ public enum PlaneSweep {
         for n in neighbours {
             let relative = motion.poses[n]!.relative(to: reference)
             let homographies = inverse.flatMap { homography(relative, inverseDepth: $0, k: small) }
-            let neighbourGray = gray(images[n]!)
+            let neighbourGray = gray(images(n)!)
             // Planes split across threads: each writes only its own planes' costs.
             sums.withUnsafeMutableBufferPointer { sums in
                 counts.withUnsafeMutableBufferPointer { counts in
@@ -198,7 +227,14 @@ public struct StereoDepth: Sendable {
     /// more than by a constant. Returns the depth unchanged when too few pixels are
     /// reliable (under 1%) or the fit is not a rising line.
     public func filled(withDisparity disparity: [Float], reliable: Float = 0.5) -> [Float] {
-        precondition(disparity.count == depth.count, "the monocular estimate is not the sweep's size")
+        Self.filled(depth, confidence: confidence, width: width, height: height, disparity: disparity, reliable: reliable)
+    }
+
+    /// ``filled(withDisparity:reliable:)`` for any map of a depth along rays (z-depth,
+    /// or distance for a panorama) with its confidence, `width` × `height`.
+    public static func filled(_ depth: [Float], confidence: [Float], width: Int, height: Int, disparity: [Float], reliable: Float = 0.5) -> [Float] {
+        precondition(disparity.count == depth.count && confidence.count == depth.count && depth.count == width * height,
+                     "the monocular estimate is not the sweep's size")
         let trusted = depth.indices.filter { confidence[$0] >= reliable && depth[$0] > 0 && disparity[$0].isFinite }
         var (n, sx, sy, sxx, sxy) = (0.0, 0.0, 0.0, 0.0, 0.0)
         for i in trusted {

@@ -4,15 +4,21 @@ import StrataDepth
 import StrataIO
 import StrataMotion
 import StrataPipeline
+import StrataSphere
 
 /// `depth.motion`: depth of a moving camera's video from the camera's motion, with no
 /// weights: corners tracked through the whole video, the camera's path by incremental
 /// structure from motion (StrataMotion), each keyframe's depth by plane-sweep stereo
 /// against frames of the same video, checked against the keyframes beside it and
 /// reprojected into the frames between (``KeyframeStereo``; or every frame swept), and the
-/// pixels stereo cannot tell filled from a monocular estimator fitted to the ones it can. A camera that only turns or stands still, a video
-/// too short or featureless, or an equirect video (the spherical sweep is to come) takes
-/// the monocular path, as `depth.estimate` would; the log and the report say which.
+/// pixels stereo cannot tell filled from a monocular estimator fitted to the ones it can.
+/// With `method` motion, an equirect video goes through a cubemap rig
+/// (``PanoramaStereo``): its path from a forward view, its depth from the six faces, as
+/// distance along the ray (every frame from keyframes, whatever `sweep` says); `auto`
+/// keeps panoramas on the monocular path until the rig beats the estimator on a straight
+/// walk (BENCHMARKS.md). A camera that only turns or stands still, or a
+/// video too short or featureless, takes the monocular path, as `depth.estimate` would;
+/// the log and the report say which.
 ///
 /// The whole video is analysed once, before the first frame comes out, and the same way in
 /// every shard: each shard then sweeps only the keyframes its own frames need, so a
@@ -22,13 +28,13 @@ import StrataPipeline
 final class MotionDepthStage: FrameSource, @unchecked Sendable {
     static let descriptor = StageDescriptor(
         name: "depth.motion", kind: .source,
-        doc: "Depth from a moving camera's motion (tracks, poses with bundle adjustment, plane-sweep stereo on the keyframes, checked against each other and reprojected between them), filled from a monocular estimator where stereo is unsure; static or turning cameras and equirect videos take the monocular path. Also writes the camera path (TUM), a COLMAP text model and the sparse points (PLY).",
+        doc: "Depth from a moving camera's motion (tracks, poses with bundle adjustment, plane-sweep stereo on the keyframes, checked against each other and reprojected between them), filled from a monocular estimator where stereo is unsure; an equirect video through a cubemap rig (ray distance) with method motion; static or turning cameras take the monocular path. Also writes the camera path (TUM), a COLMAP text model (perspective videos) and the sparse points (PLY).",
         inputs: [PortSpec("source", .video, doc: "The video file (or a frame pattern).")],
         outputs: [PortSpec("image", .image, doc: "Each frame, RGB 0…1."),
                   PortSpec("depth", .depth, doc: "z-depth from motion, up to one scale for the whole video (relative), or in metres with distance; the monocular estimator's depth on its path."),
                   PortSpec("confidence", .mask, doc: "From motion: 0.5…1 where stereo matched, under 0.5 where the monocular estimate filled in. On the monocular path: the estimator's.")],
         params: VideoDecodeStage.descriptor.params + [ParamSpec("method", .choice(["auto", "motion", "monocular"]), default: .string("auto"),
-                           doc: "auto: from motion when the camera moves, else monocular; motion: from motion or fail; monocular: as depth.estimate."),
+                           doc: "auto: from motion when a perspective camera moves, else monocular; motion: from motion (a panorama through a cubemap rig) or fail; monocular: as depth.estimate."),
                  ParamSpec("fov", .number(min: 0, max: 179), default: .number(0), unit: "deg",
                            doc: "Horizontal field of view; 0: searched (40°…100°) from the tracks, and the run asks for it when the video cannot tell."),
                  ParamSpec("model", .string, default: .string("builtin"),
@@ -72,6 +78,8 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
         var grays: [Image]
         /// The keyframes' sweeps, checked and reprojected (with a motion).
         var stereo: KeyframeStereo?
+        /// The same, through a cubemap rig, for a panorama.
+        var panorama: PanoramaStereo?
         var verdict: String
         var fov: Double?
         /// Metres per unit of length when a scale was given or found.
@@ -120,6 +128,7 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
             values["confidence"] = estimate.confidence
             return values
         }
+        if let panorama = analysis.panorama { return try panoramaDepth(index, image: image, values: values, panorama: panorama, metric: analysis.metres != nil) }
         let stereo: StereoDepth
         do {
             if sweepEvery {
@@ -153,6 +162,24 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
         return values
     }
 
+    /// A panorama frame's depth: ray distance from the cubemap rig's faces, filled by the
+    /// estimator on the panorama where stereo is unsure.
+    private func panoramaDepth(_ index: Int, image: Image, values: PortValues, panorama: PanoramaStereo, metric: Bool) throws -> PortValues {
+        var values = values
+        let (w, h) = (panorama.width, panorama.height)
+        let (distance, trust) = try panorama.depth(frame: index)
+        let small = image.width == w ? image : image.resized(width: w, height: h)
+        let monocular = try estimator.estimate(small, projection: .equirectangular)
+        let disparity = monocular.depth.kind == .inverseRelative
+            ? monocular.depth.values.pixels : monocular.depth.values.pixels.map { $0 > 0 ? 1 / $0 : .nan }
+        let filled = StereoDepth.filled(distance, confidence: trust, width: w, height: h, disparity: disparity)
+        let confidence = trust.indices.map { i in trust[i] >= 0.5 ? trust[i] : 0.25 * monocular.confidence.pixels[i] }
+        let depth = Image(width: w, height: h, channels: 1, pixels: filled).resized(width: image.width, height: image.height)
+        values["depth"] = DepthMap(values: depth, kind: metric ? .metric : .relative, quantity: .rayDistance, projection: .equirectangular)
+        values["confidence"] = Image(width: w, height: h, channels: 1, pixels: confidence).resized(width: image.width, height: image.height)
+        return values
+    }
+
     private var sweepOptions: PlaneSweep.Options {
         var options = PlaneSweep.Options()
         options.planes = planes
@@ -176,27 +203,44 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
         let reader = try VideoDecodeStage(context)
         var grays: [Image] = []
         var tracker: FeatureTracker?
-        var equirect = false
+        // A panorama's path is tracked in its forward view (PanoramaStereo's rig).
+        var trackingView: PerspectiveView?
+        var panoramaVerdict: String?
         for index in 0..<frameCount where method != "monocular" {
             let image: Image = try reader.read(index).get("image")
-            equirect = image.width == 2 * image.height
-            if equirect { break }
+            let gray = image.grayscale()
+            if image.width == 2 * image.height {
+                // Panoramas are analysed up to twice maxWidth across: a cube face is a quarter of that.
+                let w = min(image.width, 2 * maxWidth) / 2 * 2
+                if method == "auto" || w < PanoramaStereo.minimumWidth {
+                    panoramaVerdict = method == "auto"
+                        ? "monocular: an equirect video takes depth from motion only with method motion (its cubemap rig is not yet better than the estimator on a straight walk)"
+                        : "monocular: a panorama analysed \(w) px across is too coarse for depth from motion (\(PanoramaStereo.minimumWidth) at least; maxWidth sets half of it)"
+                    break
+                }
+                let small = gray.width == w ? gray : gray.resized(width: w, height: w / 2)
+                if trackingView == nil { trackingView = PanoramaStereo.trackingView(equirectWidth: w, maximumWidth: maxWidth) }
+                if tracker == nil { tracker = FeatureTracker(width: trackingView!.width, height: trackingView!.height) }
+                try tracker!.add(small.equirectToPerspective(trackingView!))
+                grays.append(small)
+                continue
+            }
             let scale = min(1, Double(maxWidth) / Double(image.width))
             let (w, h) = (max(8, Int((Double(image.width) * scale).rounded())), max(8, Int((Double(image.height) * scale).rounded())))
-            let gray = image.grayscale()
             let small = gray.width == w ? gray : gray.resized(width: w, height: h)
             if tracker == nil { tracker = FeatureTracker(width: w, height: h) }
             try tracker!.add(small)
             grays.append(small)
         }
-        var result = Analysis(motion: nil, grays: grays, stereo: nil, verdict: "", fov: fov > 0 ? fov : nil)
+        var result = Analysis(motion: nil, grays: grays, stereo: nil, panorama: nil, verdict: "", fov: fov > 0 && trackingView == nil ? fov : nil)
         if method == "monocular" {
             result.verdict = "monocular: as asked"
-        } else if equirect {
-            result.verdict = "monocular: an equirect video (depth from motion takes perspective frames so far)"
+        } else if let verdict = panoramaVerdict {
+            result.verdict = verdict
         } else if let tracks = tracker?.tracks {
             do {
-                let (motion, chosen) = try reconstruct(tracks)
+                // A panorama's tracking view has a known field of view.
+                let (motion, chosen) = try trackingView.map { (try CameraMotion.reconstruct(tracks, intrinsics: $0.intrinsics), nil) } ?? reconstruct(tracks)
                 result.fov = chosen
                 if motion.isStatic {
                     result.verdict = "monocular: no two frames show parallax (a camera on a tripod, or one that only turns)"
@@ -211,10 +255,17 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
                             result.verdict += "; the first and last frames were not both placed apart: depth stays up to one scale"
                         }
                     }
-                    result.motion = result.metres.map { motion.scaled(by: $0) } ?? motion
+                    let scaled = result.metres.map { motion.scaled(by: $0) } ?? motion
                     var options = KeyframeStereo.Options()
                     options.sweep = sweepOptions
-                    result.stereo = KeyframeStereo(motion: result.motion!, options: options) { [grays] in grays.indices.contains($0) ? grays[$0] : nil }
+                    let frame = { @Sendable [grays] (n: Int) in grays.indices.contains(n) ? grays[n] : nil }
+                    if trackingView != nil {
+                        result.panorama = try PanoramaStereo(motion: scaled, width: grays[0].width, height: grays[0].height, options: options, equirect: frame)
+                        result.verdict += "; a panorama: the path from its forward 110° view, depth from the six faces of its cubemap"
+                    } else {
+                        result.stereo = KeyframeStereo(motion: scaled, options: options, image: frame)
+                    }
+                    result.motion = scaled
                 }
             } catch let error as MotionError {
                 result.verdict = "monocular: \(error)"
@@ -232,7 +283,7 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
     /// The motion at the field of view given, or at the one a search over 40°…100° finds
     /// clearly best (its reprojection error at least 10% under the next best's 20° or more
     /// away); a search that cannot tell asks for the field of view.
-    private func reconstruct(_ tracks: FeatureTracks) throws -> (CameraMotion, Double) {
+    private func reconstruct(_ tracks: FeatureTracks) throws -> (CameraMotion, Double?) {
         let intrinsics = { (fov: Double) in PinholeIntrinsics(horizontalFOV: fov, width: tracks.width, height: tracks.height) }
         if fov > 0 { return (try CameraMotion.reconstruct(tracks, intrinsics: intrinsics(fov)), fov) }
         var tried: [(fov: Double, motion: CameraMotion)] = []
@@ -258,10 +309,15 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
     /// made here if no frame was read (a finalize step, a resumed run with every frame done).
     func finish() throws {
         let analysis = try analysed()
-        if let motion = analysis.motion { try write(motion) }
+        // COLMAP has no spherical camera: a panorama's model would describe the tracking
+        // view, not the frames.
+        if let motion = analysis.motion { try write(motion, colmap: analysis.panorama == nil) }
         if let report = outputs.report {
             var fields: [String: Any] = ["path": analysis.motion != nil ? "motion" : "monocular", "why": analysis.verdict, "frames": frameCount]
             if let fov = analysis.fov { fields["fov"] = fov }
+            if analysis.panorama != nil {
+                fields["camera"] = "equirect: the path from a forward 110° view, depth from the six faces of a padded cubemap; no COLMAP model (COLMAP has no spherical camera)"
+            }
             if let motion = analysis.motion {
                 fields["keyframes"] = motion.keyframes
                 fields["placed"] = motion.poses.compactMap { $0 }.count
@@ -279,11 +335,11 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
     }
 
     /// The trajectory, the COLMAP model and the points, where asked for.
-    private func write(_ motion: CameraMotion) throws {
+    private func write(_ motion: CameraMotion, colmap: Bool) throws {
         if let url = outputs.trajectory {
             try AtomicFile.write(Data(motion.tumTrajectory(fps: frames.frameRate ?? 30).utf8), to: url)
         }
-        if let folder = outputs.colmap {
+        if colmap, let folder = outputs.colmap {
             try AtomicFile.createFolder(folder)
             // Images named as a frame writer numbers them by default (frame index + 1); a run
             // with --start-number or a --frames range that starts later numbers them otherwise.

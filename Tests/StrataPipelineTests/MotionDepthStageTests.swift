@@ -3,6 +3,7 @@ import StrataCore
 import StrataIO
 import StrataPipeline
 import StrataStages
+import StrataSynth
 import XCTest
 
 /// `depth.motion` on the StrataSynth walk that StrataMotion's tests use (20 frames,
@@ -160,5 +161,59 @@ final class MotionDepthStageTests: XCTestCase {
             $0.resume = true
         }).run().processed, 0)
         for name in names { XCTAssertTrue(FileManager.default.fileExists(atPath: whole.appendingPathComponent(name).path), name) }
+    }
+
+    /// The StrataSynth walk seen by a 360° camera (12 frames, 1024×512, from
+    /// Tools/make_motion_fixtures.sh) with method motion: the cubemap rig places every
+    /// frame, the report says so and no COLMAP model is written, depth is an equirect's ray
+    /// distance, metric with the walk's length, and its trusted pixels match the rendered
+    /// distance. With auto, a panorama stays on the monocular path.
+    func testAPanoramaGoesThroughTheCubemapRigWithMethodMotion() throws {
+        let source = URL(fileURLWithPath: Self.walk).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("walk360.mp4").path
+        let ends = [0.0, 1].map { CameraPath.roomWalk.camera(at: $0, model: .equirectangular(width: 64, height: 32)).position }
+        let walked = ((ends[1] - ends[0]) * (ends[1] - ends[0])).sum().squareRoot()
+        func data(_ method: String) -> Data {
+            Data("""
+            { "version": 1, "inputs": { "video": { "type": "video" } }, "nodes": [
+              { "id": "depth", "stage": "depth.motion", "inputs": { "source": "$inputs.video" }, "params": { "method": "\(method)", "distance": \(walked) } },
+              { "id": "save", "stage": "depth.write", "inputs": { "depth": "depth.depth" }, "params": { "pattern": "d/%05d.npy" } },
+              { "id": "trust", "stage": "image.write", "inputs": { "image": "depth.confidence" }, "params": { "pattern": "c/%05d.png", "bitDepth": 16 } }
+            ] }
+            """.utf8)
+        }
+        let frame = 5
+        let one = { (options: inout RunOptions) in options.frames = FrameRange(first: frame, last: frame) }
+        XCTAssertEqual(try PipelineRun(data: data("motion"), registry: StageLibrary.registry, options: options("pano", source: source, one)).run().processed, 1)
+        let out = folder.appendingPathComponent("pano")
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("motion.json"))) as! [String: Any]
+        XCTAssertEqual(report["path"] as? String, "motion", "\(report)")
+        XCTAssertEqual(report["placed"] as? Int, 12)
+        XCTAssertTrue((report["camera"] as? String)?.hasPrefix("equirect") == true, "\(report)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("camera-trajectory.txt").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("colmap").path))
+        let sidecar = try XCTUnwrap(try DepthSidecar.read(inFolder: out.appendingPathComponent("d")))
+        XCTAssertEqual(sidecar.quantity, .rayDistance)
+        XCTAssertEqual(sidecar.projection, .equirectangular)
+        XCTAssertEqual(sidecar.kind, .metric)
+
+        // Against the rendering, at a quarter of the size.
+        let (w, h) = (256, 128)
+        let camera = CameraPath.roomWalk.camera(at: Double(frame) / 11, model: .equirectangular(width: w, height: h))
+        let truth = Renderer.render(.indoorRoom, camera: camera, supersampling: 1).depth.values.pixels
+        let depth = try NPY.read(out.appendingPathComponent("d/00001.npy")).resized(width: w, height: h, filter: .nearest).pixels
+        let trust = try ImageFile.read(out.appendingPathComponent("c/00001.png")).resized(width: w, height: h, filter: .nearest).pixels
+        var trusted = 0, good = 0
+        for i in truth.indices where trust[i] >= 0.5 && truth[i].isFinite {
+            trusted += 1
+            let ratio = Double(depth[i] / truth[i])
+            if max(ratio, 1 / ratio) < 1.25 { good += 1 }
+        }
+        XCTAssertGreaterThan(Double(trusted) / Double(truth.count), 0.03, "coverage")
+        XCTAssertGreaterThan(Double(good) / Double(max(1, trusted)), 0.8, "δ1 of \(trusted) trusted pixels, metric")
+
+        XCTAssertEqual(try PipelineRun(data: data("auto"), registry: StageLibrary.registry, options: options("auto", source: source, one)).run().processed, 1)
+        let auto = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("auto/motion.json"))) as! [String: Any]
+        XCTAssertEqual(auto["path"] as? String, "monocular")
+        XCTAssertTrue((auto["why"] as? String)?.contains("only with method motion") == true, "\(auto)")
     }
 }
