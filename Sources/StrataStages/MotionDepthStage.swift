@@ -75,7 +75,7 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
     /// at the sweep's size, and why the path was taken.
     private struct Analysis: @unchecked Sendable {
         var motion: CameraMotion?
-        var grays: [Image]
+        var grays: [GrayFrame]
         /// The keyframes' sweeps, checked and reprojected (with a motion).
         var stereo: KeyframeStereo?
         /// The same, through a cubemap rig, for a panorama.
@@ -134,7 +134,7 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
             if sweepEvery {
                 // The frames around this one, for its neighbours.
                 var nearby: [Int: Image] = [:]
-                for n in max(0, index - 30)...min(analysis.grays.count - 1, index + 30) { nearby[n] = analysis.grays[n] }
+                for n in max(0, index - 30)...min(analysis.grays.count - 1, index + 30) { nearby[n] = analysis.grays[n].image }
                 stereo = try PlaneSweep.depth(frame: index, images: nearby, motion: motion, options: sweepOptions)
             } else {
                 stereo = try analysis.stereo!.depth(frame: index)
@@ -201,7 +201,7 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
     private func analyse() throws -> Analysis {
         // Its own reader: the runner's reads come after, from the start.
         let reader = try VideoDecodeStage(context)
-        var grays: [Image] = []
+        var grays: [GrayFrame] = []
         var tracker: FeatureTracker?
         // A panorama's path is tracked in its forward view (PanoramaStereo's rig).
         var trackingView: PerspectiveView?
@@ -222,7 +222,7 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
                 if trackingView == nil { trackingView = PanoramaStereo.trackingView(equirectWidth: w, maximumWidth: maxWidth) }
                 if tracker == nil { tracker = FeatureTracker(width: trackingView!.width, height: trackingView!.height) }
                 try tracker!.add(small.equirectToPerspective(trackingView!))
-                grays.append(small)
+                grays.append(GrayFrame(small))
                 continue
             }
             let scale = min(1, Double(maxWidth) / Double(image.width))
@@ -230,7 +230,7 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
             let small = gray.width == w ? gray : gray.resized(width: w, height: h)
             if tracker == nil { tracker = FeatureTracker(width: w, height: h) }
             try tracker!.add(small)
-            grays.append(small)
+            grays.append(GrayFrame(small))
         }
         var result = Analysis(motion: nil, grays: grays, stereo: nil, panorama: nil, verdict: "", fov: fov > 0 && trackingView == nil ? fov : nil)
         if method == "monocular" {
@@ -258,7 +258,7 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
                     let scaled = result.metres.map { motion.scaled(by: $0) } ?? motion
                     var options = KeyframeStereo.Options()
                     options.sweep = sweepOptions
-                    let frame = { @Sendable [grays] (n: Int) in grays.indices.contains(n) ? grays[n] : nil }
+                    let frame = { @Sendable [grays] (n: Int) in grays.indices.contains(n) ? grays[n].image : nil }
                     if trackingView != nil {
                         result.panorama = try PanoramaStereo(motion: scaled, width: grays[0].width, height: grays[0].height, options: options, equirect: frame)
                         result.verdict += "; a panorama: the path from its forward 110° view, depth from the six faces of its cubemap"
@@ -350,4 +350,19 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
         }
         if let url = outputs.points { try AtomicFile.write(motion.ply(), to: url) }
     }
+}
+
+/// A frame in grey at the sweep's size, kept as bytes for the whole run: a minute of video
+/// at 640×480 holds 0.55 GB so, against 2.2 GB as floats. Tracking sees these 8-bit levels
+/// too (OpenCV tracks 8-bit images).
+struct GrayFrame: Sendable {
+    let width: Int, height: Int
+    let levels: [UInt8]
+
+    init(_ image: Image) {
+        (width, height) = (image.width, image.height)
+        levels = image.pixels.map { UInt8((min(1, max(0, $0)) * 255).rounded()) }
+    }
+
+    var image: Image { Image(width: width, height: height, channels: 1, pixels: levels.map { Float($0) / 255 }) }
 }
