@@ -1,7 +1,6 @@
 import Foundation
 import StrataCore
 import StrataIO
-import StrataSynth
 import XCTest
 @testable import StrataMotion
 
@@ -118,16 +117,7 @@ final class KeyframeStereoTests: XCTestCase {
         }
         let result = try stereo.depth(frame: f)
         XCTAssertEqual(result.neighbours, [keyframes[middle], keyframes[middle + 1]])
-        let camera = CameraPath.roomWalk.camera(at: Double(f) / Double(tracks.frames.count - 1), model: .pinhole(CameraMotionTests.k))
-        let rendered = Renderer.render(.indoorRoom, camera: camera, supersampling: 1).depth.values.pixels
-        var trusted = 0, good = 0
-        for i in rendered.indices where result.confidence[i] >= 0.5 {
-            trusted += 1
-            let ratio = Double(result.depth[i]) * scale / Double(rendered[i])
-            if max(ratio, 1 / ratio) < 1.25 { good += 1 }
-        }
-        XCTAssertGreaterThan(Double(trusted) / Double(rendered.count), 0.04, "coverage")
-        XCTAssertGreaterThan(Double(good) / Double(max(1, trusted)), 0.9, "δ1 of \(trusted) trusted pixels")
+        PlaneSweepTests.assertMatchesTheWalk(result, frames: tracks.frames.count, scale: scale)
         // A keyframe is its sweep, checked: the same depth, no more trust.
         let keyframe = try stereo.depth(frame: keyframes[middle])
         let sweep = try PlaneSweep.depth(frame: keyframes[middle], images: Dictionary(uniqueKeysWithValues: images.enumerated().map { ($0, $1) }), motion: motion)
