@@ -96,6 +96,7 @@ public enum ImageFile {
             let decoded = try JPEG.decode(data, path: url.path, maxPixels: maxPixels)
             var details = ["colorSpace": decoded.wasCMYK ? "CMYK" : (decoded.image.channels == 1 ? "gray" : "YCbCr")]
             if let o = decoded.exifOrientation { details["exifOrientation"] = "\(o)" }
+            if let f = decoded.focalLength35mm { details["focalLength35mm"] = "\(f)" }
             return ImageFileInfo(format: .jpeg, width: decoded.image.width, height: decoded.image.height,
                                  channels: decoded.image.channels, bitDepth: 8, details: details)
         case .pfm, .npy:

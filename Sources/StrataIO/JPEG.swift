@@ -12,6 +12,8 @@ public enum JPEG {
         public var exifOrientation: Int?
         /// Whether the file was CMYK or YCCK (converted to RGB).
         public var wasCMYK: Bool
+        /// The EXIF focal length in 35 mm film terms (mm), or nil.
+        public var focalLength35mm: Int? = nil
     }
 
     /// Decodes JPEG data: gray stays gray, YCbCr becomes RGB, CMYK/YCCK is converted to RGB,
@@ -35,12 +37,14 @@ public enum JPEG {
         } else {
             image = Image(interleaved8: samples, width: w, height: h, channels: c)
         }
-        var orientation: Int?
+        var orientation: Int?, focal: Int?
         if raster.exif_size > 0, let exif = raster.exif {
-            orientation = EXIF.orientation(in: Array(UnsafeBufferPointer(start: exif, count: raster.exif_size)))
+            let block = Array(UnsafeBufferPointer(start: exif, count: raster.exif_size))
+            orientation = EXIF.orientation(in: block)
+            focal = EXIF.focalLength35mm(in: block)
         }
         if applyOrientation, let o = orientation { image = image.applyingEXIFOrientation(o) }
-        return Decoded(image: image, exifOrientation: orientation, wasCMYK: isCMYK)
+        return Decoded(image: image, exifOrientation: orientation, wasCMYK: isCMYK, focalLength35mm: focal)
     }
 
     /// Reads the JPEG file at `url`, orientation applied.

@@ -36,7 +36,7 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
         params: VideoDecodeStage.descriptor.params + [ParamSpec("method", .choice(["auto", "motion", "monocular"]), default: .string("auto"),
                            doc: "auto: from motion when a perspective camera moves, else monocular; motion: from motion (a panorama through a cubemap rig) or fail; monocular: as depth.estimate."),
                  ParamSpec("fov", .number(min: 0, max: 179), default: .number(0), unit: "deg",
-                           doc: "Horizontal field of view; 0: searched (40°…100°) from the tracks, and the run asks for it when the video cannot tell."),
+                           doc: "Horizontal field of view; 0: from the images' EXIF focal length (35 mm terms) where JPEG frames carry one, else searched (40°…100°) from the tracks, and the run asks for it when the video cannot tell."),
                  ParamSpec("model", .string, default: .string("builtin"),
                            doc: "The monocular estimator: \"builtin\", or the path of an ONNX model (with a preset or MODEL.json sidecar)."),
                  ParamSpec("preset", .choice(NetworkPreset.allCases.map(\.rawValue)), doc: "The network family's preprocessing and output."),
@@ -286,6 +286,13 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
     private func reconstruct(_ tracks: FeatureTracks) throws -> (CameraMotion, Double?) {
         let intrinsics = { (fov: Double) in PinholeIntrinsics(horizontalFOV: fov, width: tracks.width, height: tracks.height) }
         if fov > 0 { return (try CameraMotion.reconstruct(tracks, intrinsics: intrinsics(fov)), fov) }
+        if let focal = frames.focalLength35mm {
+            // 35 mm terms are defined on the diagonal (43.27 mm): the share of it the width spans.
+            let (w, h) = (Double(tracks.width), Double(tracks.height))
+            let across = 2 * atan(w / (w * w + h * h).squareRoot() * 43.27 / (2 * Double(focal))) * 180 / .pi
+            context.note(String(format: "field of view %.1f° from the files' EXIF (%d mm in 35 mm terms)", across, focal))
+            return (try CameraMotion.reconstruct(tracks, intrinsics: intrinsics(across)), across)
+        }
         var tried: [(fov: Double, motion: CameraMotion)] = []
         for candidate in stride(from: 40.0, through: 100, by: 10) {
             if let motion = try? CameraMotion.reconstruct(tracks, intrinsics: intrinsics(candidate)) {

@@ -31,6 +31,8 @@ final class VideoDecodeStage: FrameSource {
     let summary: String?
     /// Frames per second of a video input; nil for stills and sequences.
     let frameRate: Double?
+    /// The first image's EXIF focal length in 35 mm film terms (mm), for stills and sequences.
+    let focalLength35mm: Int?
 
     init(_ context: StageContext) throws {
         step = try context.int("step")
@@ -40,12 +42,14 @@ final class VideoDecodeStage: FrameSource {
             let reader = try FrameSequenceReader(pattern: try FramePattern(path))
             let first = try ImageFile.info(URL(fileURLWithPath: reader.pattern.path(reader.startNumber)))
             (input, frameCount, bitDepth, frameRate) = (.sequence(reader), reader.count, first.bitDepth, nil)
+            focalLength35mm = first.details["focalLength35mm"].flatMap { Int($0) }
             summary = "\(path): image sequence, \(reader.count) files from \(reader.startNumber), \(first.format.rawValue) \(first.width)x\(first.height)"
         } else if Self.isStill(url) {
             // A still is one frame (FFmpeg's image2 demuxer reads a JPEG as a stream of no
             // known length, which left nothing to process).
             let info = try ImageFile.info(url)
             (input, frameCount, bitDepth, frameRate) = (.still(url), 1, info.bitDepth, nil)
+            focalLength35mm = info.details["focalLength35mm"].flatMap { Int($0) }
             summary = "\(path): still image (one frame), \(info.format.rawValue) \(info.width)x\(info.height), \(info.bitDepth)-bit"
         } else {
             let reader = try VideoReader(url: url, applyRotation: try context.bool("autorotate"))
@@ -54,6 +58,7 @@ final class VideoDecodeStage: FrameSource {
             let i = reader.info
             let eye = try StereoEye(layout: try context.string("layout"), eye: try context.string("eye"), info: i, path: path)
             (input, frameCount, bitDepth, frameRate) = (.video(reader, eye), count, i.bitDepth, i.frameRate)
+            focalLength35mm = nil
             var line = "\(path): video, \(count) frames, \(i.codec) \(i.width)x\(i.height) \(i.pixelFormat), \(String(format: "%.3g", i.frameRate)) fps"
             if let spherical = i.spherical {
                 line += ", 360° \(spherical.projection)"

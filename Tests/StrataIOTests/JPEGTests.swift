@@ -66,6 +66,35 @@ final class JPEGTests: XCTestCase {
         XCTAssertEqual(EXIF.orientation(in: little), 8)
     }
 
+    /// A little-endian EXIF block as cameras write it: IFD0 with an orientation and the
+    /// pointer to the Exif sub-IFD, which holds the 35 mm focal length (26 mm).
+    static let cameraEXIF: [UInt8] = [0x49, 0x49, 0x2A, 0x00, 0x08, 0x00, 0x00, 0x00, 0x02, 0x00,
+                                      0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+                                      0x69, 0x87, 0x04, 0x00, 0x01, 0x00, 0x00, 0x00, 0x26, 0x00, 0x00, 0x00,
+                                      0x00, 0x00, 0x00, 0x00,
+                                      0x01, 0x00, 0x05, 0xA4, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x1A, 0x00, 0x00, 0x00,
+                                      0x00, 0x00, 0x00, 0x00]
+
+    /// `data` (a JPEG) with an APP1 EXIF segment holding `block` right after its SOI marker.
+    static func withEXIF(_ data: Data, _ block: [UInt8]) -> Data {
+        let length = 2 + 6 + block.count
+        return data.prefix(2) + Data([0xFF, 0xE1, UInt8(length >> 8), UInt8(length & 0xFF)]) + Data("Exif".utf8) + Data([0, 0]) + Data(block) + data.dropFirst(2)
+    }
+
+    func testTheFocalLengthIn35mmTermsIsReadFromTheExifSubIFD() throws {
+        XCTAssertEqual(EXIF.focalLength35mm(in: Self.cameraEXIF), 26)
+        XCTAssertEqual(EXIF.orientation(in: Self.cameraEXIF), 1)
+        XCTAssertNil(EXIF.focalLength35mm(in: Array(Self.cameraEXIF.prefix(45))), "the sub-IFD cut short")
+        XCTAssertNil(EXIF.focalLength35mm(in: EXIF.block(orientation: 3)), "no Exif sub-IFD")
+        var away = Self.cameraEXIF
+        away[30] = 0xF0  // the sub-IFD pointer past the block's end
+        XCTAssertNil(EXIF.focalLength35mm(in: away))
+        // Through a file: the decoder and ImageFile.info report it.
+        let data = Self.withEXIF(try JPEG.encode(smoothImage(width: 32, height: 24), quality: 90), Self.cameraEXIF)
+        XCTAssertEqual(try JPEG.decode(data).focalLength35mm, 26)
+        XCTAssertNil(try JPEG.decode(try JPEG.encode(smoothImage(width: 32, height: 24), quality: 90)).focalLength35mm)
+    }
+
     func testDamagedFilesGiveTypedErrorsNeverAnExit() throws {
         let data = try JPEG.encode(smoothImage(width: 64, height: 48), quality: 90)
         assertMediaError(.truncated) { _ = try JPEG.decode(data.prefix(data.count / 2)) }

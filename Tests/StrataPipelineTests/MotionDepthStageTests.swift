@@ -216,4 +216,29 @@ final class MotionDepthStageTests: XCTestCase {
         XCTAssertEqual(auto["path"] as? String, "monocular")
         XCTAssertTrue((auto["why"] as? String)?.contains("only with method motion") == true, "\(auto)")
     }
+
+    /// JPEG frames whose EXIF gives the focal length in 35 mm terms (25 mm: 69.4° across a
+    /// 4:3 frame, on the 43.27 mm diagonal) set the field of view when `fov` is 0, and the
+    /// report and a note say so.
+    func testAnEXIFFocalLengthSetsTheFieldOfView() throws {
+        let frames = folder.appendingPathComponent("jpeg")
+        try FileManager.default.createDirectory(at: frames, withIntermediateDirectories: true)
+        // Little-endian TIFF: IFD0 points to the Exif sub-IFD at 26, which holds 0xA405 = 25.
+        let block: [UInt8] = [0x49, 0x49, 0x2A, 0x00, 0x08, 0x00, 0x00, 0x00, 0x01, 0x00,
+                              0x69, 0x87, 0x04, 0x00, 0x01, 0x00, 0x00, 0x00, 0x1A, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                              0x01, 0x00, 0x05, 0xA4, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x19, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]
+        let app1 = Data([0xFF, 0xE1, 0x00, UInt8(8 + block.count)]) + Data("Exif".utf8) + Data([0, 0]) + Data(block)
+        for n in 0..<20 {
+            let jpeg = try JPEG.encode(try ImageFile.read(URL(fileURLWithPath: String(format: Self.walk, n))), quality: 95)
+            try (jpeg.prefix(2) + app1 + jpeg.dropFirst(2)).write(to: frames.appendingPathComponent(String(format: "%05d.jpg", n)))
+        }
+        let run = try PipelineRun(data: pipeline(#""fov": 0, "planes": 16"#), registry: StageLibrary.registry,
+                                  options: options("exif", source: frames.appendingPathComponent("%05d.jpg").path) { $0.frames = FrameRange(first: 8, last: 8) })
+        XCTAssertEqual(try run.run().processed, 1)
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("exif/motion.json"))) as! [String: Any]
+        XCTAssertEqual(report["path"] as? String, "motion", "\(report)")
+        XCTAssertEqual(report["fov"] as? Double ?? 0, 2 * atan(0.8 * 43.27 / 50) * 180 / .pi, accuracy: 1e-9)
+        XCTAssertTrue(run.notes.contains { $0.contains("from the files' EXIF (25 mm in 35 mm terms)") } || run.frameNotes.contains { $0.contains("EXIF") },
+                      "\(run.notes) \(run.frameNotes)")
+    }
 }
