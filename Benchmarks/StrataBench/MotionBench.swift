@@ -133,12 +133,15 @@ enum MotionBench {
         let frames = renders.map(\.color)
         let render = StrataBench.seconds(since: start)
         start = DispatchTime.now()
+        // RIG=1: the path from the forward tracking view alone (the rig's first method);
+        // otherwise on the spherical model, tracked in the panorama itself.
+        let rig = environment["RIG"] == "1"
         let view = PanoramaStereo.trackingView(equirectWidth: width, maximumWidth: environment["TRACKING"].flatMap(Int.init) ?? 640)
-        let tracker = FeatureTracker(width: view.width, height: view.height)
-        for frame in frames { try tracker.add(frame.grayscale().equirectToPerspective(view)) }
+        let tracker = rig ? FeatureTracker(width: view.width, height: view.height) : FeatureTracker(width: width, height: height)
+        for frame in frames { try tracker.add(rig ? frame.grayscale().equirectToPerspective(view) : frame.grayscale()) }
         let tracking = StrataBench.seconds(since: start)
         start = DispatchTime.now()
-        let motion = try CameraMotion.reconstruct(tracker.tracks, intrinsics: view.intrinsics)
+        let motion = rig ? try CameraMotion.reconstruct(tracker.tracks, intrinsics: view.intrinsics) : try CameraMotion.reconstruct(panorama: tracker.tracks)
         let reconstruction = StrataBench.seconds(since: start)
         let truth = cameras.map { CameraPose(rotation: $0.openCVPose.rotation, translation: $0.openCVPose.translation) }
         if let folder = environment["WRITE"] {
@@ -152,16 +155,21 @@ enum MotionBench {
         let length = zip(truth.dropFirst(), truth).reduce(0) { $0 + (($1.0.centre - $1.1.centre) * ($1.0.centre - $1.1.centre)).sum().squareRoot() }
         var line = String(format: "{\"frames\": %d, \"placed\": %d, \"keyframes\": %d, \"points\": %d, \"rms_px\": %.3f, \"ate_share\": %.5f, \"rotation_deg\": %.4f, \"tracking_view\": \"%dx%d\", \"render_s\": %.3f, \"tracking_s\": %.3f, \"reconstruction_s\": %.3f",
                           n, motion.poses.compactMap { $0 }.count, motion.keyframes.count, motion.points.count, motion.rmsError,
-                          error.absolute / length, error.rotationDegrees, view.width, view.height, render, tracking, reconstruction)
+                          error.absolute / length, error.rotationDegrees, tracker.tracks.width, tracker.tracks.height, render, tracking, reconstruction)
         if environment["STEREO"] == "1" {
             start = DispatchTime.now()
             let stereo = try PanoramaStereo(motion: motion, width: width, height: height) { frames.indices.contains($0) ? frames[$0] : nil }
             var pairs: [(Float, Float, Float)] = []
             var filledPairs: [(Float, Float)] = []
             var facePairs: [(Int, Float, Float, Float)] = []
+            var priorDelta: [Double] = []
             for f in frames.indices where motion.poses[f] != nil {
                 let (distance, confidence) = try stereo.depth(frame: f)
                 let prior = try PriorDepthEstimator().estimate(frames[f], projection: .equirectangular).depth
+                // The estimator alone, fitted to the truth (scale and shift): what auto's monocular path gives.
+                let sized = prior.width == width ? prior : DepthMap(values: prior.values.resized(width: width, height: height), kind: prior.kind,
+                                                                    projection: prior.projection)
+                priorDelta.append(DepthEvaluation.evaluate(sized, against: renders[f].depth, options: DepthEvaluationOptions(alignment: .scaleShift)).delta1)
                 var disparity = prior.values.resized(width: width, height: height).pixels
                 if prior.kind != .inverseRelative { disparity = disparity.map { $0 > 0 ? 1 / $0 : .nan } }
                 let filled = StereoDepth.filled(distance, confidence: confidence, width: width, height: height, disparity: disparity)
@@ -206,6 +214,7 @@ enum MotionBench {
             }
             let all = measure(filledPairs)
             ratios = []
+            line += String(format: ", \"prior_delta1\": %.4f", priorDelta.reduce(0, +) / Double(max(1, priorDelta.count)))
             line += String(format: ", \"coverage\": %.3f, \"trusted_delta1\": %.4f, \"trusted_absrel\": %.4f, \"filled_delta1\": %.4f, \"filled_absrel\": %.4f, \"depth_s_per_frame\": %.3f",
                            Double(pairs.filter { $0.2 >= 0.5 }.count) / Double(max(1, pairs.count)), trusted.0, trusted.1, all.0, all.1,
                            seconds / Double(frames.count))

@@ -25,7 +25,9 @@ extension CameraMotion {
     /// PINHOLE camera, each placed frame as an image named by `name(frame)` with the track
     /// observations of the points it sees, and the points with their colours, mean
     /// reprojection error and tracks. Image ids are frame index + 1, point ids index + 1.
-    public func colmapModel(name: (Int) -> String) -> (cameras: String, images: String, points: String) {
+    /// - Throws: ``MotionError`` for a 360° camera's motion: COLMAP 3.8 has no spherical camera.
+    public func colmapModel(name: (Int) -> String) throws -> (cameras: String, images: String, points: String) {
+        guard projection == .pinhole else { throw MotionError("a 360° camera's motion has no COLMAP model: COLMAP has no spherical camera") }
         let k = intrinsics
         let cameras = """
             # Camera list with one line of data per camera:

@@ -47,6 +47,15 @@ public struct CameraMotion: Sendable {
     /// No pair of frames showed parallax: a camera on a tripod, or one that only turned.
     /// Depth cannot come from its motion; `poses` and `points` are then empty.
     public internal(set) var isStatic: Bool
+    /// The camera's projection: a pinhole of `intrinsics`, or a 360° camera whose frames
+    /// are equirect (`intrinsics` then only carries their size and the equator's pixels a
+    /// radian).
+    public internal(set) var projection: Projection = .pinhole
+
+    /// How a camera maps rays to pixels.
+    public enum Projection: Sendable, Equatable {
+        case pinhole, equirect
+    }
 
     /// The motion of the camera that filmed `tracks`.
     /// - Throws: ``MotionError`` for fewer than two frames, fewer than 30 corners tracked in
@@ -63,6 +72,26 @@ public struct CameraMotion: Sendable {
             throw MotionError("the frames are \(tracks.width)x\(tracks.height), the camera \(intrinsics.width)x\(intrinsics.height)")
         }
         var reconstructor = Reconstructor(tracks: tracks, k: intrinsics, options: options)
+        return try reconstructor.run()
+    }
+
+    /// The motion of a 360° camera whose equirect frames `tracks` were tracked in: the same
+    /// steps on the spherical camera model, every pixel a ray (the first pair's essential
+    /// matrix from the rays, frames placed and adjusted on the angles between rays), so the
+    /// parallax beside and behind the camera counts as much as ahead of it. The world is the
+    /// first frame's camera, in OpenCV's axes with the panorama's centre straight ahead.
+    /// - Throws: ``MotionError`` for fewer than two frames or fewer than 30 corners tracked
+    ///   in every frame.
+    public static func reconstruct(panorama tracks: FeatureTracks, options: Options = Options()) throws -> CameraMotion {
+        guard tracks.frames.count >= 2 else {
+            throw MotionError("\(tracks.frames.count) frame(s): camera motion needs two at least")
+        }
+        let most = tracks.frames.map(\.ids.count).max() ?? 0
+        guard most >= 30 else {
+            throw MotionError("at most \(most) corners were tracked in a frame: too few for camera motion (30 at least; a flat or blurred video)")
+        }
+        let sphere = SphericalCamera(width: tracks.width, height: tracks.height)
+        var reconstructor = Reconstructor(tracks: tracks, k: sphere.nominalIntrinsics, options: options, sphere: sphere)
         return try reconstructor.run()
     }
 
@@ -91,6 +120,7 @@ public struct CameraMotion: Sendable {
     public func project(_ x: Vector3, frame: Int) -> SIMD2<Double>? {
         guard let pose = poses[frame] else { return nil }
         let c = pose.transform(x)
+        if projection == .equirect { return SphericalCamera(width: intrinsics.width, height: intrinsics.height).pixel(of: c) }
         guard c.z > 0 else { return nil }
         return SIMD2(intrinsics.fx * c.x / c.z + intrinsics.cx, intrinsics.fy * c.y / c.z + intrinsics.cy)
     }

@@ -3,15 +3,15 @@ import StrataCore
 import StrataSphere
 
 /// Depth from motion for an equirect (360°) video, through a rig of perspective views fixed
-/// to the spherical camera, as cubemap SLAM systems do: the camera's path is recovered in
-/// one forward view (``trackingView(equirectWidth:maximumWidth:)``: 110° across, at the
-/// panorama's own angular resolution), every face of a padded cubemap is then swept with
-/// that path turned into the face's axes (``KeyframeStereo``: keyframes checked and
-/// reprojected), and the faces' depth meets again on the sphere, each direction taken from
-/// the face it is most central in, as distance along the ray. A cubemap has no image
+/// to the spherical camera, as cubemap SLAM systems do: the camera's path is recovered on
+/// the spherical model (``CameraMotion/reconstruct(panorama:options:)``), every face of a
+/// padded cubemap is then swept with that path turned into the face's axes
+/// (``KeyframeStereo``: keyframes checked and reprojected), and the faces' depth meets
+/// again on the sphere, each direction taken from the face it is most central in, as
+/// distance along the ray. A cubemap has no image
 /// border where the panorama has its seam, so the depth wraps across 0°/360°.
 public final class PanoramaStereo: @unchecked Sendable {
-    /// The recovered motion of the rig (the tracking view's camera).
+    /// The recovered motion of the 360° camera (OpenCV's axes, the panorama's centre ahead).
     public let motion: CameraMotion
     /// The padded cube faces that are swept, in py360convert's order F R B L U D.
     public let faces: [PerspectiveView]
@@ -26,17 +26,19 @@ public final class PanoramaStereo: @unchecked Sendable {
     /// (trusted δ1 0.80 on 5% of the pixels); at 1024 both held.
     public static let minimumWidth = 1024
 
-    /// The forward view the rig's path is recovered in, for a panorama `equirectWidth`
-    /// pixels wide: 110° across, 4:3, about as many pixels per degree as the panorama
-    /// (at most `maximumWidth` across).
+    /// A forward view fixed to the 360° camera, for a panorama `equirectWidth` pixels wide:
+    /// 110° across, 4:3, about as many pixels per degree as the panorama (at most
+    /// `maximumWidth` across). Its camera has the 360° camera's axes, so a path recovered
+    /// in it serves as the camera's own: the first method, before the spherical model; on a
+    /// straight walk it drifted (7% of the path over 36 frames, BENCHMARKS.md).
     public static func trackingView(equirectWidth: Int, maximumWidth: Int) -> PerspectiveView {
         let w = min(maximumWidth, max(320, Int((Double(equirectWidth) * 110 / 360).rounded())))
         return PerspectiveView(yaw: 0, pitch: 0, fov: 110, width: w, height: w * 3 / 4)
     }
 
     /// Depth for the frames of the panorama video whose frames (grey or colour,
-    /// `width` × `height`) `equirect` gives, with the rig's `motion` recovered in
-    /// ``trackingView(equirectWidth:maximumWidth:)``'s view.
+    /// `width` × `height`) `equirect` gives, with the 360° camera's `motion` (or that of a
+    /// view with its axes, such as ``trackingView(equirectWidth:maximumWidth:)``).
     /// - Throws: ``MotionError`` when the motion has too few points to bound the sweeps.
     public init(motion: CameraMotion, width: Int, height: Int, options: KeyframeStereo.Options = KeyframeStereo.Options(),
                 equirect: @escaping @Sendable (Int) -> Image?) throws {

@@ -9,6 +9,9 @@ struct Reconstructor {
     var k: PinholeIntrinsics
     let given: PinholeIntrinsics
     let options: CameraMotion.Options
+    /// The 360° camera whose equirect frames the tracks lie in, or nil for a pinhole camera
+    /// of intrinsics `k`: its rays then replace K⁻¹ in every step.
+    let sphere: SphericalCamera?
 
     /// Registered frames' poses.
     var poses: [Int: CameraPose] = [:]
@@ -26,11 +29,12 @@ struct Reconstructor {
     /// First pairs already tried and given up.
     var tried: Set<[Int]> = []
 
-    init(tracks: FeatureTracks, k: PinholeIntrinsics, options: CameraMotion.Options) {
+    init(tracks: FeatureTracks, k: PinholeIntrinsics, options: CameraMotion.Options, sphere: SphericalCamera? = nil) {
         self.tracks = tracks
         self.k = k
         self.given = k
         self.options = options
+        self.sphere = sphere
     }
 
     mutating func run() throws -> CameraMotion {
@@ -66,7 +70,8 @@ struct Reconstructor {
             (poses, placed, pointOf, points, pointTrack) = ([:], [], [:], [], [])
         }
         return best?.motion ?? CameraMotion(intrinsics: k, poses: Array(repeating: nil, count: tracks.frames.count), keyframes: keyframes,
-                                            points: [], pointColors: [], pointTracks: [], rmsError: 0, tracks: tracks, isStatic: true)
+                                            points: [], pointColors: [], pointTracks: [], rmsError: 0, tracks: tracks, isStatic: true,
+                                            projection: sphere == nil ? .pinhole : .equirect)
     }
 
     // MARK: Keyframes and the first pair
@@ -74,7 +79,9 @@ struct Reconstructor {
     /// Frame 0, then each frame whose tracks moved far enough from the last keyframe's.
     mutating func chooseKeyframes() {
         keyframes = [0]
-        let far = options.keyframeMotion * Double(k.width)
+        // A panorama's motion in the pixels of a 110° view at its resolution (the angle
+        // a pinhole video's width spans, about).
+        let far = options.keyframeMotion * Double(k.width) * (sphere == nil ? 1 : 110.0 / 360)
         for f in 1..<tracks.frames.count {
             let last = keyframes.last!
             let shared = tracks.common(last, f)
@@ -100,8 +107,18 @@ struct Reconstructor {
                 // points triangulate from rays far enough apart (a pure turn gives none).
                 var mask = [UInt8](repeating: 0, count: shared.count)
                 var rotation = [Double](repeating: 0, count: 9), t = [Double](repeating: 0, count: 3)
-                let agreed = Int(strata_vision_relative_pose(p0, p1, Int32(shared.count), k.fx, k.fy, k.cx, k.cy, options.threshold,
+                let agreed: Int
+                if let sphere {
+                    let found = try SphericalCamera.relativePose(shared.map { sphere.bearing($0.first) }, shared.map { sphere.bearing($0.second) },
+                                                                 threshold: options.threshold, pixelsPerRadian: sphere.pixelsPerRadian)
+                    rotation = found?.pose.rotation ?? rotation
+                    t = found.map { [$0.pose.translation.x, $0.pose.translation.y, $0.pose.translation.z] } ?? t
+                    mask = found?.inliers.map { $0 ? 1 : 0 } ?? mask
+                    agreed = found?.inliers.filter { $0 }.count ?? 0
+                } else {
+                    agreed = Int(strata_vision_relative_pose(p0, p1, Int32(shared.count), k.fx, k.fy, k.cx, k.cy, options.threshold,
                                                              &rotation, &t, &mask))
+                }
                 guard agreed >= 0 else { throw MotionError("OpenCV failed while estimating the essential matrix of frames \(a) and \(b)") }
                 guard agreed >= 30 else { continue }
                 poses = [a: .identity, b: CameraPose(rotation: rotation, translation: Vector3(t[0], t[1], t[2]))]
@@ -153,6 +170,13 @@ struct Reconstructor {
         guard count >= 12 else { return false }
         let nearest = poses.keys.min { abs($0 - f) < abs($1 - f) }!
         var pose = poses[nearest]!
+        if let sphere {
+            guard let placedPose = try placeOnRays(sphere, xyz: xyz, xy: xy, from: pose) else { return false }
+            pose = placedPose
+            poses[f] = pose
+            if keyframes.contains(f), !placed.contains(f) { placed.append(f) }
+            return true
+        }
         var t = [pose.translation.x, pose.translation.y, pose.translation.z]
         let inliers = strata_vision_absolute_pose(xyz, xy, Int32(count), k.fx, k.fy, k.cx, k.cy, 2 * options.threshold, 1,
                                                   &pose.rotation, &t, nil)
@@ -162,6 +186,26 @@ struct Reconstructor {
         poses[f] = pose
         if keyframes.contains(f), !placed.contains(f) { placed.append(f) }
         return true
+    }
+
+    /// A spherical camera's pose from the points `xyz` it sees at `xy`: no PnP solver takes
+    /// rays behind a camera, so the pose is refined from `guess` (a neighbour's) by
+    /// Levenberg–Marquardt under a Huber loss, then again on the points within twice the
+    /// threshold of it. Nil when fewer than a third of the points (or 12) agree.
+    func placeOnRays(_ sphere: SphericalCamera, xyz: [Double], xy: [Float], from guess: CameraPose) throws -> CameraPose? {
+        let count = xy.count / 2
+        let world = (0..<count).map { Vector3(xyz[3 * $0], xyz[3 * $0 + 1], xyz[3 * $0 + 2]) }
+        let seen = (0..<count).map { SIMD2(xy[2 * $0], xy[2 * $0 + 1]) }
+        var pose = guess, chosen = Array(0..<count)
+        for _ in 0..<2 {
+            var problem = BundleAdjustment(poses: [pose], fixed: [false], points: chosen.map { world[$0] })
+            problem.observations = chosen.indices.map { (0, Int32($0), SIMD2(Double(seen[chosen[$0]].x), Double(seen[chosen[$0]].y))) }
+            _ = try problem.solve(sphere, huber: options.threshold, iterations: 50, pointsFixed: true)
+            pose = problem.poses[0]
+            chosen = (0..<count).filter { sphere.error(pose.transform(world[$0]), seen[$0]) <= 2 * options.threshold }
+            guard chosen.count >= max(12, count / 3) else { return nil }
+        }
+        return pose
     }
 
     // MARK: Points
@@ -190,8 +234,15 @@ struct Reconstructor {
     mutating func triangulate(_ ids: [Int32], _ a: Int, _ pa: [SIMD2<Float>], _ b: Int, _ pb: [SIMD2<Float>]) -> Int {
         guard !ids.isEmpty, let poseA = poses[a], let poseB = poses[b] else { return 0 }
         var xyz = [Double](repeating: 0, count: 3 * ids.count)
-        guard strata_vision_triangulate(poseA.packed, poseB.packed, pa.flatMap { [$0.x, $0.y] }, pb.flatMap { [$0.x, $0.y] },
-                                        Int32(ids.count), k.fx, k.fy, k.cx, k.cy, &xyz) == Int32(ids.count) else { return 0 }
+        if let sphere {
+            for i in ids.indices {
+                let x = Self.midpoint(poseA, poseA.transposed(sphere.bearing(pa[i])), poseB, poseB.transposed(sphere.bearing(pb[i])))
+                (xyz[3 * i], xyz[3 * i + 1], xyz[3 * i + 2]) = (x.x, x.y, x.z)
+            }
+        } else {
+            guard strata_vision_triangulate(poseA.packed, poseB.packed, pa.flatMap { [$0.x, $0.y] }, pb.flatMap { [$0.x, $0.y] },
+                                            Int32(ids.count), k.fx, k.fy, k.cx, k.cy, &xyz) == Int32(ids.count) else { return 0 }
+        }
         let minimumCosine = cos(options.minimumAngle * .pi / 180)
         var kept = 0
         for i in ids.indices {
@@ -209,9 +260,23 @@ struct Reconstructor {
         return kept
     }
 
-    /// Distance in pixels between where `pose` sees `x` and `observed`; infinite behind it.
+    /// The point nearest both rays (world directions `da`, `db`) from the centres of `a` and
+    /// `b`, where it lies ahead along both; NaN for parallel rays or a point behind either.
+    static func midpoint(_ a: CameraPose, _ da: Vector3, _ b: CameraPose, _ db: Vector3) -> Vector3 {
+        let (ca, cb) = (a.centre, b.centre), w = ca - cb
+        let (ab, d, e) = ((da * db).sum(), (da * w).sum(), (db * w).sum())
+        let denominator = 1 - ab * ab
+        guard denominator > 1e-12 else { return Vector3(repeating: .nan) }
+        let (s, t) = ((ab * e - d) / denominator, (e - ab * d) / denominator)
+        guard s > 0, t > 0 else { return Vector3(repeating: .nan) }
+        return (ca + s * da + cb + t * db) / 2
+    }
+
+    /// Distance in pixels between where `pose` sees `x` and `observed` (for a panorama, the
+    /// angle between the rays in pixels of the equator); infinite behind a pinhole camera.
     func reprojectionError(_ x: Vector3, _ pose: CameraPose, _ observed: SIMD2<Float>) -> Double {
         let c = pose.transform(x)
+        if let sphere { return sphere.error(c, observed) }
         guard c.z > 1e-9 else { return .infinity }
         let dx = k.fx * c.x / c.z + k.cx - Double(observed.x), dy = k.fy * c.y / c.z + k.cy - Double(observed.y)
         return (dx * dx + dy * dy).squareRoot()
@@ -273,8 +338,9 @@ struct Reconstructor {
                 problem.observations.append((Int32(c), q, SIMD2(Double(frame.points[i].x), Double(frame.points[i].y))))
             }
         }
-        if focal { problem.focalScale = 1 }
-        let rms = try problem.solve(k, huber: options.threshold, iterations: iterations)
+        if focal, sphere == nil { problem.focalScale = 1 }
+        let rms = try sphere.map { try problem.solve($0, huber: options.threshold, iterations: iterations) }
+            ?? problem.solve(k, huber: options.threshold, iterations: iterations)
         if let scale = problem.focalScale {
             k = PinholeIntrinsics(fx: k.fx * scale, fy: k.fy * scale, cx: k.cx, cy: k.cy, width: k.width, height: k.height)
         }
@@ -296,7 +362,7 @@ struct Reconstructor {
         }
         return CameraMotion(intrinsics: k, poses: framePoses, keyframes: keyframes, points: world,
                             pointColors: kept.map { tracks.colors[Int(pointTrack[$0])] }, pointTracks: kept.map { pointTrack[$0] },
-                            rmsError: rms, tracks: tracks, isStatic: false)
+                            rmsError: rms, tracks: tracks, isStatic: false, projection: sphere == nil ? .pinhole : .equirect)
     }
 }
 

@@ -12,11 +12,10 @@ import StrataSphere
 /// against frames of the same video, checked against the keyframes beside it and
 /// reprojected into the frames between (``KeyframeStereo``; or every frame swept), and the
 /// pixels stereo cannot tell filled from a monocular estimator fitted to the ones it can.
-/// With `method` motion, an equirect video goes through a cubemap rig
-/// (``PanoramaStereo``): its path from a forward view, its depth from the six faces, as
-/// distance along the ray (every frame from keyframes, whatever `sweep` says); `auto`
-/// keeps panoramas on the monocular path until the rig beats the estimator on a straight
-/// walk (BENCHMARKS.md). A camera that only turns or stands still, or a
+/// An equirect video's path is recovered on the spherical camera model (rays, not pixels)
+/// and its depth through a cubemap rig (``PanoramaStereo``): the six faces swept, as
+/// distance along the ray (every frame from keyframes, whatever `sweep` says), when it is
+/// analysed at least 1024 px across. A camera that only turns or stands still, or a
 /// video too short or featureless, takes the monocular path, as `depth.estimate` would;
 /// the log and the report say which.
 ///
@@ -34,7 +33,7 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
                   PortSpec("depth", .depth, doc: "z-depth from motion, up to one scale for the whole video (relative), or in metres with distance; the monocular estimator's depth on its path."),
                   PortSpec("confidence", .mask, doc: "From motion: 0.5…1 where stereo matched, under 0.5 where the monocular estimate filled in. On the monocular path: the estimator's.")],
         params: VideoDecodeStage.descriptor.params + [ParamSpec("method", .choice(["auto", "motion", "monocular"]), default: .string("auto"),
-                           doc: "auto: from motion when a perspective camera moves, else monocular; motion: from motion (a panorama through a cubemap rig) or fail; monocular: as depth.estimate."),
+                           doc: "auto: from motion when the camera moves (a panorama on the spherical model, through a cubemap rig, when analysed at least 1024 px across), else monocular; motion: from motion or fail; monocular: as depth.estimate."),
                  ParamSpec("fov", .number(min: 0, max: 179), default: .number(0), unit: "deg",
                            doc: "Horizontal field of view; 0: from the images' EXIF focal length (35 mm terms) where JPEG frames carry one, else searched (40°…100°) from the tracks, and the run asks for it when the video cannot tell."),
                  ParamSpec("model", .string, default: .string("builtin"),
@@ -203,8 +202,8 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
         let reader = try VideoDecodeStage(context)
         var grays: [GrayFrame] = []
         var tracker: FeatureTracker?
-        // A panorama's path is tracked in its forward view (PanoramaStereo's rig).
-        var trackingView: PerspectiveView?
+        // A panorama's path is tracked in the panorama itself, on the spherical camera model.
+        var isPanorama = false
         var panoramaVerdict: String?
         for index in 0..<frameCount where method != "monocular" {
             let image: Image = try reader.read(index).get("image")
@@ -212,16 +211,14 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
             if image.width == 2 * image.height {
                 // Panoramas are analysed up to twice maxWidth across: a cube face is a quarter of that.
                 let w = min(image.width, 2 * maxWidth) / 2 * 2
-                if method == "auto" || w < PanoramaStereo.minimumWidth {
-                    panoramaVerdict = method == "auto"
-                        ? "monocular: an equirect video takes depth from motion only with method motion (its cubemap rig is not yet better than the estimator on a straight walk)"
-                        : "monocular: a panorama analysed \(w) px across is too coarse for depth from motion (\(PanoramaStereo.minimumWidth) at least; maxWidth sets half of it)"
+                if w < PanoramaStereo.minimumWidth {
+                    panoramaVerdict = "monocular: a panorama analysed \(w) px across is too coarse for depth from motion (\(PanoramaStereo.minimumWidth) at least; maxWidth sets half of it)"
                     break
                 }
                 let small = gray.width == w ? gray : gray.resized(width: w, height: w / 2)
-                if trackingView == nil { trackingView = PanoramaStereo.trackingView(equirectWidth: w, maximumWidth: maxWidth) }
-                if tracker == nil { tracker = FeatureTracker(width: trackingView!.width, height: trackingView!.height) }
-                try tracker!.add(small.equirectToPerspective(trackingView!))
+                isPanorama = true
+                if tracker == nil { tracker = FeatureTracker(width: w, height: w / 2) }
+                try tracker!.add(small)
                 grays.append(GrayFrame(small))
                 continue
             }
@@ -232,15 +229,15 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
             try tracker!.add(small)
             grays.append(GrayFrame(small))
         }
-        var result = Analysis(motion: nil, grays: grays, stereo: nil, panorama: nil, verdict: "", fov: fov > 0 && trackingView == nil ? fov : nil)
+        var result = Analysis(motion: nil, grays: grays, stereo: nil, panorama: nil, verdict: "", fov: fov > 0 && !isPanorama ? fov : nil)
         if method == "monocular" {
             result.verdict = "monocular: as asked"
         } else if let verdict = panoramaVerdict {
             result.verdict = verdict
         } else if let tracks = tracker?.tracks {
             do {
-                // A panorama's tracking view has a known field of view.
-                let (motion, chosen) = try trackingView.map { (try CameraMotion.reconstruct(tracks, intrinsics: $0.intrinsics), nil) } ?? reconstruct(tracks)
+                // A panorama's camera needs no field of view.
+                let (motion, chosen) = isPanorama ? (try CameraMotion.reconstruct(panorama: tracks), nil) : try reconstruct(tracks)
                 result.fov = chosen
                 if motion.isStatic {
                     result.verdict = "monocular: no two frames show parallax (a camera on a tripod, or one that only turns)"
@@ -259,9 +256,9 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
                     var options = KeyframeStereo.Options()
                     options.sweep = sweepOptions
                     let frame = { @Sendable [grays] (n: Int) in grays.indices.contains(n) ? grays[n].image : nil }
-                    if trackingView != nil {
+                    if isPanorama {
                         result.panorama = try PanoramaStereo(motion: scaled, width: grays[0].width, height: grays[0].height, options: options, equirect: frame)
-                        result.verdict += "; a panorama: the path from its forward 110° view, depth from the six faces of its cubemap"
+                        result.verdict += "; a panorama: the path on the spherical camera model, depth from the six faces of its cubemap"
                     } else {
                         result.stereo = KeyframeStereo(motion: scaled, options: options, image: frame)
                     }
@@ -316,14 +313,13 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
     /// made here if no frame was read (a finalize step, a resumed run with every frame done).
     func finish() throws {
         let analysis = try analysed()
-        // COLMAP has no spherical camera: a panorama's model would describe the tracking
-        // view, not the frames.
+        // COLMAP has no spherical camera.
         if let motion = analysis.motion { try write(motion, colmap: analysis.panorama == nil) }
         if let report = outputs.report {
             var fields: [String: Any] = ["path": analysis.motion != nil ? "motion" : "monocular", "why": analysis.verdict, "frames": frameCount]
             if let fov = analysis.fov { fields["fov"] = fov }
             if analysis.panorama != nil {
-                fields["camera"] = "equirect: the path from a forward 110° view, depth from the six faces of a padded cubemap; no COLMAP model (COLMAP has no spherical camera)"
+                fields["camera"] = "equirect: the path on the spherical camera model (rays, not pixels), depth from the six faces of a padded cubemap; no COLMAP model (COLMAP has no spherical camera)"
             }
             if let motion = analysis.motion {
                 fields["keyframes"] = motion.keyframes
@@ -350,7 +346,7 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
             try AtomicFile.createFolder(folder)
             // Images named as a frame writer numbers them by default (frame index + 1); a run
             // with --start-number or a --frames range that starts later numbers them otherwise.
-            let model = motion.colmapModel { String(format: "%05d.png", $0 + 1) }
+            let model = try motion.colmapModel { String(format: "%05d.png", $0 + 1) }
             try AtomicFile.write(Data(model.cameras.utf8), to: folder.appendingPathComponent("cameras.txt"))
             try AtomicFile.write(Data(model.images.utf8), to: folder.appendingPathComponent("images.txt"))
             try AtomicFile.write(Data(model.points.utf8), to: folder.appendingPathComponent("points3D.txt"))

@@ -86,7 +86,7 @@ final class CameraMotionTests: XCTestCase {
 
         // COLMAP: one camera; two lines per image; each point's track names an image and
         // the index of an observation there that names the point back.
-        let model = motion.colmapModel { String(format: "%05d.png", $0) }
+        let model = try motion.colmapModel { String(format: "%05d.png", $0) }
         XCTAssertTrue(model.cameras.contains("1 PINHOLE 320 240 \(Self.k.fx) \(Self.k.fx) 160.0 120.0"))
         let imageLines = model.images.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("#") }.dropLast()
         XCTAssertEqual(imageLines.count, 2 * tracks.frames.count)

@@ -164,18 +164,18 @@ final class MotionDepthStageTests: XCTestCase {
     }
 
     /// The StrataSynth walk seen by a 360° camera (12 frames, 1024×512, from
-    /// Tools/make_motion_fixtures.sh) with method motion: the cubemap rig places every
+    /// Tools/make_motion_fixtures.sh), method auto: the spherical camera places every
     /// frame, the report says so and no COLMAP model is written, depth is an equirect's ray
     /// distance, metric with the walk's length, and its trusted pixels match the rendered
-    /// distance. With auto, a panorama stays on the monocular path.
-    func testAPanoramaGoesThroughTheCubemapRigWithMethodMotion() throws {
+    /// distance. Analysed under 1024 px across (maxWidth 256), it takes the monocular path.
+    func testAMovingPanoramaTakesDepthFromMotionOnTheSphericalCamera() throws {
         let source = URL(fileURLWithPath: Self.walk).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("walk360.mp4").path
         let ends = [0.0, 1].map { CameraPath.roomWalk.camera(at: $0, model: .equirectangular(width: 64, height: 32)).position }
         let walked = ((ends[1] - ends[0]) * (ends[1] - ends[0])).sum().squareRoot()
-        func data(_ method: String) -> Data {
+        func data(_ method: String, maxWidth: Int = 640) -> Data {
             Data("""
             { "version": 1, "inputs": { "video": { "type": "video" } }, "nodes": [
-              { "id": "depth", "stage": "depth.motion", "inputs": { "source": "$inputs.video" }, "params": { "method": "\(method)", "distance": \(walked) } },
+              { "id": "depth", "stage": "depth.motion", "inputs": { "source": "$inputs.video" }, "params": { "method": "\(method)", "distance": \(walked), "maxWidth": \(maxWidth) } },
               { "id": "save", "stage": "depth.write", "inputs": { "depth": "depth.depth" }, "params": { "pattern": "d/%05d.npy" } },
               { "id": "trust", "stage": "image.write", "inputs": { "image": "depth.confidence" }, "params": { "pattern": "c/%05d.png", "bitDepth": 16 } }
             ] }
@@ -183,12 +183,12 @@ final class MotionDepthStageTests: XCTestCase {
         }
         let frame = 5
         let one = { (options: inout RunOptions) in options.frames = FrameRange(first: frame, last: frame) }
-        XCTAssertEqual(try PipelineRun(data: data("motion"), registry: StageLibrary.registry, options: options("pano", source: source, one)).run().processed, 1)
+        XCTAssertEqual(try PipelineRun(data: data("auto"), registry: StageLibrary.registry, options: options("pano", source: source, one)).run().processed, 1)
         let out = folder.appendingPathComponent("pano")
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("motion.json"))) as! [String: Any]
         XCTAssertEqual(report["path"] as? String, "motion", "\(report)")
         XCTAssertEqual(report["placed"] as? Int, 12)
-        XCTAssertTrue((report["camera"] as? String)?.hasPrefix("equirect") == true, "\(report)")
+        XCTAssertTrue((report["camera"] as? String)?.hasPrefix("equirect: the path on the spherical camera model") == true, "\(report)")
         XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("camera-trajectory.txt").path))
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("colmap").path))
         let sidecar = try XCTUnwrap(try DepthSidecar.read(inFolder: out.appendingPathComponent("d")))
@@ -211,10 +211,10 @@ final class MotionDepthStageTests: XCTestCase {
         XCTAssertGreaterThan(Double(trusted) / Double(truth.count), 0.03, "coverage")
         XCTAssertGreaterThan(Double(good) / Double(max(1, trusted)), 0.8, "δ1 of \(trusted) trusted pixels, metric")
 
-        XCTAssertEqual(try PipelineRun(data: data("auto"), registry: StageLibrary.registry, options: options("auto", source: source, one)).run().processed, 1)
-        let auto = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("auto/motion.json"))) as! [String: Any]
-        XCTAssertEqual(auto["path"] as? String, "monocular")
-        XCTAssertTrue((auto["why"] as? String)?.contains("only with method motion") == true, "\(auto)")
+        XCTAssertEqual(try PipelineRun(data: data("auto", maxWidth: 256), registry: StageLibrary.registry, options: options("coarse", source: source, one)).run().processed, 1)
+        let coarse = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("coarse/motion.json"))) as! [String: Any]
+        XCTAssertEqual(coarse["path"] as? String, "monocular")
+        XCTAssertEqual(coarse["why"] as? String, "monocular: a panorama analysed 512 px across is too coarse for depth from motion (1024 at least; maxWidth sets half of it)")
     }
 
     /// JPEG frames whose EXIF gives the focal length in 35 mm terms (25 mm: 69.4° across a

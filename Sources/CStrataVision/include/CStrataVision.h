@@ -90,6 +90,26 @@ double strata_vision_bundle_adjust(double *poses, int camera_count, double *poin
                                    double fy, double cx, double cy, const uint8_t *fixed, double huber, int max_iterations,
                                    int threads, double *focal_scale);
 
+/// The relative pose of two views of a spherical (360°) camera from `count` matched unit
+/// rays (x, y, z each, camera axes as above, any direction): the essential matrix by the
+/// eight-point algorithm on the rays in RANSAC (`iterations` draws of a fixed seed; a pair
+/// agrees when both rays lie within `threshold`, the sine of an angle, of the epipolar
+/// plane the other gives), refitted on its inliers, then the R and unit t (X₁ = R·X₀ + t)
+/// that put most of them ahead along both rays. `inliers` (count bytes, or NULL) gets 1 for
+/// each such pair. Returns their count, 0 when no pose is found, −1 if OpenCV failed.
+int strata_vision_relative_pose_bearings(const double *bearings0, const double *bearings1, int count, double threshold,
+                                         int iterations, double *rotation, double *translation, uint8_t *inliers);
+
+/// Bundle adjustment of a spherical (360°) camera: as `strata_vision_bundle_adjust`, with
+/// each observation a unit ray (`observed_bearing`, x, y, z) and its error the chord from
+/// it to the ray towards the point, in pixels of the panorama's equator
+/// (`pixels_per_radian`). With `points_fixed`, only the free cameras move (a frame placed on
+/// known points). Returns the root mean square residual in those pixels, −1 on failure.
+double strata_vision_bundle_adjust_bearings(double *poses, int camera_count, double *points, int point_count,
+                                            const int32_t *observed_camera, const int32_t *observed_point, const double *observed_bearing,
+                                            int observation_count, double pixels_per_radian, const uint8_t *fixed, int points_fixed,
+                                            double huber, int max_iterations, int threads);
+
 #ifdef __cplusplus
 }
 #endif
