@@ -56,15 +56,16 @@ void strata_keep_freed_memory(void) {
 // inputs, four broadcasts of weights and eight multiply-adds. The bias and the activation
 // are applied in registers before the block is stored.
 
-/// Planes of `x` (`channels` × `ih` × `iw`) into `padded` (`channels` × `ph` × `pw`) at row
-/// `pt`, column `pl`; only the border around them is zeroed (a memset of the whole padded
-/// input cost as much as the copy).
-void strata_conv_pad(const float *x, int channels, int ih, int iw, int pt, int pl, float *padded, int ph, int pw) {
+/// Rows [row0, row0 + rows) of the planes of `x` (`channels` × `ih` × `iw`) placed in
+/// padded planes at row `pt`, column `pl`, into `padded` (`channels` × `rows` × `pw`); only
+/// the border around the input is zeroed (a memset of the whole padded input cost as much
+/// as the copy).
+void strata_conv_pad_rows(const float *x, int channels, int ih, int iw, int pt, int pl, int row0, int rows, float *padded, int pw) {
     for (int c = 0; c < channels; c++) {
-        float *plane = padded + (long)c * ph * pw;
-        for (int r = 0; r < ph; r++) {
+        float *plane = padded + (long)c * rows * pw;
+        for (int r = 0; r < rows; r++) {
             float *row = plane + (long)r * pw;
-            const int sr = r - pt;
+            const int sr = row0 + r - pt;
             if (sr < 0 || sr >= ih || pl >= pw) {
                 memset(row, 0, (size_t)pw * sizeof(float));
                 continue;
@@ -75,6 +76,10 @@ void strata_conv_pad(const float *x, int channels, int ih, int iw, int pt, int p
             memset(row + pl + n, 0, (size_t)(pw - pl - n) * sizeof(float));
         }
     }
+}
+
+void strata_conv_pad(const float *x, int channels, int ih, int iw, int pt, int pl, float *padded, int ph, int pw) {
+    strata_conv_pad_rows(x, channels, ih, iw, pt, pl, 0, ph, padded, pw);
 }
 
 /// Weights `w` (`m` × `channels` × `kh` × `kw`) regrouped by blocks of four output

@@ -27,7 +27,7 @@ import StrataSphere
 final class MotionDepthStage: FrameSource, @unchecked Sendable {
     static let descriptor = StageDescriptor(
         name: "depth.motion", kind: .source,
-        doc: "Depth from a moving camera's motion (tracks, poses with bundle adjustment, plane-sweep stereo on the keyframes, checked against each other and reprojected between them), filled from a monocular estimator where stereo is unsure; an equirect video through a cubemap rig (ray distance) with method motion; static or turning cameras take the monocular path. Also writes the camera path (TUM), a COLMAP text model (perspective videos) and the sparse points (PLY).",
+        doc: "Depth from a moving camera's motion (tracks, poses with bundle adjustment, plane-sweep stereo on the keyframes, checked against each other and reprojected between them), filled from a monocular estimator where stereo is unsure; an equirect video tracked on the spherical camera model and swept through a cubemap rig (ray distance) when 1024 px or more across; static or turning cameras take the monocular path. Also writes the camera path (TUM), a COLMAP text model (perspective videos) and the sparse points (PLY).",
         inputs: [PortSpec("source", .video, doc: "The video file (or a frame pattern).")],
         outputs: [PortSpec("image", .image, doc: "Each frame, RGB 0…1."),
                   PortSpec("depth", .depth, doc: "z-depth from motion, up to one scale for the whole video (relative), or in metres with distance; the monocular estimator's depth on its path."),

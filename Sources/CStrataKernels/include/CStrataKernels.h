@@ -99,6 +99,9 @@ void strata_depthwise_planes(const float *x, int channels, int ih, int iw, const
 /// Copies the planes of `x` (`channels` × `ih` × `iw`) into `padded` (`channels` × `ph` ×
 /// `pw`) with their first row at `pt` and first column at `pl` (≥ 0), zeros around them.
 void strata_conv_pad(const float *x, int channels, int ih, int iw, int pt, int pl, float *padded, int ph, int pw);
+/// Rows [`row0`, `row0` + `rows`) of those padded planes alone, into `padded` (`channels` ×
+/// `rows` × `pw`): a band's window of the input, padded where it is used.
+void strata_conv_pad_rows(const float *x, int channels, int ih, int iw, int pt, int pl, int row0, int rows, float *padded, int pw);
 
 /// One band of a parallel loop: `band` of the loop's bands, with the caller's `context`.
 typedef void (*strata_band_fn)(void *context, long band);

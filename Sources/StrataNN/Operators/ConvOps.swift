@@ -316,17 +316,20 @@ enum ConvOps {
         usesDirect(win) && win.kernel == (3, 3) && win.output.w >= 32 && channels >= 8
     }
 
-    /// A 3×3 stride-1 convolution by Winograd F(2×2, 3×3) (`strata_winograd_*`): the input
-    /// padded once; then per band of tile rows, the input tiles transformed, 16 products
-    /// (one per tile position) of the transformed weights with them, and the results
-    /// transformed back into 2×2 output blocks, finished with bias and activation.
+    /// A 3×3 stride-1 convolution by Winograd F(2×2, 3×3) (`strata_winograd_*`): per band of
+    /// tile rows, the band's rows of the input padded into the thread's slab, its tiles
+    /// transformed, 16 products (one per tile position) of the transformed weights with
+    /// them, and the results transformed back into 2×2 output blocks, finished with bias
+    /// and activation. Padding by bands, not the whole input at once: a padded copy of a
+    /// large input (Depth Anything's 32 planes of 592²: 45 MB) was written to fresh pages
+    /// and read back from memory, 15% of that layer's time.
     static func winograd(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                          channels: Int, outChannels: Int, _ win: Window, epilogue: Epilogue, memo: StepMemo? = nil) {
         let (oh, ow) = (win.output.h, win.output.w)
         let (th, tw) = ((oh + 1) / 2, (ow + 1) / 2)
         let tiles = (tw + 7) / 8 * 8
-        let ph = 2 * th + 2, pw = 2 * tiles + 2
-        let padded = paddedInput(x, channels: channels, win, rows: ph, columns: pw)
+        let pw = 2 * tiles + 2
+        let (ih, iw) = (win.input.h, win.input.w)
         // Transformed once per session where the weights are the model's (every run otherwise).
         let transform = {
             [Float](unsafeUninitializedCapacity: 16 * outChannels * channels) { u, n in
@@ -345,23 +348,30 @@ enum ConvOps {
         // 6.0 → 3.5 ms, output 3.5 → 2.4 ms on one core).
         let (vstride, mstride) = (channels * column + 16, outChannels * column + 16)
         let (lo, hi) = epilogue.clamp
-        let (ys, rs) = (UncheckedSendable(y), UncheckedSendable(epilogue.residual(for: y)))
-        padded.withUnsafeBufferPointer { p in
-            u.withUnsafeBufferPointer { uk in
-                let (ps, us) = (UncheckedSendable(p.baseAddress!), UncheckedSendable(uk.baseAddress!))
-                withBias(epilogue.bias) { bias in
-                    let bs = UncheckedSendable(bias)
-                    Parallel.forEachBand(bands, minimumBand: 1) { range in
-                        // Not zeroed: the transform writes every column the products read, and
-                        // the products every column the output transform reads.
-                        var v = [Float](unsafeUninitializedCapacity: 16 * vstride) { $1 = 16 * vstride }
-                        var m = [Float](unsafeUninitializedCapacity: 16 * mstride) { $1 = 16 * mstride }
+        let (xs, ys, rs) = (UncheckedSendable(x), UncheckedSendable(y), UncheckedSendable(epilogue.residual(for: y)))
+        // A band of `count` tile rows reads 2·count + 2 rows of the padded input.
+        let slabRows = 2 * rowsPerBand + 2
+        u.withUnsafeBufferPointer { uk in
+            let us = UncheckedSendable(uk.baseAddress!)
+            withBias(epilogue.bias) { bias in
+                let bs = UncheckedSendable(bias)
+                Parallel.forEachBand(bands, minimumBand: 1) { range in
+                    // Not zeroed: the transform writes every column the products read, and
+                    // the products every column the output transform reads; the padding
+                    // writes every value of the slab the transform reads.
+                    var slab = [Float](unsafeUninitializedCapacity: channels * slabRows * pw) { $1 = channels * slabRows * pw }
+                    var v = [Float](unsafeUninitializedCapacity: 16 * vstride) { $1 = 16 * vstride }
+                    var m = [Float](unsafeUninitializedCapacity: 16 * mstride) { $1 = 16 * mstride }
+                    slab.withUnsafeMutableBufferPointer { sb in
                         v.withUnsafeMutableBufferPointer { vb in
                             m.withUnsafeMutableBufferPointer { mb in
                                 for band in range {
                                     let first = band * rowsPerBand, count = min(rowsPerBand, th - first)
+                                    let rows = 2 * count + 2
+                                    strata_conv_pad_rows(xs.value, Int32(channels), Int32(ih), Int32(iw), Int32(win.padTop), Int32(win.padLeft),
+                                                         Int32(2 * first), Int32(rows), sb.baseAddress!, Int32(pw))
                                     for r in 0..<count {
-                                        strata_winograd_input(ps.value, Int32(channels), Int32(ph), Int32(pw), Int32(first + r), Int32(tiles),
+                                        strata_winograd_input(sb.baseAddress!, Int32(channels), Int32(rows), Int32(pw), Int32(r), Int32(tiles),
                                                               vb.baseAddress! + r * tiles, vstride, column)
                                     }
                                     let n = count * tiles
