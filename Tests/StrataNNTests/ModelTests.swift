@@ -235,36 +235,54 @@ final class ModelTests: XCTestCase {
     }
 
     /// MatMul → Softmax → MatMul runs as one kernel in blocks of query rows; batches that
-    /// broadcast take the three operators. Both must equal the product worked in Double.
+    /// broadcast take the three operators. A Mul of Q by a constant and the Transpose of a
+    /// stored K go into the fused node (as ViT exports write them). Every form must equal
+    /// the product worked in Double.
     func testFusedAttentionEqualsItsThreeOperators() throws {
         for (qBatch, kBatch) in [([2, 3], [2, 3]), ([2, 3], [1, 3])] {
-            let (n, d, m, e) = (45, 5, 37, 4)  // 45 rows: a full block of 32 and a ragged one
-            var b = ModelBuilder()
-            b.input("q", shape: qBatch + [n, d])
-            b.input("k", shape: kBatch + [d, m])
-            b.input("v", shape: kBatch + [m, e])
-            b.node("MatMul", ["q", "k"], ["s"])
-            b.node("Softmax", ["s"], ["p"], int: ["axis": -1])
-            b.node("MatMul", ["p", "v"], ["y"])
-            b.output("y")
-            let session = try Session(model: b.model())
-            XCTAssertEqual(session.rewrites["attention"], 1)
-            func values(_ count: Int, _ seed: Int) -> [Float] { (0..<count).map { Float((($0 + seed) * 7919) % 97) / 40 - 1.2 } }
-            let (qv, kv, vv) = (values(6 * n * d, 1), values(kBatch.reduce(1, *) * d * m, 2), values(kBatch.reduce(1, *) * m * e, 3))
-            let y = try session.run(["q": Tensor(shape: qBatch + [n, d], floats: qv), "k": Tensor(shape: kBatch + [d, m], floats: kv),
-                                     "v": Tensor(shape: kBatch + [m, e], floats: vv)])["y"]!
-            XCTAssertEqual(y.shape, [2, 3, n, e])
-            let kBatches = kBatch.reduce(1, *)
-            for batch in 0..<6 {
-                let kb = kBatches == 6 ? batch : batch % 3
-                for i in 0..<n {
-                    var scores = (0..<m).map { j in (0..<d).reduce(0.0) { $0 + Double(qv[(batch * n + i) * d + $1]) * Double(kv[(kb * d + $1) * m + j]) } }
-                    let top = scores.max()!
-                    scores = scores.map { Foundation.exp($0 - top) }
-                    let total = scores.reduce(0, +)
-                    for c in 0..<e {
-                        let want = (0..<m).reduce(0.0) { $0 + scores[$1] / total * Double(vv[(kb * m + $1) * e + c]) }
-                        XCTAssertEqual(Double(y.floats![(batch * n + i) * e + c]), want, accuracy: 1e-5)
+            for exported in [false, true] {
+                let (n, d, m, e) = (45, 5, 37, 4)  // 45 rows: a full block of 32 and a ragged one
+                let scale: Float = exported ? 0.35 : 1
+                var b = ModelBuilder()
+                b.input("q", shape: qBatch + [n, d])
+                b.input("k", shape: kBatch + (exported ? [m, d] : [d, m]))
+                b.input("v", shape: kBatch + [m, e])
+                if exported {
+                    b.weight("scale", shape: [], values: [scale])
+                    b.node("Mul", ["q", "scale"], ["qs"])
+                    b.node("Transpose", ["k"], ["kt"], ints: ["perm": [0, 1, 3, 2]])
+                    b.node("MatMul", ["qs", "kt"], ["s"])
+                } else {
+                    b.node("MatMul", ["q", "k"], ["s"])
+                }
+                b.node("Softmax", ["s"], ["p"], int: ["axis": -1])
+                b.node("MatMul", ["p", "v"], ["y"])
+                b.output("y")
+                let session = try Session(model: b.model())
+                XCTAssertEqual(session.rewrites["attention"], 1)
+                XCTAssertEqual(session.rewrites["attention scale"], exported ? 1 : nil)
+                XCTAssertEqual(session.rewrites["attention keys"], exported ? 1 : nil)
+                XCTAssertEqual(session.stepOperators, ["strata.Attention"])
+                func values(_ count: Int, _ seed: Int) -> [Float] { (0..<count).map { Float((($0 + seed) * 7919) % 97) / 40 - 1.2 } }
+                let kBatches = kBatch.reduce(1, *)
+                let (qv, kv, vv) = (values(6 * n * d, 1), values(kBatches * d * m, 2), values(kBatches * m * e, 3))
+                let y = try session.run(["q": Tensor(shape: qBatch + [n, d], floats: qv),
+                                         "k": Tensor(shape: kBatch + (exported ? [m, d] : [d, m]), floats: kv),
+                                         "v": Tensor(shape: kBatch + [m, e], floats: vv)])["y"]!
+                XCTAssertEqual(y.shape, [2, 3, n, e])
+                // Kᵀ[t][j] of batch kb, as the file gives K.
+                func key(_ kb: Int, _ t: Int, _ j: Int) -> Double { Double(exported ? kv[(kb * m + j) * d + t] : kv[(kb * d + t) * m + j]) }
+                for batch in 0..<6 {
+                    let kb = kBatches == 6 ? batch : batch % 3
+                    for i in 0..<n {
+                        var scores = (0..<m).map { j in Double(scale) * (0..<d).reduce(0.0) { $0 + Double(qv[(batch * n + i) * d + $1]) * key(kb, $1, j) } }
+                        let top = scores.max()!
+                        scores = scores.map { Foundation.exp($0 - top) }
+                        let total = scores.reduce(0, +)
+                        for c in 0..<e {
+                            let want = (0..<m).reduce(0.0) { $0 + scores[$1] / total * Double(vv[(kb * m + $1) * e + c]) }
+                            XCTAssertEqual(Double(y.floats![(batch * n + i) * e + c]), want, accuracy: 1e-5, "\(kBatch) exported \(exported)")
+                        }
                     }
                 }
             }

@@ -32,6 +32,8 @@ final class NetworkTests: XCTestCase {
             let shapeWork = fixed.stepOperators.filter { ["Shape", "Size", "ConstantOfShape", "Range", "If"].contains($0) }
             XCTAssertEqual(shapeWork, [], "\(name) at \(input.shape): shape computations left")
             XCTAssertLessThanOrEqual(fixed.nodeCount, session.nodeCount, "\(name) at \(input.shape)")
+            // Prepared for the shape, every transformer block's scale is a constant, taken into its attention.
+            XCTAssertEqual(fixed.rewrites["attention scale"], fixed.rewrites["attention"], "\(name) at \(input.shape)")
             if model.inputs[0].shape?.contains(where: { $0 == nil }) == true {
                 XCTAssertLessThan(fixed.nodeCount, session.nodeCount * 2 / 3, "\(name): a dynamic export prepared for its shape keeps its shape arithmetic")
             }
@@ -56,21 +58,25 @@ final class NetworkTests: XCTestCase {
     static let midas = ["Conv + Clip": 14, "Conv + Relu": 9, "Conv + Add": 12]
     // Four blocks: a GELU per MLP and per readout projection, two LayerNorms per block
     // (spelled out before opset 17), a bias per Linear.
-    // And attention (MatMul → Softmax → MatMul) once per block.
-    static let dptBefore17 = ["GELU pattern": 8, "LayerNorm pattern": 8, "MatMul + Add": 20, "Conv + Relu": 9, "attention": 4, "Conv + Add": 10]
-    static let dav2Before17 = ["GELU pattern": 4, "LayerNorm pattern": 12, "MatMul + Add": 16, "Conv + Relu": 9, "attention": 4]
+    // And attention (MatMul → Softmax → MatMul) once per block, with Q's scale and K's
+    // transpose taken in.
+    static let attention = ["attention": 4, "attention scale": 4, "attention keys": 4]
+    static let dptBefore17 = ["GELU pattern": 8, "LayerNorm pattern": 8, "MatMul + Add": 20, "Conv + Relu": 9, "Conv + Add": 10].merging(attention) { $1 }
+    // Depth Anything's export has dynamic height and width; its scale is worked out from
+    // the shape, so it folds (and fuses) only in a session prepared for an input's shape.
+    static let dav2Before17 = ["GELU pattern": 4, "LayerNorm pattern": 12, "MatMul + Add": 16, "Conv + Relu": 9, "attention": 4, "attention keys": 4]
 
     func testMiDaSSmallAtOpset11() throws { try run("midas_small_opset11", fuses: Self.midas) }
     func testMiDaSSmallAtOpset14() throws { try run("midas_small_opset14", fuses: Self.midas) }
     func testMiDaSSmallAtOpset17() throws { try run("midas_small_opset17", fuses: Self.midas) }
     func testDPTOnAViTAtOpset11() throws { try run("dpt_vit_opset11", fuses: Self.dptBefore17) }
     func testDPTOnAViTAtOpset14() throws { try run("dpt_vit_opset14", fuses: Self.dptBefore17) }
-    func testDPTOnAViTAtOpset17() throws { try run("dpt_vit_opset17", fuses: ["GELU pattern": 8, "MatMul + Add": 20, "attention": 4, "Conv + Add": 10]) }
+    func testDPTOnAViTAtOpset17() throws { try run("dpt_vit_opset17", fuses: ["GELU pattern": 8, "MatMul + Add": 20, "Conv + Add": 10].merging(Self.attention) { $1 }) }
     /// Exported with dynamic height and width: run at 56×56 and 70×84, position embeddings
     /// interpolated by the graph's own Shape → Resize chain.
     func testDepthAnythingV2AtOpset11() throws { try run("depth_anything_v2_opset11", fuses: Self.dav2Before17) }
     func testDepthAnythingV2AtOpset14() throws { try run("depth_anything_v2_opset14", fuses: Self.dav2Before17) }
-    func testDepthAnythingV2AtOpset17() throws { try run("depth_anything_v2_opset17", fuses: ["GELU pattern": 4, "MatMul + Add": 16, "attention": 4]) }
+    func testDepthAnythingV2AtOpset17() throws { try run("depth_anything_v2_opset17", fuses: ["GELU pattern": 4, "MatMul + Add": 16, "attention": 4, "attention keys": 4]) }
 
     /// The example of StrataNN's DocC page, line for line, on the Depth Anything fixture (its
     /// dynamic height and width take the example's 518 × 518 frame).

@@ -150,21 +150,26 @@ void strata_conv_pack_weights(const float *w, int m, int channels, int kh, int k
 void strata_conv_direct_rows(const float *padded, int channels, int ph, int pw, const float *packed, int m, int kh, int kw,
                              const float *bias, float lo, float hi, const float *residual, float *y, int oh, int ow, int row0, int row1);
 
-/// Winograd F(2×2, 3×3) weights for `w` (`m` × `channels` × 3 × 3): `u[ξ][o][c]` for the
-/// 16 positions ξ of a transformed tile.
-void strata_winograd_weights(const float *w, int m, int channels, float *u);
+/// Winograd F(t×t, 3×3) for 3×3 convolutions at stride 1, t = `tile` (2 or 4): the
+/// weights for `w` (`m` × `channels` × 3 × 3) as `u[ξ][o][c]` for the (t + 2)² positions ξ
+/// of a transformed tile.
+void strata_winograd_weights(int tile, const float *w, int m, int channels, float *u);
 
-/// The transformed input tiles of tile row `ty` (tiles 0..<`tiles`, a multiple of 8; tile t
-/// reads rows 2·ty…2·ty+3, columns 2t…2t+3 of the zero-padded input `padded`, `channels` ×
-/// `ph` × `pw`): position ξ of channel c of tile t at `v[ξ · vstride + c · column + t]`.
+/// The transformed input tiles of tile row `ty` (tiles 0..<`tiles`, a multiple of 8; tile
+/// i reads rows t·ty … t·ty + t + 1, columns t·i … t·i + t + 1 of the zero-padded input
+/// `padded`, `channels` × `ph` × `pw`, `pw` ≥ t·`tiles` + 2): position ξ of channel c at
+/// `v[ξ · vstride + c · column + i']`. With t = 4 the tiles of each group of eight are
+/// stored in the order (0, 2, 4, 6, 1, 3, 5, 7); the output transform expects that order.
 /// AVX2 and FMA only.
-void strata_winograd_input(const float *padded, int channels, int ph, int pw, int ty, int tiles, float *v, long vstride, long column);
+void strata_winograd_input(int tile, const float *padded, int channels, int ph, int pw, int ty, int tiles, float *v, long vstride,
+                           long column);
 
-/// Output rows 2·ty and 2·ty+1 of `y` (`m` × `oh` × `ow`) from the products `mt` (position ξ
-/// of output channel o of tile t at `mt[ξ · mstride + o · column + t]`), plus `bias` (or
-/// none), clamped to [`lo`, `hi`], plus `residual` (laid out as `y`, or none). AVX2 and FMA only.
-void strata_winograd_output(const float *mt, int m, long mstride, long column, int ty, int tiles, const float *bias, float lo, float hi,
-                            const float *residual, float *y, int oh, int ow);
+/// Output rows t·ty … t·ty + t − 1 of `y` (`m` × `oh` × `ow`) from the products `mt`
+/// (position ξ of output channel o at `mt[ξ · mstride + o · column + i']`, tiles in the
+/// input transform's order), plus `bias` (or none), clamped to [`lo`, `hi`], plus
+/// `residual` (laid out as `y`, or none). AVX2 and FMA only.
+void strata_winograd_output(int tile, const float *mt, int m, long mstride, long column, int ty, int tiles, const float *bias, float lo,
+                            float hi, const float *residual, float *y, int oh, int ow);
 
 /// One neighbour's matching costs for a plane sweep: for each of the `count` planes from
 /// `first` (of `planes`; threads take disjoint ranges), the

@@ -24,17 +24,17 @@ enum Gemm {
         strata_gemm(isa.rawValue, Int32(threads), m, n, k, alpha, a, lda, transposeA ? 1 : 0, b, ldb, transposeB ? 1 : 0, beta, c, ldc)
     }
 
-    /// C = A · B on the calling thread alone (row-major, no transposes): for kernels that
+    /// C = `alpha` · A · B on the calling thread alone (row-major, no transposes): for kernels that
     /// already split their work across threads. With `finish`, each tile of C is finished
     /// as it is written, while in cache (`strata_gemm_finished`).
     @inline(__always)
     static func block(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                      c: UnsafeMutablePointer<Float>, ldc: Int, isa: KernelISA = .selected, finish: Finish? = nil) {
+                      c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float = 1, isa: KernelISA = .selected, finish: Finish? = nil) {
         if let finish {
-            strata_gemm_finished(isa.rawValue, 1, m, n, k, 1, a, lda, 0, b, ldb, 0, 0, c, ldc, 1, finish.bias, finish.lo, finish.hi,
+            strata_gemm_finished(isa.rawValue, 1, m, n, k, alpha, a, lda, 0, b, ldb, 0, 0, c, ldc, 1, finish.bias, finish.lo, finish.hi,
                                  finish.residual, finish.ldr)
         } else {
-            strata_gemm(isa.rawValue, 1, m, n, k, 1, a, lda, 0, b, ldb, 0, 0, c, ldc)
+            strata_gemm(isa.rawValue, 1, m, n, k, alpha, a, lda, 0, b, ldb, 0, 0, c, ldc)
         }
     }
 

@@ -83,8 +83,8 @@ enum ConvOps {
                         } else if win.isPointwise {
                             pointwise(xb, pw.baseAddress!, yb, group: group, groupChannels: groupChannels, outGroup: outGroup,
                                       plane: oh * ow, epilogue: epilogue)
-                        } else if group == 1 && usesWinograd(win, channels: channels) {
-                            winograd(xb, pw.baseAddress!, yb, channels: channels, outChannels: outChannels, win, epilogue: epilogue, memo: memo)
+                        } else if group == 1, let tile = winogradTile(win, channels: channels) {
+                            winograd(xb, pw.baseAddress!, yb, channels: channels, outChannels: outChannels, win, tile: tile, epilogue: epilogue, memo: memo)
                         } else if group == 1 && usesDirect(win) {
                             direct(xb, pw.baseAddress!, yb, channels: channels, outChannels: outChannels, win, epilogue: epilogue, memo: memo)
                         } else {
@@ -308,80 +308,92 @@ enum ConvOps {
         }
     }
 
-    /// Whether Winograd F(2×2, 3×3) runs a window: 3×3 at stride 1 without dilation, on
-    /// AVX2 and FMA, with enough output columns (32) and channels (8) for its matrix
-    /// products to pay for its transforms (at 16 columns the direct kernel took 1.3 ms
-    /// where Winograd took 2.2–2.4 for MiDaS's four 16² layers; at 32, 4.5 against 5.7).
-    static func usesWinograd(_ win: Window, channels: Int) -> Bool {
-        usesDirect(win) && win.kernel == (3, 3) && win.output.w >= 32 && channels >= 8
+    /// The Winograd tile a window runs with (its output block's side: 2 for F(2×2, 3×3), 4
+    /// for F(4×4, 3×3)), or nil for none: 3×3 at stride 1 without dilation, on AVX2 and FMA,
+    /// with enough output columns (32) and channels (8) for its matrix products to pay for
+    /// its transforms (at 16 columns the direct kernel took 1.3 ms where F(2×2) took 2.2–2.4
+    /// for MiDaS's four 16² layers; at 32, 4.5 against 5.7). F(4×4) from 64 columns: there
+    /// it took 25–40% less time than F(2×2) (Depth Anything's 592², 296², 148² layers, MiDaS's
+    /// 256² to 64²); at 32–37 columns a row's tiles, rounded up to eight, are a third to half
+    /// padding, and the two read the same within noise.
+    static func winogradTile(_ win: Window, channels: Int) -> Int? {
+        guard usesDirect(win) && win.kernel == (3, 3) && win.output.w >= 32 && channels >= 8 else { return nil }
+        return win.output.w >= 64 ? 4 : 2
     }
 
-    /// A 3×3 stride-1 convolution by Winograd F(2×2, 3×3) (`strata_winograd_*`): per band of
-    /// tile rows, the band's rows of the input padded into the thread's slab, its tiles
-    /// transformed, 16 products (one per tile position) of the transformed weights with
-    /// them, and the results transformed back into 2×2 output blocks, finished with bias
-    /// and activation. Padding by bands, not the whole input at once: a padded copy of a
-    /// large input (Depth Anything's 32 planes of 592²: 45 MB) was written to fresh pages
-    /// and read back from memory, 15% of that layer's time.
+    /// A 3×3 stride-1 convolution by Winograd F(t×t, 3×3), t = `tile` (2 or 4;
+    /// `strata_winograd_*`): per band of tile rows, the band's rows
+    /// of the input padded into the thread's slab, its tiles transformed, (t + 2)² products
+    /// (one per position in a transformed tile) of the transformed weights with them, and
+    /// the results transformed back into t×t output blocks, finished with bias and
+    /// activation. Padding by bands, not the whole input at once: a padded copy of a large
+    /// input (Depth Anything's 32 planes of 592²: 45 MB) was written to fresh pages and
+    /// read back from memory, 15% of that layer's time.
     static func winograd(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                         channels: Int, outChannels: Int, _ win: Window, epilogue: Epilogue, memo: StepMemo? = nil) {
+                         channels: Int, outChannels: Int, _ win: Window, tile: Int, epilogue: Epilogue, memo: StepMemo? = nil) {
         let (oh, ow) = (win.output.h, win.output.w)
-        let (th, tw) = ((oh + 1) / 2, (ow + 1) / 2)
+        let positions = (tile + 2) * (tile + 2)
+        let (th, tw) = ((oh + tile - 1) / tile, (ow + tile - 1) / tile)
         let tiles = (tw + 7) / 8 * 8
-        let pw = 2 * tiles + 2
+        let pw = tile * tiles + 2
         let (ih, iw) = (win.input.h, win.input.w)
         // Transformed once per session where the weights are the model's (every run otherwise).
         let transform = {
-            [Float](unsafeUninitializedCapacity: 16 * outChannels * channels) { u, n in
-                strata_winograd_weights(w, Int32(outChannels), Int32(channels), u.baseAddress!)
-                n = 16 * outChannels * channels
+            [Float](unsafeUninitializedCapacity: positions * outChannels * channels) { u, n in
+                strata_winograd_weights(Int32(tile), w, Int32(outChannels), Int32(channels), u.baseAddress!)
+                n = positions * outChannels * channels
             }
         }
-        let u = memo?.value("winograd", transform) ?? transform()
+        let u = memo?.value("winograd\(tile)", transform) ?? transform()
         // Tile rows per band: about 128 tiles a product (64 ran 10–20% slower, 256 and 512 no
         // faster: the transformed tiles then leave the cache), but two bands per thread at least.
-        let rowsPerBand = max(1, min(128 / tiles, th / (2 * Parallel.threadCount))), column = rowsPerBand * tiles
+        let rowsPerBand = max(1, min(128 / tiles, th / (2 * Parallel.threadCount)))
+        // The products run on whole panels of 32 columns: a ragged last panel was copied
+        // for every product (4% of a 64-channel layer at 148² with F(4×4)). The columns past
+        // a band's tiles are zeros (or an earlier band's tiles), and their outputs unread.
+        let column = (rowsPerBand * tiles + 31) / 32 * 32
         let bands = (th + rowsPerBand - 1) / rowsPerBand
-        // The 16 positions' blocks one cache line apart beyond whole pages: at a multiple of
+        // The positions' blocks one cache line apart beyond whole pages: at a multiple of
         // 4 KiB they fell in one set of the L1 cache, and the transforms, which write or read
-        // all 16 at once, ran at half speed (MiDaS's 32-channel 256² layer: input transform
-        // 6.0 → 3.5 ms, output 3.5 → 2.4 ms on one core).
+        // all of them at once, ran at half speed (MiDaS's 32-channel 256² layer: input
+        // transform 6.0 → 3.5 ms, output 3.5 → 2.4 ms on one core, F(2×2)).
         let (vstride, mstride) = (channels * column + 16, outChannels * column + 16)
         let (lo, hi) = epilogue.clamp
         let (xs, ys, rs) = (UncheckedSendable(x), UncheckedSendable(y), UncheckedSendable(epilogue.residual(for: y)))
-        // A band of `count` tile rows reads 2·count + 2 rows of the padded input.
-        let slabRows = 2 * rowsPerBand + 2
+        // A band of `count` tile rows reads tile · count + 2 rows of the padded input.
+        let slabRows = tile * rowsPerBand + 2
         u.withUnsafeBufferPointer { uk in
             let us = UncheckedSendable(uk.baseAddress!)
             withBias(epilogue.bias) { bias in
                 let bs = UncheckedSendable(bias)
                 Parallel.forEachBand(bands, minimumBand: 1) { range in
-                    // Not zeroed: the transform writes every column the products read, and
-                    // the products every column the output transform reads; the padding
-                    // writes every value of the slab the transform reads.
+                    // Not zeroed but the transformed tiles' padding columns: the transform
+                    // writes every other column the products read, the products every
+                    // column the output transform reads, the padding every value of the
+                    // slab the transform reads.
                     var slab = [Float](unsafeUninitializedCapacity: channels * slabRows * pw) { $1 = channels * slabRows * pw }
-                    var v = [Float](unsafeUninitializedCapacity: 16 * vstride) { $1 = 16 * vstride }
-                    var m = [Float](unsafeUninitializedCapacity: 16 * mstride) { $1 = 16 * mstride }
+                    var v = [Float](repeating: 0, count: positions * vstride)
+                    var m = [Float](unsafeUninitializedCapacity: positions * mstride) { $1 = positions * mstride }
                     slab.withUnsafeMutableBufferPointer { sb in
                         v.withUnsafeMutableBufferPointer { vb in
                             m.withUnsafeMutableBufferPointer { mb in
                                 for band in range {
                                     let first = band * rowsPerBand, count = min(rowsPerBand, th - first)
-                                    let rows = 2 * count + 2
+                                    let rows = tile * count + 2
                                     strata_conv_pad_rows(xs.value, Int32(channels), Int32(ih), Int32(iw), Int32(win.padTop), Int32(win.padLeft),
-                                                         Int32(2 * first), Int32(rows), sb.baseAddress!, Int32(pw))
+                                                         Int32(tile * first), Int32(rows), sb.baseAddress!, Int32(pw))
                                     for r in 0..<count {
-                                        strata_winograd_input(sb.baseAddress!, Int32(channels), Int32(rows), Int32(pw), Int32(r), Int32(tiles),
-                                                              vb.baseAddress! + r * tiles, vstride, column)
+                                        strata_winograd_input(Int32(tile), sb.baseAddress!, Int32(channels), Int32(rows), Int32(pw), Int32(r),
+                                                              Int32(tiles), vb.baseAddress! + r * tiles, vstride, column)
                                     }
-                                    let n = count * tiles
-                                    for xi in 0..<16 {
+                                    let n = min(column, (count * tiles + 31) / 32 * 32)
+                                    for xi in 0..<positions {
                                         Gemm.block(m: outChannels, n: n, k: channels, a: us.value + xi * outChannels * channels, lda: channels,
                                                    b: vb.baseAddress! + xi * vstride, ldb: column,
                                                    c: mb.baseAddress! + xi * mstride, ldc: column)
                                     }
                                     for r in 0..<count {
-                                        strata_winograd_output(mb.baseAddress! + r * tiles, Int32(outChannels), mstride, column,
+                                        strata_winograd_output(Int32(tile), mb.baseAddress! + r * tiles, Int32(outChannels), mstride, column,
                                                                Int32(first + r), Int32(tiles), bs.value, lo, hi, rs.value, ys.value, Int32(oh), Int32(ow))
                                     }
                                 }

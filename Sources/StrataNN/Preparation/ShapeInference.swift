@@ -54,7 +54,8 @@ enum ShapeInference {
             guard let a = shape(0), let b = shape(1) else { return nil }
             return [try matmul(a, b)]
         case "strata.Attention":
-            guard let q = shape(0), let k = shape(1), let v = shape(2) else { return nil }
+            guard let q = shape(0), var k = shape(1), let v = shape(2) else { return nil }
+            if c.attributes.int("keysTransposed", 1) == 0 && k.count >= 2 { k.swapAt(k.count - 1, k.count - 2) }
             return [try matmul(matmul(q, k), v)]
         case "Gemm":
             guard let a = shape(0), let b = shape(1), a.count == 2, b.count == 2 else { return nil }
