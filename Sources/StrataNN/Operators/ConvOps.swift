@@ -162,8 +162,9 @@ enum ConvOps {
         // blocks per thread, so a slow thread does not hold up the other.
         let parts = threads > 1 && outGroup * plane * groupChannels >= 1 << 21 ? 2 * threads : 1
         let byPixels = plane >= outGroup
-        // Pixel blocks in multiples of 16 (the GEMM kernel's width), channel blocks of 8.
-        let unit = byPixels ? 16 : 8, extent = byPixels ? plane : outGroup
+        // Pixel blocks in multiples of 32 (the GEMM kernel's width on AVX-512, twice AVX2's:
+        // a block ending in part of a panel copies that panel), channel blocks of 8.
+        let unit = byPixels ? 32 : 8, extent = byPixels ? plane : outGroup
         let step = max(unit, ((extent + parts - 1) / parts + unit - 1) / unit * unit)
         let blocks = (extent + step - 1) / step
         let (xs, ws, ys) = (UncheckedSendable(x), UncheckedSendable(w), UncheckedSendable(y))
