@@ -162,12 +162,12 @@ final class KernelTests: XCTestCase {
     /// every split — 1×1 by pixels and by output channels (a small plane with many
     /// channels), k×k in bands, depthwise — against the sums written out in Double.
     func testEveryConvolutionKernelAppliesItsBiasAndActivation() throws {
-        // (input channels, output channels, group, kernel, plane side, pad): 1×1 in GEMMs,
-        // direct k×k, Winograd 3×3 (8 channels or more, 32 columns or more: even, odd and
+        // (input channels, output channels, group, kernel, plane side, pad): 1×1 in GEMMs
+        // and to one channel (a weighted sum, over blocks of 2048 pixels and a part), direct k×k, Winograd 3×3 (8 channels or more, 32 columns or more: even, odd and
         // unpadded outputs, output channels not a multiple of four; F(4×4) from 64 columns:
         // 70 and 67 end in a part of a group of eight tiles, 64 in whole groups, 130 takes
         // several tile rows a band), grouped, depthwise.
-        let cases = [(16, 24, 1, 1, 40, 0), (512, 512, 1, 1, 4, 0), (8, 16, 1, 3, 44, 1), (9, 7, 1, 3, 33, 1), (8, 5, 1, 3, 37, 0), (8, 8, 1, 3, 20, 1),
+        let cases = [(16, 24, 1, 1, 40, 0), (512, 512, 1, 1, 4, 0), (19, 1, 1, 1, 70, 0), (8, 16, 1, 3, 44, 1), (9, 7, 1, 3, 33, 1), (8, 5, 1, 3, 37, 0), (8, 8, 1, 3, 20, 1),
                      (16, 8, 1, 3, 40, 1), (8, 12, 1, 3, 70, 1), (9, 7, 1, 3, 67, 1), (32, 5, 1, 3, 66, 0), (8, 4, 1, 3, 130, 1),
                      (5, 7, 1, 3, 19, 1), (3, 5, 1, 5, 13, 2), (6, 8, 2, 3, 9, 1), (12, 12, 12, 3, 9, 1), (12, 12, 12, 5, 20, 2)]
         for (c, m, group, k, side, pad) in cases {
@@ -215,7 +215,7 @@ final class KernelTests: XCTestCase {
     /// broadcasts stays an Add.
     func testAResidualAddIsFusedIntoEveryConvolutionKernel() throws {
         // (channels in, out, group, kernel, stride, side)
-        for (c, m, group, k, stride, side) in [(8, 8, 1, 1, 1, 20), (4, 4, 1, 3, 1, 13), (8, 8, 1, 3, 1, 34), (8, 8, 1, 3, 1, 66), (8, 8, 8, 3, 1, 12), (6, 6, 1, 3, 2, 17)] {
+        for (c, m, group, k, stride, side) in [(8, 8, 1, 1, 1, 20), (8, 1, 1, 1, 1, 50), (4, 4, 1, 3, 1, 13), (8, 8, 1, 3, 1, 34), (8, 8, 1, 3, 1, 66), (8, 8, 8, 3, 1, 12), (6, 6, 1, 3, 2, 17)] {
             let out = (side + 2 * (k / 2) - k) / stride + 1
             for relu in [false, true] {
                 var b = ModelBuilder()

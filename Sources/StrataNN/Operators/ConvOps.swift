@@ -157,6 +157,10 @@ enum ConvOps {
     /// of its time).
     static func pointwise(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                           group: Int, groupChannels: Int, outGroup: Int, plane: Int, epilogue: Epilogue) {
+        if group == 1 && outGroup == 1 {
+            weightedSum(x, w, y, channels: groupChannels, plane: plane, epilogue: epilogue)
+            return
+        }
         let threads = Parallel.threadCount
         // Below a few million multiply-adds a split costs more than it saves; otherwise two
         // blocks per thread, so a slow thread does not hold up the other.
@@ -182,6 +186,29 @@ enum ConvOps {
                                b: xs.value + g * groupChannels * plane + p0, ldb: plane, c: yg, ldc: plane,
                                finish: epilogue.finish(yg, ldc: plane, channel: g * outGroup + m0, bias: bs.value))
                 }
+            }
+        }
+    }
+
+    /// A 1×1 convolution to one output channel (the depth head's last layer): the input's
+    /// planes weighted and summed, block by block of pixels, each plane streamed once. As a
+    /// product of one row, its input was packed into panels first, a copy of the whole input
+    /// (Depth Anything's 32 planes of 592²: 45 MB).
+    static func weightedSum(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                            channels: Int, plane: Int, epilogue: Epilogue) {
+        let block = 2048
+        let (xs, ys) = (UncheckedSendable(x), UncheckedSendable(y))
+        Parallel.forEachBand((plane + block - 1) / block, minimumBand: max(1, (1 << 16) / max(1, block * channels))) { blocks in
+            for b in blocks {
+                let first = b * block, count = min(block, plane - first)
+                let out = ys.value + first
+                let w0 = w[0], src0 = xs.value + first
+                for j in 0..<count { out[j] = w0 * src0[j] }
+                for c in 1..<max(1, channels) {
+                    let wc = w[c], src = xs.value + c * plane + first
+                    for j in 0..<count { out[j] += wc * src[j] }
+                }
+                epilogue.apply(out, count: count, channel: 0)
             }
         }
     }
