@@ -30,7 +30,7 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
         doc: "Depth from a moving camera's motion (tracks, poses with bundle adjustment, plane-sweep stereo on the keyframes, checked against each other and reprojected between them), filled from a monocular estimator where stereo is unsure; an equirect video tracked on the spherical camera model and swept through a cubemap rig (ray distance) when 1024 px or more across; static or turning cameras take the monocular path. Also writes the camera path (TUM), a COLMAP text model (perspective videos) and the sparse points (PLY).",
         inputs: [PortSpec("source", .video, doc: "The video file (or a frame pattern).")],
         outputs: [PortSpec("image", .image, doc: "Each frame, RGB 0…1."),
-                  PortSpec("depth", .depth, doc: "z-depth from motion, up to one scale for the whole video (relative), or in metres with distance; the monocular estimator's depth on its path."),
+                  PortSpec("depth", .depth, doc: "z-depth from motion, up to one scale for the whole video (relative), or in metres with distance or height; the monocular estimator's depth on its path."),
                   PortSpec("confidence", .mask, doc: "From motion: 0.5…1 where stereo matched, under 0.5 where the monocular estimate filled in. On the monocular path: the estimator's.")],
         params: VideoDecodeStage.descriptor.params + [ParamSpec("method", .choice(["auto", "motion", "monocular"]), default: .string("auto"),
                            doc: "auto: from motion when the camera moves (a panorama on the spherical model, through a cubemap rig, when analysed at least 1024 px across), else monocular; motion: from motion or fail; monocular: as depth.estimate."),
@@ -43,6 +43,8 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
                            doc: "Built-in prior: long side of the image it reasons on."),
                  ParamSpec("distance", .number(min: 0, max: 1_000_000), default: .number(0), unit: "m",
                            doc: "How far apart, in metres, the camera stood at the first and the last frame (a measured walk): depth, path and points in metres; 0: up to one scale."),
+                 ParamSpec("height", .number(min: 0, max: 100_000), default: .number(0), unit: "m",
+                           doc: "The camera's height above a flat ground its points see (a walk, a car, a drone): depth, path and points in metres from the ground plane found below the cameras; 0: up to one scale. Not with distance."),
                  ParamSpec("maxWidth", .integer(min: 64, max: 4096), default: .number(640), unit: "px",
                            doc: "Tracking and stereo run on frames at most this wide; depth comes back at the frame's size."),
                  ParamSpec("planes", .integer(min: 8, max: 512), default: .number(64), doc: "Depth planes in the sweep."),
@@ -66,6 +68,7 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
     private let maxWidth: Int, planes: Int
     private let sweepEvery: Bool
     private let distance: Double
+    private let height: Double
     private let estimator: any DepthEstimator
     private let outputs: (trajectory: URL?, colmap: URL?, points: URL?, report: URL?)
     private let analysis = Mutex<Analysis?>(nil)
@@ -95,6 +98,8 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
         planes = try context.int("planes")
         sweepEvery = try context.string("sweep") == "every"
         distance = try context.double("distance")
+        height = try context.double("height")
+        if distance > 0 && height > 0 { throw context.invalid("height", "give one scale, distance or height, not both") }
         let model = try context.string("model")
         if model == "builtin" {
             if try context.optionalString("preset") != nil { throw context.invalid("preset", "a preset needs a model file; the built-in prior has none") }
@@ -250,6 +255,13 @@ final class MotionDepthStage: FrameSource, @unchecked Sendable {
                             result.metres = metres
                         } else {
                             result.verdict += "; the first and last frames were not both placed apart: depth stays up to one scale"
+                        }
+                    }
+                    if height > 0 {
+                        if let metres = motion.metresPerUnit(cameraHeight: height) {
+                            result.metres = metres
+                        } else {
+                            result.verdict += "; no ground plane found below the camera among the points: depth stays up to one scale"
                         }
                     }
                     let scaled = result.metres.map { motion.scaled(by: $0) } ?? motion

@@ -171,4 +171,16 @@ final class CameraMotionScaleTests: XCTestCase {
         XCTAssertEqual(metric.points[0], motion.points[0] * metres)
         XCTAssertNil(motion.metresPerUnit(firstToLast: 0))
     }
+
+    /// The walk's floor is boards striped along the walk: no corner is tracked on it (the
+    /// points below the cameras reach 1.6 units down, the floor lies 1.84 below), and the
+    /// largest level plane among them is a row of wall features at one height, with points
+    /// beyond it. That is no ground, so a camera height gives no scale rather than a wrong
+    /// one (it gave 0.87 of the true scale before the rule).
+    func testAWalkWhoseFloorIsNotTrackedHasNoGround() throws {
+        let (tracks, truth) = try CameraMotionTests.walk()
+        let motion = try CameraMotion.reconstruct(tracks, intrinsics: CameraMotionTests.k)
+        let heights = truth.map { abs($0.centre.y) }.sorted()
+        XCTAssertNil(motion.metresPerUnit(cameraHeight: heights[heights.count / 2]))
+    }
 }

@@ -120,6 +120,22 @@ final class MotionDepthStageTests: XCTestCase {
         XCTAssertEqual(metric.sidecar.kind, .metric)
         XCTAssertEqual(metric.walked, 1.2, accuracy: 1e-6)
         XCTAssertEqual(metric.report["metresPerUnit"] as! Double, 1.2 / unit.walked, accuracy: 1e-9)
+
+        // A camera height needs a ground among the points; this walk's floor has none
+        // tracked (StrataMotionTests), so the run says so and the depth stays relative.
+        let ground = try run("ground", #""height": 1.52"#)
+        XCTAssertEqual(ground.sidecar.kind, .relative)
+        XCTAssertTrue((ground.report["why"] as? String ?? "").contains("no ground plane found below the camera among the points"), "\(ground.report)")
+        // One scale at a time, refused by name before anything runs.
+        let both = Data("""
+        { "version": 1, "inputs": { "video": { "type": "video" } }, "nodes": [
+          { "id": "depth", "stage": "depth.motion", "inputs": { "source": "$inputs.video" }, "params": { "distance": 1.2, "height": 1.52 } },
+          { "id": "save", "stage": "depth.write", "inputs": { "depth": "depth.depth" }, "params": { "pattern": "d/%05d.npy" } }
+        ] }
+        """.utf8)
+        XCTAssertThrowsError(try PipelineRun(data: both, registry: StageLibrary.registry, options: options("both"))) {
+            XCTAssertTrue("\($0)".contains("height: give one scale, distance or height, not both"), "\($0)")
+        }
     }
 
     /// In a pipeline with a finalize step (depth.align after the stage), the shards write
