@@ -32,8 +32,10 @@ extension CameraMotion {
     /// The ground is the plane that most points below the cameras lie on (RANSAC over
     /// triples, fixed seed) whose normal is within 25° of the cameras' mean down axis (image
     /// rows grow downwards, in the pinhole and the equirect model alike): walls and the
-    /// ceiling do not qualify. Its offset is the median over its inliers; the camera's
-    /// height is the median of the placed centres' distances to it.
+    /// ceiling do not qualify, nor does a plane with points beneath it (a row of features
+    /// at one height on the walls, a table top: a ground has nothing under it). Its offset
+    /// is the median over its inliers; the camera's height is the median of the placed
+    /// centres' distances to it.
     public func metresPerUnit(cameraHeight metres: Double) -> Double? {
         guard metres > 0, let height = groundHeight() else { return nil }
         return metres / height
