@@ -24,6 +24,8 @@ enum FluidBench {
                      MotionHint(start: [0.5 * fw, 0.8 * fh], end: [0.6 * fw, 0.8 * fh], speed: 3)]
         let field = try MotionField.densify(hints, fluid: fluid, width: w, height: h)
         let loop = try FluidLoop(frames: frames).render(still, field: field, alpha: FluidMask.feathered(fluid, width: w, feather: 4, wrap: false), bits: 8)
+        // COMPOSE_THREADS=n: compose on n threads (x264's own threads share the cores).
+        if let n = ProcessInfo.processInfo.environment["COMPOSE_THREADS"].flatMap(Int.init) { Parallel.maxThreads = n }
         let start = DispatchTime.now()
         let writer = try VideoWriter(url: URL(fileURLWithPath: mp4), width: w, height: h, options: .init(frameRate: 24))
         // Each frame composed into the writer's own rows, over an earlier frame of the loop.
@@ -58,6 +60,8 @@ enum FluidBench {
                 Image(width: w, height: h, channels: 3) { c, y, x in Float(all.load(fromByteOffset: t * frameBytes + (y * w + x) * 3 + c, as: UInt8.self)) / 255 }
             }
         } : nil
+        // COMPOSE_THREADS=n: compose on n threads (x264's own threads share the cores).
+        if let n = ProcessInfo.processInfo.environment["COMPOSE_THREADS"].flatMap(Int.init) { Parallel.maxThreads = n }
         let start = DispatchTime.now()
         let writer = try VideoWriter(url: URL(fileURLWithPath: mp4), width: w, height: h, options: .init(frameRate: 24))
         if let images {
