@@ -3,6 +3,13 @@ import Foundation
 /// A point or direction in metres, in Strata's world frame: x right, y up, z forward.
 public typealias Vector3 = SIMD3<Double>
 
+extension SIMD3 where Scalar == Double {
+    /// The dot product.
+    @inlinable public func dot(_ other: Self) -> Double { (self * other).sum() }
+    /// The cross product.
+    @inlinable public func cross(_ o: Self) -> Self { Self(y * o.z - z * o.y, z * o.x - x * o.z, x * o.y - y * o.x) }
+}
+
 /// A rotation as a 3×3 matrix (rows), built from yaw, pitch and roll in degrees.
 ///
 /// One convention for every camera in Strata (StrataSynth's renders, StrataSphere's cube

@@ -84,10 +84,3 @@ extension CameraMotion {
         return heights[0] > 0 ? height : nil
     }
 }
-
-extension SIMD3 where Scalar == Double {
-    /// The dot product.
-    func dot(_ other: Self) -> Double { (self * other).sum() }
-    /// The cross product.
-    func cross(_ o: Self) -> Self { Self(y * o.z - z * o.y, z * o.x - x * o.z, x * o.y - y * o.x) }
-}
